@@ -1,0 +1,150 @@
+// Package plan defines the plan: the ordered, provider-specific batch
+// operations that turn live state into desired state. internal/diff builds a
+// Plan, internal/render shows it, internal/apply executes it. A Plan is plain
+// data with a versioned JSON form so that `plan -out FILE` and `apply FILE`
+// can exchange it.
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+
+	"github.com/dnssync/dnssync/internal/model"
+)
+
+// FormatVersion is the version of the JSON plan format. Bump it on any
+// incompatible change; readers refuse other versions.
+const FormatVersion = 1
+
+// ChangeKind names a semantic difference.
+type ChangeKind string
+
+// Change kinds.
+const (
+	RecordCreate    ChangeKind = "record-create"
+	RecordUpdate    ChangeKind = "record-update"
+	RecordDelete    ChangeKind = "record-delete"
+	NameserversSet  ChangeKind = "nameservers"
+	HostCreate      ChangeKind = "host-create"
+	HostModify      ChangeKind = "host-modify"
+	HostDelete      ChangeKind = "host-delete"
+	HostSynchronize ChangeKind = "host-sync"
+)
+
+// Change is one semantic, provider-neutral difference for one domain.
+type Change struct {
+	ID       string     `json:"id"` // stable within the plan: "<domain>#<n>"
+	Domain   string     `json:"domain"`
+	Kind     ChangeKind `json:"kind"`
+	Provider string     `json:"provider"`
+	Pos      model.Pos  `json:"pos,omitempty"` // declaration that asks for it (none for deletes)
+
+	// Records.
+	Before *model.Record `json:"before,omitempty"`
+	After  *model.Record `json:"after,omitempty"`
+	Fields []string      `json:"fields,omitempty"` // for updates: name, type, line, value, mx, ttl, enabled
+
+	// Registrar.
+	NSBefore        []string       `json:"ns_before,omitempty"`
+	NSAfter         []string       `json:"ns_after,omitempty"`
+	AliyunDNSBefore bool           `json:"aliyun_dns_before,omitempty"`
+	AliyunDNSAfter  bool           `json:"aliyun_dns_after,omitempty"`
+	HostBefore      *model.DNSHost `json:"host_before,omitempty"`
+	HostAfter       *model.DNSHost `json:"host_after,omitempty"`
+}
+
+// Op is a provider write operation; one Batch is one call of an Op.
+type Op string
+
+// Operations dnssync submits.
+const (
+	AliyunModifyDomainDNS Op = "aliyun:SaveBatchTaskForModifyingDomainDns"
+	AliyunSyncDNSHost     Op = "aliyun:SaveSingleTaskForSynchronizingDnsHost"
+	AliyunCreateDNSHost   Op = "aliyun:SaveSingleTaskForCreatingDnsHost"
+	AliyunModifyDNSHost   Op = "aliyun:SaveSingleTaskForModifyingDnsHost"
+	AliyunDeleteDNSHost   Op = "aliyun:SaveSingleTaskForDeletingDnsHost"
+	DNSPodCreate          Op = "dnspod:Batch.Record.Create"
+	DNSPodModify          Op = "dnspod:Batch.Record.Modify"
+	DNSPodRemove          Op = "dnspod:Record.Remove"
+)
+
+// Batch is one provider write call that starts (at most) one provider task.
+type Batch struct {
+	ID       string `json:"id"`       // stable within the plan: "s<stage>.b<n>"
+	Provider string `json:"provider"` // configured provider name
+	Op       Op     `json:"op"`
+
+	// Domains the call touches (names). For DNSPod create, the same record
+	// list goes to each of them.
+	Domains []string `json:"domains"`
+
+	// Alibaba: nameserver set for AliyunModifyDomainDNS; host and IPs for
+	// the DNS host operations (Domains then has exactly one entry).
+	Nameservers []string `json:"nameservers,omitempty"`
+	AliyunDNS   bool     `json:"aliyun_dns,omitempty"`
+	Host        string   `json:"host,omitempty"`
+	IPs         []string `json:"ips,omitempty"`
+
+	// DNSPod: domain ids parallel to Domains; records for Batch.Record.Create.
+	DomainIDs []string       `json:"domain_ids,omitempty"`
+	Records   []model.Record `json:"records,omitempty"`
+	// DNSPod Batch.Record.Modify: set Field to To on RecordIDs; when Field is
+	// "record_type", Value (and MX for MX) go with it. Record.Remove uses
+	// RecordIDs with exactly one id.
+	RecordIDs []string `json:"record_ids,omitempty"`
+	Field     string   `json:"field,omitempty"`
+	To        string   `json:"to,omitempty"`
+	Value     string   `json:"value,omitempty"`
+	MX        int      `json:"mx,omitempty"`
+
+	// Changes this batch (partly) carries out, by Change.ID.
+	Changes []string `json:"changes"`
+}
+
+// Stage is a set of batches that may run concurrently; stages run in order.
+type Stage struct {
+	Name    string  `json:"name"`
+	Batches []Batch `json:"batches"`
+}
+
+// Cost is what a plan costs in provider calls.
+type Cost struct {
+	Batches        int `json:"batches"`          // write calls
+	APICalls       int `json:"api_calls"`        // write calls + task polls expected (minimum)
+	Tasks          int `json:"tasks"`            // provider tasks to await
+	LowerBound     int `json:"lower_bound"`      // fewest write calls any packing could use (estimate)
+	PerRecordCalls int `json:"per_record_calls"` // calls a one-call-per-record tool would make
+}
+
+// Refusal is a safety check that stops a plan from being applied.
+type Refusal struct {
+	Domain string `json:"domain"`
+	Rule   string `json:"rule"` // "update-threshold", "delete-threshold", "delegation", "empty-zone"
+	Reason string `json:"reason"`
+}
+
+// Plan is the whole plan.
+type Plan struct {
+	Version     int       `json:"version"`
+	Fingerprint string    `json:"fingerprint"` // of the live state it was computed from
+	Changes     []Change  `json:"changes"`
+	Stages      []Stage   `json:"stages"`
+	Cost        Cost      `json:"cost"`
+	Refusals    []Refusal `json:"refusals,omitempty"`
+}
+
+// Empty reports whether the plan changes nothing.
+func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
+
+// Fingerprint returns a stable digest of live state: the JSON encoding of
+// canonical (sorted) data, hashed with SHA-256.
+func Fingerprint(live *model.Live) string {
+	b, err := json.Marshal(live)
+	if err != nil {
+		// model.Live holds only strings, ints, bools and slices of them.
+		panic("plan: live state not encodable: " + err.Error())
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
