@@ -22,6 +22,12 @@ var ErrOutcomeUnknown = errors.New("outcome unknown")
 // network): the daemon backs off, apply reports and carries on.
 var ErrTransient = errors.New("transient provider error")
 
+// ErrBusy marks a write refused because another task is still running for
+// the same object (Alibaba TaskIsBeingProcessed). Nothing was started, so the
+// caller may wait for the running task to finish and submit again; apply
+// does so within the batch's time budget. Executors wrap it with %w.
+var ErrBusy = errors.New("provider busy: another task is in progress")
+
 // RegistrarReader reads delegation state (nameservers, DNS hosts).
 type RegistrarReader interface {
 	ReadRegistrar(ctx context.Context, domain string) (*model.LiveRegistrar, error)
