@@ -1,0 +1,197 @@
+package metrics_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dnssync/dnssync/internal/metrics"
+	"github.com/dnssync/dnssync/internal/metrics/metricstest"
+)
+
+func scrape(t *testing.T, m *metrics.Metrics) metricstest.Families {
+	t.Helper()
+	f, err := metricstest.Scrape(m.Handler())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestRecordingMethodsAppearInScrape(t *testing.T) {
+	m := metrics.New()
+	m.Reconciled("example.com", metrics.ResultApplied, 3)
+	m.Reconciled("example.com", metrics.ResultApplied, 2)
+	m.Reconciled("example.org", metrics.ResultRefused, 40)
+	m.DriftDetected("example.com")
+	m.Converged("example.com", time.Unix(1700000000, 0))
+	m.SetConfigErrors(2)
+	m.BatchSubmitted("dnspod", "dnspod:Batch.Record.Modify")
+	m.TaskStarted("dnspod")
+	m.TaskStarted("dnspod")
+	m.TaskFinished("dnspod", "dnspod:Batch.Record.Modify", 3*time.Second)
+	m.TaskStarted("aliyun")
+	m.TaskAbandoned("aliyun")
+	m.SetDomainStates(map[string]int{"applied": 1, "refused": 1})
+
+	f := scrape(t, m)
+	tests := []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"dnssync_reconciles_total", map[string]string{"domain": "example.com", "result": "applied"}, 2},
+		{"dnssync_reconciles_total", map[string]string{"domain": "example.org", "result": "refused"}, 1},
+		{"dnssync_changes_planned_total", map[string]string{"domain": "example.com"}, 5},
+		{"dnssync_changes_planned_total", map[string]string{"domain": "example.org"}, 40},
+		{"dnssync_drift_detected_total", map[string]string{"domain": "example.com"}, 1},
+		{"dnssync_last_successful_apply_timestamp_seconds", map[string]string{"domain": "example.com"}, 1700000000},
+		{"dnssync_config_errors", map[string]string{}, 2},
+		{"dnssync_batches_submitted_total", map[string]string{"provider": "dnspod", "op": "dnspod:Batch.Record.Modify"}, 1},
+		{"dnssync_tasks_in_flight", map[string]string{"provider": "dnspod"}, 1},
+		{"dnssync_tasks_in_flight", map[string]string{"provider": "aliyun"}, 0},
+		{"dnssync_task_duration_seconds", map[string]string{"provider": "dnspod", "op": "dnspod:Batch.Record.Modify"}, 1},
+		{"dnssync_domains", map[string]string{"state": "refused"}, 1},
+		{"dnssync_domains", map[string]string{"state": "failed"}, 0},
+	}
+	for _, tt := range tests {
+		got, ok := f.Value(tt.name, tt.labels)
+		if !ok || got != tt.want {
+			t.Errorf("%s%v = %v (found %v), want %v; samples: %v", tt.name, tt.labels, got, ok, tt.want, f.Samples(tt.name))
+		}
+	}
+
+	m.ForgetDomain("example.com")
+	if _, ok := scrape(t, m).Value("dnssync_last_successful_apply_timestamp_seconds", map[string]string{"domain": "example.com"}); ok {
+		t.Error("gauge of a forgotten domain still exported")
+	}
+}
+
+func TestRegistriesAreSeparate(t *testing.T) {
+	a, b := metrics.New(), metrics.New()
+	a.Reconciled("example.com", metrics.ResultFailed, 0)
+	if _, ok := scrape(t, b).Value("dnssync_reconciles_total", map[string]string{"domain": "example.com", "result": "failed"}); ok {
+		t.Error("a sample recorded in one Metrics shows up in another")
+	}
+}
+
+func TestNilMetricsIsNoOp(t *testing.T) {
+	var m *metrics.Metrics
+	m.Reconciled("x", metrics.ResultApplied, 1)
+	m.TaskStarted("p")
+	m.TaskFinished("p", "op", time.Second)
+	if rt := m.Transport("p", http.DefaultTransport); rt != http.DefaultTransport {
+		t.Error("nil Metrics should return next unchanged")
+	}
+}
+
+type rtFunc func(*http.Request) (*http.Response, error)
+
+func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestTransportCountsCallsByOperationAndResult(t *testing.T) {
+	// The server answers with the status in the "status" form/query value
+	// and echoes the body so the test can check it reached it unchanged.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		code := http.StatusOK
+		if strings.Contains(r.URL.Path, "Fail") || strings.Contains(string(body), "fail=1") {
+			code = http.StatusServiceUnavailable
+		}
+		w.WriteHeader(code)
+		_, _ = w.Write(body)
+	}))
+	defer srv.Close()
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL
+	dead.Close()
+
+	form := url.Values{"Action": {"QueryTaskDetailList"}, "AccessKeyId": {"id"}, "Signature": {"s3cret"}}.Encode()
+	type call struct {
+		provider, method, url, body string
+		getBody                     bool // false: body without GetBody (read and replayed)
+	}
+	calls := []call{
+		{"aliyun", http.MethodPost, srv.URL + "/", form, true},
+		{"aliyun", http.MethodPost, srv.URL + "/", form, false},
+		{"aliyun", http.MethodPost, srv.URL + "/", "Action=SaveBatchTaskForModifyingDomainDns&fail=1", true},
+		{"aliyun", http.MethodGet, srv.URL + "/?Action=QueryDomainList", "", true},
+		{"dnspod", http.MethodPost, srv.URL + "/Record.List", "login_token=1,t&domain_id=2", true},
+		{"dnspod", http.MethodPost, srv.URL + "/Batch.Record.Fail", "login_token=1,t", false},
+		{"dnspod", http.MethodPost, deadURL + "/Record.Remove", "login_token=1,t", true},
+	}
+	m := metrics.New()
+	for _, c := range calls {
+		client := &http.Client{Transport: m.Transport(c.provider, nil)}
+		var body io.Reader
+		if c.body != "" {
+			if c.getBody {
+				body = strings.NewReader(c.body)
+			} else {
+				body = io.MultiReader(strings.NewReader(c.body)) // hides the type: no GetBody
+			}
+		}
+		req, err := http.NewRequestWithContext(context.Background(), c.method, c.url, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.body != "" {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			continue // the dead server
+		}
+		got, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if !bytes.Equal(got, []byte(c.body)) {
+			t.Errorf("%s %s: server saw body %q, want %q", c.method, c.url, got, c.body)
+		}
+	}
+
+	f := scrape(t, m)
+	want := []string{
+		"operation=Batch.Record.Fail,provider=dnspod,result=503 1",
+		"operation=QueryDomainList,provider=aliyun,result=ok 1",
+		"operation=QueryTaskDetailList,provider=aliyun,result=ok 2",
+		"operation=Record.List,provider=dnspod,result=ok 1",
+		"operation=Record.Remove,provider=dnspod,result=error 1",
+		"operation=SaveBatchTaskForModifyingDomainDns,provider=aliyun,result=503 1",
+	}
+	if diff := cmp.Diff(want, f.Samples("dnssync_api_calls_total")); diff != "" {
+		t.Errorf("api calls (-want +got):\n%s", diff)
+	}
+	for _, s := range f.Samples("dnssync_api_calls_total") {
+		if strings.Contains(s, "s3cret") {
+			t.Errorf("secret in a label: %s", s)
+		}
+	}
+}
+
+func TestTransportPassesThroughUnknownOperations(t *testing.T) {
+	m := metrics.New()
+	rt := m.Transport("dnspod", rtFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Body: http.NoBody, Request: r}, nil
+	}))
+	for _, u := range []string{"http://127.0.0.1/", "http://127.0.0.1/?Action=" + url.QueryEscape("bad action{}")} {
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		if _, err := rt.RoundTrip(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{
+		"operation=other,provider=dnspod,result=ok 1",
+		"operation=unknown,provider=dnspod,result=ok 1",
+	}
+	if diff := cmp.Diff(want, scrape(t, m).Samples("dnssync_api_calls_total")); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
