@@ -1,0 +1,122 @@
+// Command dnssync reconciles DNS with desired state kept in git. This package
+// only wires commands to the internal packages: each command lives in its
+// own file as new<Name>Cmd and is added to the root in newRootCmd.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes shared by every command: 0 success (no changes), 1 error.
+// `plan --detailed-exitcode` adds 2 (changes pending) by returning
+// withExitCode(2, nil).
+const (
+	exitOK    = 0
+	exitError = 1
+)
+
+// exitCodeError carries an exit code out of a command. err may be nil when
+// the command already printed everything (validate with problems, a plan
+// with changes): then nothing more is printed.
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e *exitCodeError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitCodeError) Unwrap() error { return e.err }
+
+// withExitCode wraps err (nil allowed) so that main exits with code.
+func withExitCode(code int, err error) error { return &exitCodeError{code: code, err: err} }
+
+// globalOptions are the root's persistent flags, shared by every command.
+type globalOptions struct {
+	config    string
+	logFormat string
+	quiet     bool
+	stdout    io.Writer
+	stderr    io.Writer
+}
+
+// logger returns the structured logger the flags ask for, on stderr.
+func (g *globalOptions) logger() *slog.Logger {
+	level := slog.LevelInfo
+	if g.quiet {
+		level = slog.LevelWarn
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if g.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(g.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(g.stderr, opts))
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	g := &globalOptions{stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:   "dnssync",
+		Short: "Reconcile DNS delegation and records with desired state in YAML",
+		Long: "dnssync reads desired DNS state (registrar nameservers, glue and records) from YAML files,\n" +
+			"compares it with the providers and applies the difference in the fewest batch operations.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if g.logFormat != "text" && g.logFormat != "json" {
+				return fmt.Errorf("--log-format must be text or json, not %q", g.logFormat)
+			}
+			return nil
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	pf := root.PersistentFlags()
+	pf.StringVarP(&g.config, "config", "c", "dnssync.yaml", "configuration file")
+	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
+	pf.BoolVarP(&g.quiet, "quiet", "q", false, "print only problems")
+
+	root.AddCommand(newVersionCmd(g))
+	root.AddCommand(newValidateCmd(g))
+	return root
+}
+
+// run executes the command line and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRootCmd(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	code := exitError
+	var ec *exitCodeError
+	if errors.As(err, &ec) {
+		code = ec.code
+		err = ec.err
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "dnssync: %v\n", err)
+	}
+	return code
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dnssync/dnssync/internal/spec"
+)
+
+func newValidateCmd(g *globalOptions) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "validate [DIR|FILE...]",
+		Short: "Check the configuration and zone files; report every problem",
+		Long: "validate checks dnssync.yaml and zone files against the schema and the providers' rules\n" +
+			"without contacting any provider. With no arguments it checks --config and its zones directory.\n" +
+			"Arguments may be zone files, directories of zone files, or config repositories (a directory\n" +
+			"holding dnssync.yaml). Exit status: 0 valid (warnings allowed), 1 problems found.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" {
+				return fmt.Errorf("--format must be text or json, not %q", format)
+			}
+			report, _ := spec.Validate(cmd.Context(), g.config, args...)
+			var err error
+			switch {
+			case format == "json":
+				err = report.WriteJSON(g.stdout)
+			case g.quiet && report.OK && report.Summary.Warnings == 0:
+			default:
+				err = report.WriteText(g.stdout)
+			}
+			if err != nil {
+				return err
+			}
+			if !report.OK {
+				return withExitCode(exitError, nil)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}

@@ -1,0 +1,374 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dnssync/dnssync/internal/model"
+)
+
+// ProviderType names a provider implementation.
+type ProviderType string
+
+// Provider types.
+const (
+	ProviderAliyun ProviderType = "aliyun" // Alibaba Cloud Domain: registrar (nameservers, glue)
+	ProviderDNSPod ProviderType = "dnspod" // DNSPod legacy API: records
+)
+
+// EnvVars returns the environment variables a provider of type t reads when
+// Credentials.Env is set (Aliyun: key id, secret, optional STS token; DNSPod:
+// "ID,Token"). Only the names live here; the credentials loader reads them.
+func EnvVars(t ProviderType) []string {
+	switch t {
+	case ProviderAliyun:
+		return []string{"ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN"}
+	case ProviderDNSPod:
+		return []string{"DNSPOD_TOKEN"}
+	}
+	return nil
+}
+
+// Credentials records where a provider's secrets come from. It never holds
+// a secret itself.
+type Credentials struct {
+	Env  bool      `json:"env"`            // read the provider's environment variables
+	File string    `json:"file,omitempty"` // YAML file, resolved against the config directory
+	Pos  model.Pos `json:"pos,omitempty"`
+}
+
+// Provider is one configured provider account.
+type Provider struct {
+	Name         string        `json:"name"`
+	Type         ProviderType  `json:"type"`
+	Endpoint     string        `json:"endpoint"`
+	Credentials  Credentials   `json:"credentials"`
+	CAFile       string        `json:"ca_file,omitempty"` // resolved against the config directory
+	RateLimit    float64       `json:"rate_limit"`        // requests per second
+	Burst        int           `json:"burst"`
+	BatchSize    int           `json:"batch_size"` // max items per batch call
+	Concurrency  int           `json:"concurrency"`
+	MinTTL       int           `json:"min_ttl,omitempty"` // dnspod only
+	Lines        []string      `json:"lines,omitempty"`   // dnspod only: extra accepted lines
+	PollInterval time.Duration `json:"poll_interval"`
+	TaskTimeout  time.Duration `json:"task_timeout"`
+	Timeout      time.Duration `json:"timeout"` // per HTTP request
+	Pos          model.Pos     `json:"pos,omitempty"`
+}
+
+// Defaults apply to every zone that does not say otherwise.
+type Defaults struct {
+	TTL    int          `json:"ttl"`
+	Line   string       `json:"line"`
+	Policy model.Policy `json:"policy"`
+}
+
+// Safety holds the checks that stop a plan from being applied.
+type Safety struct {
+	Thresholds             model.Thresholds `json:"thresholds"`
+	AllowDelegationChanges bool             `json:"allow_delegation_changes"`
+}
+
+// Config is dnssync.yaml, parsed, validated and with defaults applied. Paths
+// are resolved against the directory of the config file.
+type Config struct {
+	Path      string              `json:"path"`
+	Dir       string              `json:"dir"`
+	Providers map[string]Provider `json:"providers"`
+	ZonesDir  string              `json:"zones"`
+	StateDir  string              `json:"state_dir"`
+	Defaults  Defaults            `json:"defaults"`
+	Safety    Safety              `json:"safety"`
+	ZonesPos  model.Pos           `json:"zones_pos,omitempty"`
+
+	schemas *Schemas
+}
+
+// Defaults of dnssync.yaml.
+const (
+	DefaultZonesDir       = "zones"
+	DefaultStateDir       = ".dnssync"
+	DefaultTTL            = 600
+	DefaultAliyunEndpoint = "https://domain.aliyuncs.com"
+	DefaultDNSPodEndpoint = "https://dnsapi.cn"
+	DefaultDNSPodMinTTL   = 600 // free grades; paid grades go lower (set min_ttl)
+)
+
+// DefaultConfig is the configuration of an empty dnssync.yaml in dir.
+func DefaultConfig(dir string) *Config {
+	return &Config{
+		Dir:       dir,
+		Providers: map[string]Provider{},
+		ZonesDir:  filepath.Join(dir, DefaultZonesDir),
+		StateDir:  filepath.Join(dir, DefaultStateDir),
+		Defaults:  Defaults{TTL: DefaultTTL, Line: model.DefaultLine, Policy: model.PolicySync},
+		Safety:    Safety{Thresholds: model.DefaultThresholds()},
+	}
+}
+
+// DefaultProvider returns a provider of type t with every default set.
+// Rates are conservative: DNSPod reportedly allows about 3600 requests an
+// hour per account; Alibaba publishes no quota for the Domain API.
+func DefaultProvider(name string, t ProviderType) Provider {
+	p := Provider{Name: name, Type: t, Credentials: Credentials{Env: true},
+		Burst: 5, BatchSize: 100, PollInterval: 2 * time.Second, TaskTimeout: 10 * time.Minute, Timeout: 30 * time.Second}
+	switch t {
+	case ProviderAliyun:
+		p.Endpoint, p.RateLimit, p.Concurrency = DefaultAliyunEndpoint, 5, 4
+	case ProviderDNSPod:
+		p.Endpoint, p.RateLimit, p.Concurrency, p.MinTTL = DefaultDNSPodEndpoint, 1, 2, DefaultDNSPodMinTTL
+	}
+	return p
+}
+
+// Provider returns the provider called name.
+func (c *Config) Provider(name string) (Provider, bool) {
+	p, ok := c.Providers[name]
+	return p, ok
+}
+
+// ProviderNames returns the provider names, sorted.
+func (c *Config) ProviderNames() []string {
+	names := make([]string, 0, len(c.Providers))
+	for n := range c.Providers {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Schemas returns the compiled schemas, compiling them on first use for a
+// Config built by hand.
+func (c *Config) Schemas() (*Schemas, error) {
+	if c.schemas == nil {
+		s, err := CompileSchemas()
+		if err != nil {
+			return nil, err
+		}
+		c.schemas = s
+	}
+	return c.schemas, nil
+}
+
+// LoadConfig reads and validates dnssync.yaml. It returns an error (a
+// Diagnostics when the file was read) if there is any error-level problem.
+func LoadConfig(path string) (*Config, error) {
+	cfg, ds := LoadConfigDiagnostics(path)
+	if err := ds.Err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// LoadConfigDiagnostics reads dnssync.yaml and returns the best Config it
+// could build together with every problem found, so that validate can go on
+// to check zone files against a partly broken config. The Config is nil only
+// when the file could not be read or parsed at all.
+func LoadConfigDiagnostics(path string) (*Config, Diagnostics) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Diagnostics{{Pos: model.Pos{File: path, Line: 1}, Rule: RuleReadFile, Severity: SeverityError,
+			Message: fmt.Sprintf("cannot read config: %v", unwrapPathError(err))}}
+	}
+	return ParseConfig(path, data)
+}
+
+// ParseConfig is LoadConfigDiagnostics on data already read from path.
+func ParseConfig(path string, data []byte) (*Config, Diagnostics) {
+	cfg := DefaultConfig(filepath.Dir(path))
+	cfg.Path = path
+	s, err := cfg.Schemas()
+	if err != nil {
+		return nil, Diagnostics{{Pos: model.Pos{File: path, Line: 1}, Rule: RuleSchema, Severity: SeverityError, Message: err.Error()}}
+	}
+	d := parseYAML(path, data)
+	if !d.ok {
+		// An empty dnssync.yaml is a valid "all defaults" config.
+		if len(d.diags) == 1 && d.diags[0].Rule == RuleEmptyFile {
+			return cfg, nil
+		}
+		return nil, d.diags
+	}
+	d.validate(s.config, s.printer)
+	cfg.decode(d.cursor())
+	return cfg, d.diags
+}
+
+func (cfg *Config) resolve(p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(cfg.Dir, p)
+}
+
+func (cfg *Config) decode(c cursor) {
+	if z, zc, ok := c.strField("zones"); ok {
+		cfg.ZonesDir, cfg.ZonesPos = cfg.resolve(z), zc.pos()
+	} else {
+		cfg.ZonesPos = model.Pos{File: cfg.Path, Line: 1, Col: 1}
+	}
+	if s, _, ok := c.strField("state_dir"); ok {
+		cfg.StateDir = cfg.resolve(s)
+	}
+	if dc, ok := c.get("defaults"); ok {
+		if n, _, ok := dc.intField("ttl"); ok {
+			cfg.Defaults.TTL = n
+		}
+		if l, lc, ok := dc.strField("line"); ok {
+			cfg.Defaults.Line = l
+			cfg.checkDefaultLine(l, lc)
+		}
+		if p, _, ok := dc.strField("policy"); ok {
+			cfg.Defaults.Policy = model.Policy(p)
+		}
+	}
+	if sc, ok := c.get("safety"); ok {
+		if tc, ok := sc.get("thresholds"); ok {
+			cfg.Safety.Thresholds = decodeThresholds(tc, cfg.Safety.Thresholds)
+		}
+		if b, _, ok := sc.boolField("allow_delegation_changes"); ok {
+			cfg.Safety.AllowDelegationChanges = b
+		}
+	}
+	if pc, ok := c.get("providers"); ok {
+		for _, name := range pc.keys() {
+			if one, ok := pc.get(name); ok {
+				if p, ok := cfg.decodeProvider(name, one); ok {
+					cfg.Providers[name] = p
+				}
+			}
+		}
+	}
+}
+
+// checkDefaultLine accepts the default line if some DNSPod provider (or the
+// built-in list) knows it; providers are decoded later, so use the raw tree.
+func (cfg *Config) checkDefaultLine(line string, lc cursor) {
+	if slices.Contains(DNSPodLines(), line) {
+		return
+	}
+	if pc, ok := lc.d.cursor().get("providers"); ok {
+		for _, name := range pc.keys() {
+			if one, ok := pc.get(name); ok {
+				if lines, ok := one.get("lines"); ok && slices.Contains(lines.strings(), line) {
+					return
+				}
+			}
+		}
+	}
+	lc.errorf(RuleLine, fmt.Sprintf("default line %q is not a DNSPod line; add it to a provider's lines if your grade offers it", line))
+}
+
+func decodeThresholds(c cursor, t model.Thresholds) model.Thresholds {
+	if f, ok := c.get("update_percent"); ok {
+		if v, ok := f.number(); ok {
+			t.UpdatePercent = v
+		}
+	}
+	if f, ok := c.get("delete_percent"); ok {
+		if v, ok := f.number(); ok {
+			t.DeletePercent = v
+		}
+	}
+	if n, _, ok := c.intField("min_existing"); ok {
+		t.MinExisting = n
+	}
+	return t
+}
+
+func (cfg *Config) decodeProvider(name string, c cursor) (Provider, bool) {
+	t, _, ok := c.strField("type")
+	if !ok {
+		return Provider{}, false
+	}
+	p := DefaultProvider(name, ProviderType(t))
+	p.Pos = c.keyPos()
+	if e, ec, ok := c.strField("endpoint"); ok {
+		u, err := url.Parse(e)
+		switch {
+		case err != nil:
+			ec.errorf(RuleEndpoint, fmt.Sprintf("endpoint %q is not a URL: %v", e, err))
+		case u.Scheme != "https" && u.Scheme != "http" || u.Host == "":
+			ec.errorf(RuleEndpoint, fmt.Sprintf("endpoint %q must be an absolute http or https URL", e))
+		case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+			ec.errorf(RuleEndpoint, fmt.Sprintf("endpoint %q may not carry a query, fragment or user info", e))
+		default:
+			p.Endpoint = strings.TrimSuffix(e, "/")
+		}
+	}
+	if cc, ok := c.get("credentials"); ok {
+		p.Credentials.Pos = cc.pos()
+		env, _, envSet := cc.boolField("env")
+		file, _, fileSet := cc.strField("file")
+		switch {
+		case envSet && env && fileSet:
+			cc.errorf(RuleCredentials, "credentials: set either env: true or file, not both")
+		case fileSet:
+			p.Credentials = Credentials{File: cfg.resolve(file), Pos: cc.pos()}
+		case envSet && !env:
+			cc.errorf(RuleCredentials, "credentials: env is false and no file is given, so there is no credential source")
+		}
+	}
+	if s, _, ok := c.strField("ca_file"); ok {
+		p.CAFile = cfg.resolve(s)
+	}
+	if f, ok := c.get("rate_limit"); ok {
+		if v, ok := f.number(); ok {
+			p.RateLimit = v
+		}
+	}
+	if n, _, ok := c.intField("burst"); ok {
+		p.Burst = n
+	}
+	if n, _, ok := c.intField("batch_size"); ok {
+		p.BatchSize = n
+	}
+	if n, _, ok := c.intField("concurrency"); ok {
+		p.Concurrency = n
+	}
+	if n, nc, ok := c.intField("min_ttl"); ok {
+		if p.Type != ProviderDNSPod {
+			nc.errorf(RuleProvOption, fmt.Sprintf("min_ttl applies to dnspod providers only, not %s", p.Type))
+		} else {
+			p.MinTTL = n
+		}
+	}
+	if lc, ok := c.get("lines"); ok {
+		if p.Type != ProviderDNSPod {
+			lc.errorf(RuleProvOption, fmt.Sprintf("lines applies to dnspod providers only, not %s", p.Type))
+		} else {
+			p.Lines = lc.strings()
+		}
+	}
+	for _, f := range []struct {
+		key string
+		dst *time.Duration
+	}{{"poll_interval", &p.PollInterval}, {"task_timeout", &p.TaskTimeout}, {"timeout", &p.Timeout}} {
+		s, sc, ok := c.strField(f.key)
+		if !ok {
+			continue
+		}
+		v, err := time.ParseDuration(s)
+		if err != nil || v <= 0 {
+			sc.errorf(RuleDuration, fmt.Sprintf("%s %q is not a positive duration such as 2s or 10m", f.key, s))
+			continue
+		}
+		*f.dst = v
+	}
+	return p, true
+}
+
+// unwrapPathError drops the repeated path from *fs.PathError messages.
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

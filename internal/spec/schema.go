@@ -1,0 +1,124 @@
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/dnssync/dnssync"
+)
+
+const schemaURL = "https://github.com/dnssync/dnssync/schema.json"
+
+// Schemas holds the compiled schema for each file kind. Compiling takes a
+// few milliseconds, so a Config keeps one and every zone load reuses it.
+type Schemas struct {
+	config, zone *jsonschema.Schema
+	printer      *message.Printer // renders schema error kinds
+}
+
+// CompileSchemas compiles the embedded schema.json.
+func CompileSchemas() (*Schemas, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(dnssync.Schema()))
+	if err != nil {
+		return nil, fmt.Errorf("embedded schema.json: %w", err)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	if err := c.AddResource(schemaURL, doc); err != nil {
+		return nil, fmt.Errorf("embedded schema.json: %w", err)
+	}
+	s := Schemas{printer: message.NewPrinter(language.English)}
+	if s.config, err = c.Compile(schemaURL + "#/$defs/config"); err != nil {
+		return nil, fmt.Errorf("compile config schema: %w", err)
+	}
+	if s.zone, err = c.Compile(schemaURL + "#/$defs/zone"); err != nil {
+		return nil, fmt.Errorf("compile zone schema: %w", err)
+	}
+	return &s, nil
+}
+
+// validate checks d.root against sch and turns every leaf error into a
+// positioned diagnostic; the rejected pointers go into d.bad so that the
+// decoder skips them instead of reporting them a second time.
+func (d *doc) validate(sch *jsonschema.Schema, p *message.Printer) {
+	err := sch.Validate(d.root)
+	if err == nil {
+		return
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		d.add(d.pos(nil), RuleSchema, err.Error())
+		return
+	}
+	for _, leaf := range leaves(ve, nil) {
+		d.schemaError(leaf, p)
+	}
+}
+
+func leaves(e *jsonschema.ValidationError, out []*jsonschema.ValidationError) []*jsonschema.ValidationError {
+	if len(e.Causes) == 0 {
+		return append(out, e)
+	}
+	for _, c := range e.Causes {
+		out = leaves(c, out)
+	}
+	return out
+}
+
+func (d *doc) schemaError(e *jsonschema.ValidationError, p *message.Printer) {
+	ptr := ""
+	for _, tok := range e.InstanceLocation {
+		ptr += "/" + escapePtr(tok)
+	}
+	where := humanPath(ptr)
+	switch k := e.ErrorKind.(type) {
+	case *kind.AdditionalProperties:
+		for _, p := range k.Properties {
+			pp := ptr + "/" + escapePtr(p)
+			d.bad[pp] = true
+			in := ""
+			if ptr != "" {
+				in = " in " + where
+			}
+			d.add(d.keyPos(pp), RuleUnknownKey, fmt.Sprintf("unknown key %q%s", p, in))
+		}
+		return
+	case *kind.Type:
+		d.bad[ptr] = true
+		d.add(d.valuePos(ptr), RuleSchemaType, fmt.Sprintf("%s: got %s, want %s%s", where, k.Got, strings.Join(k.Want, " or "), quoteHint(k)))
+		return
+	case *kind.Required:
+		d.bad[ptr] = true
+		missing := slices.Clone(k.Missing)
+		for i, m := range missing {
+			missing[i] = fmt.Sprintf("%q", m)
+		}
+		d.add(d.valuePos(ptr), RuleMissingKey, fmt.Sprintf("%s: missing required key %s", where, strings.Join(missing, ", ")))
+		return
+	case *kind.PropertyNames:
+		// The name itself is wrong; point at the key.
+		pp := ptr + "/" + escapePtr(k.Property)
+		d.bad[pp] = true
+		d.add(d.keyPos(pp), RuleSchema, fmt.Sprintf("%s: invalid name %q (use lower-case letters, digits, - and _, starting with a letter)", where, k.Property))
+		return
+	}
+	d.bad[ptr] = true
+	d.add(d.valuePos(ptr), RuleSchema, fmt.Sprintf("%s: %s", where, e.ErrorKind.LocalizedString(p)))
+}
+
+// quoteHint helps with YAML's implicit typing (a TXT value of 123 or a
+// label like 2024 is a number unless quoted).
+func quoteHint(k *kind.Type) string {
+	if slices.Contains(k.Want, "string") && (k.Got == "number" || k.Got == "integer" || k.Got == "boolean" || k.Got == "null") {
+		return " (quote the value to make it a string)"
+	}
+	return ""
+}

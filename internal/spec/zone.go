@@ -1,0 +1,548 @@
+package spec
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/dnssync/dnssync/internal/model"
+)
+
+// maxNameservers and maxGlueIPs are the registry limits (aliyun spec §5;
+// 2–13 nameservers is the common registry rule, UNVERIFIED for the API).
+const (
+	minNameservers = 2
+	maxNameservers = 13
+	maxGlueIPs     = 13
+	maxGlueHostLen = 80 // Alibaba DNS host name rule
+)
+
+// supportedTypes are the record types dnssync manages.
+func supportedTypes() []string {
+	return []string{model.TypeA, model.TypeAAAA, model.TypeCNAME, model.TypeMX, model.TypeTXT, model.TypeNS, model.TypeSRV, model.TypeCAA}
+}
+
+// LoadZone reads and checks one zone file against cfg (nil: an empty
+// config, so every provider reference fails). The domain is nil when the
+// file could not be parsed or names no valid domain; otherwise it is
+// returned even when diagnostics hold errors (best effort, for reporting).
+func LoadZone(cfg *Config, file string) (*model.Domain, Diagnostics) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, Diagnostics{{Pos: model.Pos{File: file, Line: 1}, Rule: RuleReadFile, Severity: SeverityError,
+			Message: fmt.Sprintf("cannot read zone file: %v", unwrapPathError(err))}}
+	}
+	return ParseZone(cfg, file, data)
+}
+
+// ParseZone is LoadZone on data already read from file.
+func ParseZone(cfg *Config, file string, data []byte) (*model.Domain, Diagnostics) {
+	if cfg == nil {
+		cfg = DefaultConfig(".")
+	}
+	s, err := cfg.Schemas()
+	if err != nil {
+		return nil, Diagnostics{{Pos: model.Pos{File: file, Line: 1}, Rule: RuleSchema, Severity: SeverityError, Message: err.Error()}}
+	}
+	d := parseYAML(file, data)
+	if !d.ok {
+		return nil, d.diags
+	}
+	d.validate(s.zone, s.printer)
+	z := zoneDecoder{cfg: cfg, d: d}
+	dom := z.decode(d.cursor())
+	return dom, d.diags
+}
+
+type zoneDecoder struct {
+	cfg *Config
+	d   *doc
+}
+
+// placeholderDomain stands in for a missing or invalid domain so that the
+// rest of the file is still checked.
+const placeholderDomain = "domain.invalid"
+
+func (z *zoneDecoder) decode(c cursor) *model.Domain {
+	dom := &model.Domain{File: z.d.file}
+	valid := false
+	if raw, dc, ok := c.strField("domain"); ok {
+		dom.Pos = dc.pos()
+		if name, p := normDomain(raw); p != nil {
+			dc.fail(p)
+		} else {
+			dom.Name, valid = name, true
+		}
+	}
+	if !valid {
+		dom.Name = placeholderDomain
+	}
+	dom.Unicode = Unicode(dom.Name)
+	if rc, ok := c.get("registrar"); ok {
+		dom.Registrar = z.registrar(rc, dom.Name)
+	}
+	if nc, ok := c.get("dns"); ok {
+		dom.DNS = z.dns(nc, dom.Name)
+	}
+	if !c.has("registrar") && !c.has("dns") && valid {
+		z.d.warn(dom.Pos, RuleEmptyFile, fmt.Sprintf("%s declares neither registrar nor dns: nothing is managed", dom.Unicode))
+	}
+	if !valid {
+		return nil
+	}
+	return dom
+}
+
+// provider looks up a provider reference and checks that it manages the
+// side (registrar or records) it is used for.
+func (z *zoneDecoder) provider(c cursor, side string, wantType ProviderType) (Provider, bool) {
+	name, pc, ok := c.strField("provider")
+	if !ok {
+		return Provider{}, false
+	}
+	p, ok := z.cfg.Provider(name)
+	if !ok {
+		known := strings.Join(z.cfg.ProviderNames(), ", ")
+		if known == "" {
+			known = "none"
+		}
+		pc.errorf(RuleProvider, fmt.Sprintf("%s provider %q is not configured in dnssync.yaml (configured: %s)", side, name, known))
+		return Provider{}, false
+	}
+	if p.Type != wantType {
+		pc.errorf(RuleProviderKind, fmt.Sprintf("%s provider %q has type %s; %s is managed by a %s provider", side, name, p.Type, side, wantType))
+		return Provider{}, false
+	}
+	return p, true
+}
+
+func (z *zoneDecoder) registrar(c cursor, domain string) *model.Registrar {
+	reg := &model.Registrar{Pos: c.keyPos()}
+	if p, ok := z.provider(c, "registrar", ProviderAliyun); ok {
+		reg.Provider = p.Name
+	} else if name, _, ok := c.strField("provider"); ok {
+		reg.Provider = name
+	}
+	aliyunDNS, ac, aliyunSet := c.boolField("aliyun_dns")
+	reg.AliyunDNS = aliyunSet && aliyunDNS
+	if aliyunSet {
+		reg.NSPos = ac.keyPos()
+	}
+
+	type nsItem struct {
+		host string
+		c    cursor
+	}
+	var nss []nsItem
+	nsc, hasNS := c.get("nameservers")
+	if hasNS {
+		reg.NSPos = nsc.keyPos()
+		seen := map[string]bool{}
+		for _, it := range nsc.items() {
+			raw, ok := it.str()
+			if !ok {
+				continue
+			}
+			h, p := normHost(raw, kindHost, RuleNSName)
+			if p != nil {
+				it.fail(p)
+				continue
+			}
+			if seen[h] {
+				it.errorf(RuleNSDuplicate, fmt.Sprintf("nameserver %s is listed twice", Unicode(h)))
+				continue
+			}
+			seen[h] = true
+			nss = append(nss, nsItem{h, it})
+			reg.Nameservers = append(reg.Nameservers, h)
+		}
+		if n := len(nsc.items()); n < minNameservers || n > maxNameservers {
+			z.d.add(nsc.keyPos(), RuleNSCount, fmt.Sprintf("%d nameservers; a domain needs %d to %d", n, minNameservers, maxNameservers))
+		}
+	}
+	switch {
+	case reg.AliyunDNS && c.has("nameservers"):
+		z.d.add(reg.NSPos, RuleDelegation, "set either nameservers or aliyun_dns: true, not both")
+	case !reg.AliyunDNS && !c.has("nameservers"):
+		z.d.add(reg.Pos, RuleDelegation, "registrar needs nameservers (2 to 13 host names) or aliyun_dns: true")
+	}
+
+	hosts := map[string]bool{}
+	if hc, ok := c.get("dns_hosts"); ok {
+		reg.ManageHosts = true
+		for _, it := range hc.items() {
+			if h, ok := z.glue(it, domain, hosts); ok {
+				reg.DNSHosts = append(reg.DNSHosts, h)
+			}
+		}
+	} else {
+		reg.ManageHosts = c.has("dns_hosts")
+	}
+	for _, ns := range nss {
+		if inside(ns.host, domain) && !hosts[ns.host] {
+			ns.c.errorf(RuleGlueMissing, fmt.Sprintf("nameserver %s lies inside %s and needs glue: declare it under registrar.dns_hosts with its addresses",
+				Unicode(ns.host), Unicode(domain)))
+		}
+	}
+	slices.Sort(reg.Nameservers)
+	slices.SortFunc(reg.DNSHosts, func(a, b model.DNSHost) int { return strings.Compare(a.Host, b.Host) })
+	return reg
+}
+
+// glue decodes one dns_hosts entry; hosts collects the names seen.
+func (z *zoneDecoder) glue(c cursor, domain string, hosts map[string]bool) (model.DNSHost, bool) {
+	raw, hc, ok := c.strField("host")
+	if !ok {
+		return model.DNSHost{}, false
+	}
+	h, p := normHost(raw, kindHost, RuleGlueHost)
+	if p != nil {
+		hc.fail(p)
+		return model.DNSHost{}, false
+	}
+	if len(h) > maxGlueHostLen {
+		hc.errorf(RuleGlueHost, fmt.Sprintf("host %s is %d characters; the registrar allows at most %d", Unicode(h), len(h), maxGlueHostLen))
+		return model.DNSHost{}, false
+	}
+	if !inside(h, domain) {
+		hc.errorf(RuleGlueOutside, fmt.Sprintf("host %s is not inside %s; glue can only be registered under the domain itself", Unicode(h), Unicode(domain)))
+		return model.DNSHost{}, false
+	}
+	if hosts[h] {
+		hc.errorf(RuleGlueDuplicate, fmt.Sprintf("host %s is listed twice", Unicode(h)))
+		return model.DNSHost{}, false
+	}
+	hosts[h] = true
+	host := model.DNSHost{Host: h, Pos: c.pos()}
+	ic, ok := c.get("ips")
+	if !ok {
+		return host, true
+	}
+	items := ic.items()
+	if n := len(items); n < 1 || n > maxGlueIPs {
+		z.d.add(ic.keyPos(), RuleGlueIPs, fmt.Sprintf("host %s has %d addresses; it needs 1 to %d", Unicode(h), n, maxGlueIPs))
+	}
+	seen := map[string]bool{}
+	for _, it := range items {
+		s, ok := it.str()
+		if !ok {
+			continue
+		}
+		ip, ok := normIP(s)
+		switch {
+		case !ok:
+			it.errorf(RuleGlueIPs, fmt.Sprintf("%q is not an IPv4 or IPv6 address", s))
+		case seen[ip]:
+			it.errorf(RuleGlueIPDup, fmt.Sprintf("address %s is listed twice for %s", ip, Unicode(h)))
+		default:
+			seen[ip] = true
+			host.IPs = append(host.IPs, ip)
+		}
+	}
+	slices.Sort(host.IPs)
+	return host, true
+}
+
+// recordSrc keeps where a record came from, for the cross-record checks.
+type recordSrc struct {
+	rec model.Record
+	c   cursor
+}
+
+func (z *zoneDecoder) dns(c cursor, domain string) *model.DNS {
+	cfg := z.cfg
+	dns := &model.DNS{Pos: c.keyPos(), TTL: cfg.Defaults.TTL, Policy: cfg.Defaults.Policy, Thresholds: cfg.Safety.Thresholds}
+	prov, haveProv := z.provider(c, "dns", ProviderDNSPod)
+	var caps Caps
+	if haveProv {
+		dns.Provider = prov.Name
+		caps, _ = prov.RecordCaps()
+	} else if name, _, ok := c.strField("provider"); ok {
+		dns.Provider = name
+	}
+	if ttl, tc, ok := c.intField("ttl"); ok {
+		dns.TTL = ttl
+		if haveProv {
+			z.checkTTL(tc, ttl, caps, prov.Name)
+		}
+	} else if haveProv && (dns.TTL < caps.MinTTL || dns.TTL > caps.MaxTTL) {
+		z.d.add(dns.Pos, RuleTTLRange, fmt.Sprintf("default TTL %d (defaults.ttl in dnssync.yaml) is outside %d..%d accepted by provider %q; set dns.ttl",
+			dns.TTL, caps.MinTTL, caps.MaxTTL, prov.Name))
+	}
+	line := cfg.Defaults.Line
+	if l, lc, ok := c.strField("line"); ok {
+		line = l
+		if haveProv && !caps.hasLine(l) {
+			lc.errorf(RuleLine, lineMsg(l, prov.Name))
+		}
+	}
+	if p, _, ok := c.strField("policy"); ok {
+		dns.Policy = model.Policy(p)
+	}
+	if tc, ok := c.get("thresholds"); ok {
+		dns.Thresholds = decodeThresholds(tc, dns.Thresholds)
+	}
+	if ic, ok := c.get("ignore"); ok {
+		for _, it := range ic.items() {
+			if ig, ok := z.ignore(it); ok {
+				dns.Ignore = append(dns.Ignore, ig)
+			}
+		}
+	}
+
+	var srcs []recordSrc
+	rc, hasRecords := c.get("records")
+	if hasRecords {
+		for _, it := range rc.items() {
+			srcs = append(srcs, z.records(it, domain, dns.TTL, line, caps, haveProv, prov.Name)...)
+		}
+	}
+	z.crossChecks(srcs, dns.Ignore)
+	dns.Records = make([]model.Record, 0, len(srcs))
+	for _, s := range srcs {
+		dns.Records = append(dns.Records, s.rec)
+	}
+	model.SortRecords(dns.Records)
+	if len(dns.Records) == 0 && dns.Policy == model.PolicySync && (!c.has("records") || hasRecords && len(rc.items()) == 0) {
+		z.d.warn(dns.Pos, RuleNoRecords, "dns declares no records under policy sync: a plan would delete every record at the provider except ignored ones (the safety checks refuse that without --force)")
+	}
+	return dns
+}
+
+func lineMsg(line, prov string) string {
+	return fmt.Sprintf("line %q is not accepted by provider %q; use one of DNSPod's lines (默认, 电信, 联通, 移动, 教育网, 国内, 国外, …) or add it to the provider's lines", line, prov)
+}
+
+func (z *zoneDecoder) checkTTL(c cursor, ttl int, caps Caps, prov string) bool {
+	if ttl < caps.MinTTL || ttl > caps.MaxTTL {
+		c.errorf(RuleTTLRange, fmt.Sprintf("TTL %d is outside %d..%d accepted by provider %q (min_ttl %d)", ttl, caps.MinTTL, caps.MaxTTL, prov, caps.MinTTL))
+		return false
+	}
+	return true
+}
+
+func (z *zoneDecoder) ignore(c cursor) (model.Ignore, bool) {
+	ig := model.Ignore{Pos: c.pos()}
+	ok := true
+	if s, sc, set := c.strField("name"); set {
+		pat := strings.ToLower(s)
+		if a, p := toASCII(pat); p == nil {
+			pat = a
+		}
+		if _, err := path.Match(pat, ""); err != nil {
+			sc.errorf(RuleIgnorePattern, fmt.Sprintf("ignore name %q is not a valid glob: %v", s, err))
+			ok = false
+		}
+		ig.Name = pat
+	}
+	if s, _, set := c.strField("type"); set {
+		ig.Type = strings.ToUpper(s)
+	}
+	if s, sc, set := c.strField("value"); set {
+		if _, err := path.Match(s, ""); err != nil {
+			sc.errorf(RuleIgnorePattern, fmt.Sprintf("ignore value %q is not a valid glob: %v", s, err))
+			ok = false
+		}
+		ig.Value = s
+	}
+	return ig, ok
+}
+
+// IgnoreMatches reports whether live or desired record r is covered by ig:
+// empty fields match anything, Name and Value are path.Match globs.
+func IgnoreMatches(ig model.Ignore, r model.Record) bool {
+	if ig.Type != "" && ig.Type != r.Type {
+		return false
+	}
+	if ig.Name != "" {
+		if ok, _ := path.Match(ig.Name, r.Name); !ok {
+			return false
+		}
+	}
+	if ig.Value != "" {
+		if ok, _ := path.Match(ig.Value, r.Value); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// records decodes one records entry into one record per value.
+func (z *zoneDecoder) records(c cursor, domain string, zoneTTL int, zoneLine string, caps Caps, haveProv bool, prov string) []recordSrc {
+	base := model.Record{TTL: zoneTTL, Line: zoneLine, Enabled: true}
+	ok := true
+
+	rawName, nc, hasName := c.strField("name")
+	if hasName {
+		name, p, w := normOwner(rawName, domain)
+		switch {
+		case p != nil:
+			nc.fail(p)
+			ok = false
+		case w != nil:
+			nc.warnp(w)
+		}
+		base.Name = name
+	} else {
+		ok = false
+	}
+
+	rawType, tc, hasType := c.strField("type")
+	if hasType {
+		base.Type = strings.ToUpper(rawType)
+		switch {
+		case !slices.Contains(supportedTypes(), base.Type):
+			tc.errorf(RuleRecordType, fmt.Sprintf("record type %q is not managed by dnssync (supported: %s)", rawType, strings.Join(supportedTypes(), ", ")))
+			ok = false
+		case haveProv && !caps.hasType(base.Type):
+			tc.errorf(RuleRecordType, fmt.Sprintf("provider %q does not accept %s records", prov, base.Type))
+			ok = false
+		}
+	} else {
+		ok = false
+	}
+
+	if ttl, ttlc, set := c.intField("ttl"); set {
+		base.TTL = ttl
+		if haveProv && !z.checkTTL(ttlc, ttl, caps, prov) {
+			ok = false
+		}
+	}
+	lineC := c
+	if l, lc, set := c.strField("line"); set {
+		base.Line, lineC = l, lc
+		if haveProv && !caps.hasLine(l) {
+			lc.errorf(RuleLine, lineMsg(l, prov))
+			ok = false
+		}
+	}
+	if b, _, set := c.boolField("enabled"); set {
+		base.Enabled = b
+	}
+
+	mx, mxc, mxSet := c.intField("mx")
+	switch {
+	case base.Type == model.TypeMX && !mxSet && !c.has("mx"):
+		c.errorf(RuleMXRange, "MX record needs an mx priority")
+		ok = false
+	case base.Type == model.TypeMX && mxSet:
+		base.MX = mx
+		if haveProv && (mx < caps.MinMX || mx > caps.MaxMX) {
+			mxc.errorf(RuleMXRange, fmt.Sprintf("MX priority %d is outside %d..%d accepted by provider %q", mx, caps.MinMX, caps.MaxMX, prov))
+			ok = false
+		}
+	case hasType && base.Type != model.TypeMX && c.has("mx"):
+		z.d.add(z.d.keyPos(c.ptr+"/mx"), RuleMXRange, fmt.Sprintf("mx applies to MX records only, not %s", base.Type))
+		ok = false
+	}
+
+	if base.Type == model.TypeNS && base.Name == "@" && base.Line != model.DefaultLine {
+		lineC.errorf(RuleNSApexLine, fmt.Sprintf("NS records at @ may only use the default line %s, not %q", model.DefaultLine, base.Line))
+		ok = false
+	}
+	if base.Type == model.TypeSRV && hasName && !srvOwner(base.Name) {
+		nc.warnp(newProblem(RuleSRVName, "SRV name %q should start with _service._proto, e.g. _sip._tcp", rawName))
+	}
+
+	var values []cursor
+	vc, hasValue := c.get("value")
+	vsc, hasValues := c.get("values")
+	switch {
+	case c.has("value") && c.has("values"):
+		c.errorf(RuleRecordValue, "set either value or values, not both")
+		return nil
+	case hasValue:
+		values = []cursor{vc}
+	case hasValues:
+		values = vsc.items()
+	case !c.has("value") && !c.has("values"):
+		c.errorf(RuleRecordValue, "record needs a value (or values)")
+		return nil
+	}
+
+	var out []recordSrc
+	for _, v := range values {
+		raw, isStr := v.str()
+		if !isStr || !hasType || !slices.Contains(supportedTypes(), base.Type) {
+			continue
+		}
+		val, p, w := normValue(base.Type, raw)
+		if p != nil {
+			v.fail(p)
+			continue
+		}
+		if w != nil {
+			v.warnp(w)
+		}
+		if !ok {
+			continue
+		}
+		r := base
+		r.Value = val
+		r.Pos = c.pos()
+		if hasValues {
+			r.Pos = v.pos()
+		}
+		out = append(out, recordSrc{rec: r, c: v})
+	}
+	return out
+}
+
+// srvOwner reports whether name starts with _service._proto labels.
+func srvOwner(name string) bool {
+	l := strings.Split(name, ".")
+	return len(l) >= 2 && strings.HasPrefix(l[0], "_") && strings.HasPrefix(l[1], "_")
+}
+
+// crossChecks runs the rules that compare records with each other.
+func (z *zoneDecoder) crossChecks(srcs []recordSrc, ignores []model.Ignore) {
+	first := map[model.Key]model.Pos{}
+	groups := map[model.NameLine][]int{}
+	var order []model.NameLine
+	for i, s := range srcs {
+		k := s.rec.Key()
+		if p, dup := first[k]; dup {
+			z.d.add(s.rec.Pos, RuleDuplicate, fmt.Sprintf("duplicate of the record at line %d: %s", p.Line, s.rec.String()))
+			continue
+		}
+		first[k] = s.rec.Pos
+		nl := s.rec.NameLine()
+		if _, seen := groups[nl]; !seen {
+			order = append(order, nl)
+		}
+		groups[nl] = append(groups[nl], i)
+		if s.rec.Type == model.TypeCNAME && s.rec.Name == "@" {
+			z.d.add(s.rec.Pos, RuleCNAMEApex, "CNAME at the apex (@) is not allowed: the apex carries SOA and NS records; use A/AAAA records")
+		}
+		for _, ig := range ignores {
+			if IgnoreMatches(ig, s.rec) {
+				z.d.warn(s.rec.Pos, RuleIgnored, fmt.Sprintf("record %s matches the ignore rule at line %d, so dnssync will never change it", s.rec.String(), ig.Pos.Line))
+				break
+			}
+		}
+	}
+	for _, nl := range order {
+		idx := groups[nl]
+		if len(idx) < 2 {
+			continue
+		}
+		var cname *model.Record
+		var others []string
+		for _, i := range idx {
+			r := &srcs[i].rec
+			if r.Type == model.TypeCNAME && cname == nil {
+				cname = r
+				continue
+			}
+			others = append(others, fmt.Sprintf("%s (line %d)", r.Type, r.Pos.Line))
+		}
+		if cname != nil {
+			z.d.add(cname.Pos, RuleCNAMEConflict, fmt.Sprintf("CNAME %s on line %s cannot coexist with other data on the same name and line: %s",
+				displayName(nl.Name), nl.Line, strings.Join(others, ", ")))
+		}
+	}
+}
+
+func displayName(n string) string { return Unicode(n) }
