@@ -143,7 +143,7 @@ func (c cursor) pos() model.Pos    { return c.d.valuePos(c.ptr) }
 func (c cursor) keyPos() model.Pos { return c.d.keyPos(c.ptr) }
 
 // fail and warn attach a problem to this value.
-func (c cursor) fail(p *problem) { c.d.add(c.pos(), p.rule, p.msg) }
+func (c cursor) fail(p *problem)  { c.d.add(c.pos(), p.rule, p.msg) }
 func (c cursor) warnp(p *problem) { c.d.warn(c.pos(), p.rule, p.msg) }
 func (c cursor) errorf(rule, msg string) {
 	c.d.add(c.pos(), rule, msg)
