@@ -283,6 +283,10 @@ func decodeThresholds(c cursor, t model.Thresholds) model.Thresholds {
 }
 
 func (cfg *Config) decodeProvider(name string, c cursor) (Provider, bool) {
+	if !validProviderName(name) {
+		c.d.add(c.keyPos(), RuleProvName, fmt.Sprintf("provider name %q: use lower-case letters, digits, - and _, starting with a letter", name))
+		return Provider{}, false
+	}
 	t, _, ok := c.strField("type")
 	if !ok {
 		return Provider{}, false
@@ -371,4 +375,17 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+func validProviderName(n string) bool {
+	if n == "" || n[0] < 'a' || n[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }

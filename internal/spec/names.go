@@ -178,6 +178,9 @@ func normHost(raw string, k nameKind, rule string) (string, *problem) {
 	if !strings.Contains(a, ".") {
 		return "", newProblem(rule, "%q is not a fully qualified host name (it needs at least two labels)", raw)
 	}
+	if tld := a[strings.LastIndexByte(a, '.')+1:]; strings.Trim(tld, "0123456789") == "" {
+		return "", newProblem(rule, "%q is not a host name (an address or a name with a numeric top-level label)", raw)
+	}
 	return a, nil
 }
 

@@ -15,6 +15,7 @@ const (
 	RuleSchema       = "schema"        // any other schema constraint (enum, range, pattern)
 
 	// Configuration.
+	RuleProvName    = "provider-name"        // provider name not lower-case letters, digits, - and _
 	RuleEndpoint    = "provider-endpoint"    // endpoint is not an http(s) URL
 	RuleCredentials = "provider-credentials" // no or two credential sources
 	RuleProvOption  = "provider-option"      // option not valid for this provider type

@@ -103,12 +103,6 @@ func (d *doc) schemaError(e *jsonschema.ValidationError, p *message.Printer) {
 		}
 		d.add(d.valuePos(ptr), RuleMissingKey, fmt.Sprintf("%s: missing required key %s", where, strings.Join(missing, ", ")))
 		return
-	case *kind.PropertyNames:
-		// The name itself is wrong; point at the key.
-		pp := ptr + "/" + escapePtr(k.Property)
-		d.bad[pp] = true
-		d.add(d.keyPos(pp), RuleSchema, fmt.Sprintf("%s: invalid name %q (use lower-case letters, digits, - and _, starting with a letter)", where, k.Property))
-		return
 	}
 	d.bad[ptr] = true
 	d.add(d.valuePos(ptr), RuleSchema, fmt.Sprintf("%s: %s", where, e.ErrorKind.LocalizedString(p)))

@@ -112,7 +112,7 @@ func (z *zoneDecoder) provider(c cursor, side string, wantType ProviderType) (Pr
 		return Provider{}, false
 	}
 	if p.Type != wantType {
-		pc.errorf(RuleProviderKind, fmt.Sprintf("%s provider %q has type %s; %s is managed by a %s provider", side, name, p.Type, side, wantType))
+		pc.errorf(RuleProviderKind, fmt.Sprintf("%s provider %q has type %s; the %s side needs a provider of type %s", side, name, p.Type, side, wantType))
 		return Provider{}, false
 	}
 	return p, true
