@@ -152,6 +152,7 @@ type Client struct {
 	endpoint string
 	rc       *retryablehttp.Client
 	log      *slog.Logger
+	nonce    func() string // newNonce; tests pin it
 }
 
 // New validates opts, applies defaults and builds a Client.
@@ -174,7 +175,7 @@ func New(opts Options) (*Client, error) {
 	}
 	hc.Transport = &limitedTransport{base: hc.Transport, lim: rate.NewLimiter(limit, opts.Burst)}
 
-	c := &Client{opts: opts, endpoint: ep, log: opts.Logger}
+	c := &Client{opts: opts, endpoint: ep, log: opts.Logger, nonce: newNonce}
 	retries := opts.MaxRetries
 	if retries < 0 {
 		retries = 0
@@ -366,7 +367,7 @@ func (c *Client) signAttempt(_ retryablehttp.Logger, r *http.Request, attempt in
 func (c *Client) signedBody(st *callState) (body []byte, nonce, sig string) {
 	p := make(map[string]string, len(st.params)+12)
 	maps.Copy(p, st.params)
-	nonce = newNonce()
+	nonce = c.nonce()
 	p["Action"] = st.action
 	p["Version"] = APIVersion
 	p["Format"] = "JSON"
@@ -374,6 +375,7 @@ func (c *Client) signedBody(st *callState) (body []byte, nonce, sig string) {
 	p["SignatureMethod"] = "HMAC-SHA1"
 	p["SignatureVersion"] = "1.0"
 	p["SignatureNonce"] = nonce
+	p["SignatureType"] = "" // sent empty, as the official SDK does
 	p["Timestamp"] = c.opts.Now().UTC().Format(TimestampLayout)
 	if c.opts.SecurityToken != "" {
 		p["SecurityToken"] = c.opts.SecurityToken

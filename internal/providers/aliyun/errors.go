@@ -22,11 +22,12 @@ const (
 	CodeParameterIllegal      = "ParameterIllegal"
 )
 
-// ErrTaskInProgress matches (errors.Is) an *Error whose code is
-// TaskIsBeingProcessed: another task for the same domain is still running.
-// The write was refused, so it is safe to submit it again once that task
-// has finished; the error also matches providers.ErrTransient.
-var ErrTaskInProgress = errors.New("aliyun: a task for this domain is still being processed")
+// ErrTaskInProgress is providers.ErrBusy: an *Error whose code is
+// TaskIsBeingProcessed matches it (errors.Is). Another task for the same
+// domain is still running; the write was refused, so it is safe to submit
+// it again once that task has finished. The error also matches
+// providers.ErrTransient.
+var ErrTaskInProgress = providers.ErrBusy
 
 // ErrDomainNotFound matches (errors.Is) an *Error whose code is
 // DomainNotExist: the domain is not in this account.
@@ -75,7 +76,7 @@ func (e *Error) Is(target error) bool {
 	switch target {
 	case providers.ErrTransient:
 		return e.Transient()
-	case ErrTaskInProgress:
+	case providers.ErrBusy:
 		return e.Code == CodeTaskIsBeingProcessed
 	case ErrDomainNotFound:
 		return e.Code == CodeDomainNotExist
