@@ -342,3 +342,27 @@ func TestTokenNeverShown(t *testing.T) {
 		t.Fatal("nothing was logged")
 	}
 }
+
+func TestClientRateLimit(t *testing.T) {
+	// 20 requests/second with a burst of 1: five calls need at least 200ms.
+	h := start(t, dnspodtest.Options{}, false, func(o *dnspod.Options) { o.RateLimit = 20; o.Burst = 1 })
+	t0 := time.Now()
+	for range 5 {
+		if _, err := h.c.DomainList(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if el := time.Since(t0); el < 190*time.Millisecond {
+		t.Fatalf("5 calls in %v: limiter not applied", el)
+	}
+}
+
+func TestEmulatorLatency(t *testing.T) {
+	h := start(t, dnspodtest.Options{Seed: 5, Faults: dnspodtest.Faults{Latency: 5 * time.Millisecond, LatencyShare: 1}}, false, nil)
+	if _, err := h.c.DomainList(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if l := h.emu.Log(); len(l) != 1 || l[0].Latency != 5*time.Millisecond {
+		t.Fatalf("log %+v", l)
+	}
+}

@@ -79,6 +79,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Faults strike before any state change.
 	fault, latency, afterCommit := s.drawFaults(action)
 	if latency > 0 {
+		e.Latency = latency
 		t := time.NewTimer(latency)
 		select {
 		case <-r.Context().Done():

@@ -86,17 +86,18 @@ type Options struct {
 
 // LogEntry is one request as the emulator saw it.
 type LogEntry struct {
-	Time       time.Time  `json:"time"`
-	Action     string     `json:"action"`
-	Method     string     `json:"method"`
-	Params     url.Values `json:"params"` // form minus login_token
-	UserAgent  string     `json:"user_agent"`
-	UAOK       bool       `json:"ua_ok"`           // User-Agent has the documented shape
-	Fault      string     `json:"fault,omitempty"` // throttle, 5xx, drop, rate-limit, banned, after-commit-5xx, after-commit-drop
-	Code       int        `json:"code"`            // status.code answered; 0 when no JSON answer
-	HTTPStatus int        `json:"http_status"`     // 0 when the connection was dropped
-	Committed  bool       `json:"committed"`       // the request changed state
-	JobID      string     `json:"job_id,omitempty"`
+	Time       time.Time     `json:"time"`
+	Action     string        `json:"action"`
+	Method     string        `json:"method"`
+	Params     url.Values    `json:"params"` // form minus login_token
+	UserAgent  string        `json:"user_agent"`
+	UAOK       bool          `json:"ua_ok"`             // User-Agent has the documented shape
+	Fault      string        `json:"fault,omitempty"`   // throttle, 5xx, drop, rate-limit, banned, after-commit-5xx, after-commit-drop
+	Code       int           `json:"code"`              // status.code answered; 0 when no JSON answer
+	HTTPStatus int           `json:"http_status"`       // 0 when the connection was dropped
+	Committed  bool          `json:"committed"`         // the request changed state
+	Latency    time.Duration `json:"latency,omitempty"` // injected delay
+	JobID      string        `json:"job_id,omitempty"`
 }
 
 // Server is the emulator. It is an http.Handler; all state is guarded by
