@@ -117,7 +117,8 @@ type BatchInfo struct {
 // journaled: it must be awaited (polled), never resubmitted.
 type PendingTask struct {
 	BatchInfo
-	Task providers.Task `json:"task"`
+	Task     providers.Task `json:"task"`
+	Accepted time.Time      `json:"accepted"` // when the provider accepted it
 }
 
 // UnknownBatch is a batch that may or may not have reached the provider:
@@ -380,6 +381,7 @@ type refState struct {
 	info     BatchInfo
 	kind     Kind // last decisive kind: intent, accepted, rejected, unknown, outcome
 	task     *providers.Task
+	accepted time.Time
 	message  string
 	acked    bool // an end entry followed: the run that saw it reported it
 	order    int
@@ -418,7 +420,7 @@ func classify(entries []Entry, current string) []*refState {
 				Provider: e.Provider, Domains: e.Domains, Digest: e.Digest, Since: e.Time}
 			s.kind = KindIntent
 		case KindAccepted:
-			s.task = e.Task
+			s.task, s.accepted = e.Task, e.Time
 			if s.kind != KindOutcome {
 				s.kind = KindAccepted
 			}
@@ -456,7 +458,7 @@ func pending(entries []Entry, current string) ([]PendingTask, []UnknownBatch) {
 		switch s.kind {
 		case KindAccepted:
 			if s.task != nil {
-				tasks = append(tasks, PendingTask{BatchInfo: s.info, Task: *s.task})
+				tasks = append(tasks, PendingTask{BatchInfo: s.info, Task: *s.task, Accepted: s.accepted})
 			}
 		case KindIntent:
 			if !s.acked {

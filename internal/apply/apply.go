@@ -1,0 +1,833 @@
+// Package apply executes a plan: it submits each stage's batches to the
+// providers' executors, journals every submission (internal/journal) before
+// and after the provider sees it, awaits the providers' asynchronous tasks,
+// and reports every item's outcome in the provider's own words.
+//
+// In the data flow it sits after the planner and before verification:
+//
+//	journal history ─▶ resume in-flight tasks, report unknown outcomes
+//	planFn (reads live state afresh) ─▶ Plan ─▶ stage by stage:
+//	    skip batches whose domains an earlier batch left unfinished
+//	    journal intent ─▶ Submit ─▶ journal task ─▶ Poll until done ─▶ journal outcome
+//	    (optionally re-plan after a stage)
+//	summary ─▶ journal end (rotated into runs/) ─▶ error if anything did not succeed
+//
+// The engine never resubmits a write whose outcome is unknown; it only
+// resubmits writes the provider refused without starting anything (transient
+// errors, busy). See docs/APPLY.md for the guarantees.
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/dnssync/dnssync/internal/journal"
+	"github.com/dnssync/dnssync/internal/plan"
+	"github.com/dnssync/dnssync/internal/providers"
+)
+
+// ErrIncomplete is wrapped by the error Run returns when the run did not do
+// everything it set out to do (a batch failed, was skipped or has an unknown
+// outcome, the plan or a re-plan failed, a timeout hit). The CLI maps any
+// error to exit status 1; the Summary says what happened.
+var ErrIncomplete = errors.New("apply incomplete")
+
+// Causes attached to the contexts the engine derives, so reasons say which
+// limit was hit.
+var (
+	ErrTaskTimeout = errors.New("per-task timeout")
+	ErrRunTimeout  = errors.New("overall timeout")
+)
+
+// Journal is what the engine needs from the journal; *journal.Journal
+// implements it.
+type Journal interface {
+	Run() string
+	Pending() ([]journal.PendingTask, []journal.UnknownBatch, error)
+	Intent(stage string, b plan.Batch) (string, error)
+	Accepted(ref string, t providers.Task) error
+	Rejected(ref, message string) error
+	Unknown(ref, message string) error
+	TimedOut(ref, message string) error
+	Outcome(ref string, status journal.BatchStatus, items []providers.ItemResult, message string) error
+	End(s journal.Summary) error
+}
+
+// Options tune the engine. The zero value gives the defaults noted.
+type Options struct {
+	// Concurrency is how many tasks of one provider run at once (submitted
+	// and not yet finished); default 4. ProviderConcurrency overrides it
+	// per provider name. Rate limits live in the provider clients.
+	Concurrency         int
+	ProviderConcurrency map[string]int
+
+	// PollMin and PollMax bound the capped exponential backoff (with
+	// jitter) between polls of a task, and between resubmits after a
+	// transient or busy refusal. Defaults 2s and 30s.
+	PollMin, PollMax time.Duration
+
+	// TaskTimeout bounds one batch from submit to final outcome (default
+	// 10m); Timeout bounds the whole run (default 30m).
+	TaskTimeout time.Duration
+	Timeout     time.Duration
+
+	// SubmitRetries is how many times a submit refused with
+	// providers.ErrTransient is tried again (default 5; negative: never).
+	// Busy refusals (providers.ErrBusy) are retried until TaskTimeout.
+	SubmitRetries int
+	// PollErrors is how many consecutive retryable poll errors are
+	// tolerated before the task's outcome is declared unknown (default 10).
+	PollErrors int
+
+	// ReplanAfter reports whether the plan must be recomputed after stage
+	// s completes (for instance after a DNS-host synchronisation). Nil
+	// means never. MaxReplans bounds re-plans per run (default 4).
+	ReplanAfter func(s plan.Stage) bool
+	MaxReplans  int
+
+	// Now, Sleep and Jitter replace the clock, the wait between attempts
+	// and the jitter applied to each wait (default: equal jitter, a random
+	// duration in [d/2, d]). Tests inject them; timeouts use contexts.
+	Now    func() time.Time
+	Sleep  func(ctx context.Context, d time.Duration) error
+	Jitter func(d time.Duration) time.Duration
+
+	// Logger receives the engine's own diagnostics (journal failures,
+	// retries); default discards. Reporter receives progress; default Nop.
+	Logger   *slog.Logger
+	Reporter Reporter
+}
+
+func (o Options) withDefaults() Options {
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	if o.PollMin <= 0 {
+		o.PollMin = 2 * time.Second
+	}
+	if o.PollMax <= 0 {
+		o.PollMax = 30 * time.Second
+	}
+	if o.PollMax < o.PollMin {
+		o.PollMax = o.PollMin
+	}
+	if o.TaskTimeout <= 0 {
+		o.TaskTimeout = 10 * time.Minute
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Minute
+	}
+	switch {
+	case o.SubmitRetries == 0:
+		o.SubmitRetries = 5
+	case o.SubmitRetries < 0:
+		o.SubmitRetries = 0
+	}
+	if o.PollErrors <= 0 {
+		o.PollErrors = 10
+	}
+	if o.MaxReplans <= 0 {
+		o.MaxReplans = 4
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
+	}
+	if o.Jitter == nil {
+		o.Jitter = equalJitter
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Reporter == nil {
+		o.Reporter = Nop{}
+	}
+	return o
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// equalJitter keeps at least half of the wait, so that backoff still grows,
+// and spreads the rest to keep concurrent pollers apart.
+func equalJitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
+
+// backoff returns the wait before attempt n+1 (n from 0): PollMin·2ⁿ capped
+// at PollMax, then jittered.
+func (o *Options) backoff(n int) time.Duration {
+	d := o.PollMin
+	for i := 0; i < n && d < o.PollMax; i++ {
+		d *= 2
+	}
+	return o.Jitter(min(d, o.PollMax))
+}
+
+// Engine executes plans. Executors maps a batch's Provider name to its
+// executor. Replan, when set, computes a fresh plan after a stage that
+// Options.ReplanAfter flags; when nil, Run's planFn is used.
+type Engine struct {
+	Executors map[string]providers.Executor
+	Journal   Journal
+	Options   Options
+	Replan    func(ctx context.Context) (*plan.Plan, error)
+}
+
+// Apply runs plan p (see Run). Pending tasks of earlier runs are still
+// resumed first; a caller that can should use Run so that the plan is
+// computed after them, from fresh live state.
+func (e *Engine) Apply(ctx context.Context, p *plan.Plan) (*journal.Summary, error) {
+	return e.Run(ctx, func(context.Context) (*plan.Plan, error) { return p, nil })
+}
+
+// Run performs one apply:
+//
+//  1. reports unknown outcomes found in the journal (never resubmitted) and
+//     awaits tasks an earlier run left in flight;
+//  2. calls planFn, which reads live state and plans afresh;
+//  3. executes the plan stage by stage (see docs/APPLY.md for the
+//     dependency rule, retries and timeouts);
+//  4. journals the summary (End) and returns it.
+//
+// The error is nil only when every batch succeeded; otherwise it wraps
+// ErrIncomplete (and any journal error). The summary is never nil.
+func (e *Engine) Run(ctx context.Context, planFn func(context.Context) (*plan.Plan, error)) (*journal.Summary, error) {
+	o := e.Options.withDefaults()
+	r := &runner{e: e, o: o, sems: map[string]*semaphore.Weighted{}, blocked: map[string]string{}}
+	for name := range e.Executors {
+		n := o.Concurrency
+		if c, ok := o.ProviderConcurrency[name]; ok && c > 0 {
+			n = c
+		}
+		r.sems[name] = semaphore.NewWeighted(int64(n))
+	}
+	start := o.Now()
+	r.sum = journal.Summary{Run: e.Journal.Run(), Started: start.UTC(), Results: []journal.BatchResult{}}
+
+	ctx, cancel := context.WithTimeoutCause(ctx, o.Timeout, ErrRunTimeout)
+	defer cancel()
+	ctx, r.abort = context.WithCancelCause(ctx)
+	defer r.abort(nil)
+
+	r.emit(Event{Kind: RunStarted})
+	r.resume(ctx)
+
+	var runErr error
+	if ctx.Err() == nil {
+		p, err := planFn(ctx)
+		switch {
+		case err != nil:
+			runErr = fmt.Errorf("plan: %w", err)
+		case p == nil:
+			runErr = errors.New("plan: no plan")
+		default:
+			runErr = r.execute(ctx, p, planFn)
+		}
+	}
+	if runErr == nil && ctx.Err() != nil {
+		runErr = context.Cause(ctx)
+	}
+	if runErr != nil {
+		r.sum.Error = runErr.Error()
+	}
+
+	r.sum.Finished = o.Now().UTC()
+	var errs []error
+	if err := e.Journal.End(r.sum); err != nil {
+		errs = append(errs, fmt.Errorf("journal end: %w", err))
+	}
+	if err := r.journalError(); err != nil {
+		errs = append(errs, err)
+	}
+	sum := r.sum
+	r.emit(Event{Kind: RunDone, Summary: &sum, Elapsed: o.Now().Sub(start)})
+	if !sum.OK() {
+		errs = append([]error{fmt.Errorf("%w: %s", ErrIncomplete, countsText(&sum))}, errs...)
+	}
+	return &sum, errors.Join(errs...)
+}
+
+func countsText(s *journal.Summary) string {
+	t := fmt.Sprintf("batches ok %d, failed %d, skipped %d, unknown %d; items ok %d, failed %d",
+		s.Batches.OK, s.Batches.Failed, s.Batches.Skipped, s.Batches.Unknown, s.Items.OK, s.Items.Failed)
+	if s.Error != "" {
+		t += "; " + s.Error
+	}
+	return t
+}
+
+// runner is the state of one Run.
+type runner struct {
+	e     *Engine
+	o     Options
+	sems  map[string]*semaphore.Weighted
+	abort context.CancelCauseFunc
+
+	mu         sync.Mutex
+	sum        journal.Summary
+	blocked    map[string]string // domain → why later batches touching it are skipped
+	journalErr error
+}
+
+func (r *runner) emit(ev Event) {
+	if ev.Time.IsZero() {
+		ev.Time = r.o.Now()
+	}
+	r.o.Reporter.Report(ev)
+}
+
+func (r *runner) add(res journal.BatchResult) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sum.Add(res)
+}
+
+// journalFailed records a journal write failure and stops the run: without
+// a journal, a crash could lose track of a write, so nothing more is
+// submitted.
+func (r *runner) journalFailed(err error) {
+	r.mu.Lock()
+	if r.journalErr == nil {
+		r.journalErr = fmt.Errorf("journal: %w", err)
+	}
+	r.mu.Unlock()
+	r.o.Logger.Error("journal write failed; stopping the run", "err", err)
+	r.abort(fmt.Errorf("journal write failed: %w", err))
+}
+
+func (r *runner) journalError() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.journalErr
+}
+
+// resume reports journaled unknown outcomes and awaits journaled tasks.
+func (r *runner) resume(ctx context.Context) {
+	tasks, unknown, err := r.e.Journal.Pending()
+	if err != nil {
+		r.journalFailed(err)
+		return
+	}
+	for _, u := range unknown {
+		res := journal.BatchResult{Stage: u.Stage, Batch: u.Batch, Provider: u.Provider, Op: u.Op,
+			Domains: u.Domains, Status: journal.StatusUnknown, Run: u.Run,
+			Reason: u.Reason + "; not resubmitted: live state is read again before planning"}
+		r.add(res)
+		r.emit(Event{Kind: BatchDone, Stage: u.Stage, BatchID: u.Batch, Provider: u.Provider, Op: u.Op,
+			Domains: u.Domains, Resumed: true, Status: res.Status, Reason: res.Reason})
+	}
+	var g errgroup.Group
+	results := make([]journal.BatchResult, len(tasks))
+	for i, pt := range tasks {
+		g.Go(func() error {
+			results[i] = r.resumeOne(ctx, pt)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	for _, res := range results {
+		r.add(res)
+	}
+}
+
+func (r *runner) resumeOne(ctx context.Context, pt journal.PendingTask) journal.BatchResult {
+	res := journal.BatchResult{Stage: pt.Stage, Batch: pt.Batch, Provider: pt.Provider, Op: pt.Op,
+		Domains: pt.Domains, Task: pt.Task.ID, Run: pt.Run}
+	ev := Event{Stage: pt.Stage, BatchID: pt.Batch, Provider: pt.Provider, Op: pt.Op, Domains: pt.Domains,
+		TaskID: pt.Task.ID, Resumed: true}
+	ex := r.e.Executors[pt.Provider]
+	if ex == nil {
+		// Leave it journaled: a later run with the provider configured
+		// will await it.
+		res.Status = journal.StatusUnknown
+		res.Reason = fmt.Sprintf("task %s of provider %q is in flight but no executor is configured for it", pt.Task.ID, pt.Provider)
+		r.emitDone(ev, res)
+		return res
+	}
+	sem := r.sems[pt.Provider]
+	if err := sem.Acquire(ctx, 1); err != nil {
+		res.Status = journal.StatusUnknown
+		res.Reason = "not awaited: " + context.Cause(ctx).Error() + "; the task stays journaled"
+		r.emitDone(ev, res)
+		return res
+	}
+	defer sem.Release(1)
+	since := pt.Accepted
+	if since.IsZero() {
+		since = r.o.Now()
+	}
+	tctx, cancel := context.WithTimeoutCause(ctx, r.o.TaskTimeout, ErrTaskTimeout)
+	defer cancel()
+	r.await(ctx, tctx, ex, pt.Ref, pt.Task, since, ev, &res)
+	return res
+}
+
+func (r *runner) emitDone(ev Event, res journal.BatchResult) {
+	ev.Kind, ev.Status, ev.Reason = BatchDone, res.Status, res.Reason
+	r.emit(ev)
+}
+
+// execute runs the stages of p, re-planning where asked.
+func (r *runner) execute(ctx context.Context, p *plan.Plan, planFn func(context.Context) (*plan.Plan, error)) error {
+	stages := append([]plan.Stage(nil), p.Stages...)
+	var runErr error
+	for i := 0; i < len(stages); i++ {
+		st := stages[i]
+		if err := r.checkIDs(st); err != nil {
+			runErr = err
+			r.skipStages(stages[i:], "not run: "+err.Error())
+			break
+		}
+		attempted := r.runStage(ctx, st)
+		if r.o.ReplanAfter == nil || !r.o.ReplanAfter(st) || !attempted || ctx.Err() != nil {
+			continue
+		}
+		if r.sum.Replans >= r.o.MaxReplans {
+			runErr = fmt.Errorf("re-plan limit (%d) reached after stage %s", r.o.MaxReplans, st.Name)
+			r.skipStages(stages[i+1:], "not run: "+runErr.Error())
+			break
+		}
+		replan := r.e.Replan
+		if replan == nil {
+			replan = planFn
+		}
+		np, err := replan(ctx)
+		if err == nil && np == nil {
+			err = errors.New("no plan")
+		}
+		if err != nil {
+			runErr = fmt.Errorf("re-plan after stage %s: %w", st.Name, err)
+			r.skipStages(stages[i+1:], "not run: "+runErr.Error())
+			break
+		}
+		r.sum.Replans++
+		stages = append(stages[:i+1:i+1], np.Stages...)
+		r.emit(Event{Kind: Replanned, Stage: st.Name, Total: len(np.Stages)})
+	}
+	return runErr
+}
+
+// checkIDs refuses a stage whose batch ids repeat: results and journal
+// entries are keyed by them.
+func (r *runner) checkIDs(st plan.Stage) error {
+	seen := map[string]bool{}
+	for _, b := range st.Batches {
+		if seen[b.ID] {
+			return fmt.Errorf("stage %s: duplicate batch id %q", st.Name, b.ID)
+		}
+		seen[b.ID] = true
+	}
+	return nil
+}
+
+func (r *runner) skipStages(stages []plan.Stage, reason string) {
+	for _, st := range stages {
+		for _, b := range st.Batches {
+			res := r.skipped(st.Name, b, reason)
+			r.add(res)
+			r.block(res)
+		}
+	}
+}
+
+// skipped reports b as skipped and returns its result.
+func (r *runner) skipped(stage string, b plan.Batch, reason string) journal.BatchResult {
+	res := journal.BatchResult{Stage: stage, Batch: b.ID, Provider: b.Provider, Op: b.Op,
+		Domains: b.Domains, Status: journal.StatusSkipped, Reason: reason}
+	r.emit(Event{Kind: BatchSkipped, Stage: stage, BatchID: b.ID, Provider: b.Provider, Op: b.Op,
+		Domains: b.Domains, Status: res.Status, Reason: reason})
+	return res
+}
+
+// runStage submits the batches of st that do not depend on an unfinished
+// batch, concurrently within per-provider limits, and waits for all of
+// them. It reports whether any batch was attempted.
+func (r *runner) runStage(ctx context.Context, st plan.Stage) bool {
+	r.emit(Event{Kind: StageStarted, Stage: st.Name, Total: len(st.Batches)})
+	var g errgroup.Group
+	results := make([]journal.BatchResult, len(st.Batches))
+	attempted := false
+	for i, b := range st.Batches {
+		if ctx.Err() != nil {
+			results[i] = r.skipped(st.Name, b, "not run: "+context.Cause(ctx).Error())
+			continue
+		}
+		if reason := r.dependency(b); reason != "" {
+			results[i] = r.skipped(st.Name, b, reason)
+			continue
+		}
+		attempted = true
+		g.Go(func() error {
+			results[i] = r.runBatch(ctx, st.Name, b)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	// Record results in plan order, and only now block what did not
+	// succeed: the batches of one stage never depend on each other.
+	var c journal.Summary
+	for _, res := range results {
+		r.add(res)
+		r.block(res)
+		c.Add(res)
+	}
+	b := c.Batches
+	r.emit(Event{Kind: StageDone, Stage: st.Name, Total: len(st.Batches), Done: b.OK,
+		Failed: b.Failed + b.Unknown + b.Skipped,
+		Reason: fmt.Sprintf("ok %d, failed %d, unknown %d, skipped %d", b.OK, b.Failed, b.Unknown, b.Skipped)})
+	return attempted
+}
+
+// dependency returns why b must be skipped, or "". A batch depends on every
+// earlier batch that touches one of its domains; it is skipped when one of
+// those left the domain unfinished (see block).
+func (r *runner) dependency(b plan.Batch) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var reasons []string
+	for _, d := range sortedUnique(b.Domains) {
+		if why, ok := r.blocked[d]; ok {
+			reasons = append(reasons, d+": "+why)
+		}
+	}
+	if len(reasons) == 0 {
+		return ""
+	}
+	return "depends on an unfinished earlier batch (" + strings.Join(reasons, "; ") + ")"
+}
+
+// block marks the domains a non-ok result leaves unfinished. A failed task
+// blocks the domains of its failed items (all of the batch's domains when a
+// failed item names none of them); a refused, unknown or skipped batch
+// blocks all of its domains. The first reason per domain is kept.
+func (r *runner) block(res journal.BatchResult) {
+	if res.Status == journal.StatusOK {
+		return
+	}
+	why := fmt.Sprintf("%s %s", res.Batch, res.Status)
+	domains := res.Domains
+	if res.Status == journal.StatusFailed && len(res.Items) > 0 {
+		in := map[string]bool{}
+		for _, d := range res.Domains {
+			in[d] = true
+		}
+		var failed []string
+		all := false
+		for _, it := range res.Items {
+			if it.State != providers.ItemFailed {
+				continue
+			}
+			if !in[it.Domain] {
+				all = true
+				break
+			}
+			failed = append(failed, it.Domain)
+		}
+		if !all && len(failed) > 0 {
+			domains = failed
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, d := range domains {
+		if _, ok := r.blocked[d]; !ok {
+			r.blocked[d] = why
+		}
+	}
+}
+
+func sortedUnique(in []string) []string {
+	out := append([]string(nil), in...)
+	sort.Strings(out)
+	n := 0
+	for i, s := range out {
+		if i == 0 || s != out[n-1] {
+			out[n] = s
+			n++
+		}
+	}
+	return out[:n]
+}
+
+// runBatch journals, submits and awaits one batch.
+func (r *runner) runBatch(ctx context.Context, stage string, b plan.Batch) journal.BatchResult {
+	res := journal.BatchResult{Stage: stage, Batch: b.ID, Provider: b.Provider, Op: b.Op, Domains: b.Domains}
+	ev := Event{Stage: stage, BatchID: b.ID, Provider: b.Provider, Op: b.Op, Domains: b.Domains}
+	ex := r.e.Executors[b.Provider]
+	if ex == nil {
+		res.Status = journal.StatusFailed
+		res.Reason = fmt.Sprintf("no executor configured for provider %q", b.Provider)
+		r.emitDone(ev, res)
+		return res
+	}
+	sem := r.sems[b.Provider]
+	if err := sem.Acquire(ctx, 1); err != nil {
+		res.Status = journal.StatusSkipped
+		res.Reason = "not run: " + context.Cause(ctx).Error()
+		ev.Kind, ev.Status, ev.Reason = BatchSkipped, res.Status, res.Reason
+		r.emit(ev)
+		return res
+	}
+	defer sem.Release(1)
+	if ctx.Err() != nil {
+		res.Status = journal.StatusSkipped
+		res.Reason = "not run: " + context.Cause(ctx).Error()
+		ev.Kind, ev.Status, ev.Reason = BatchSkipped, res.Status, res.Reason
+		r.emit(ev)
+		return res
+	}
+	tctx, cancel := context.WithTimeoutCause(ctx, r.o.TaskTimeout, ErrTaskTimeout)
+	defer cancel()
+
+	ref, err := r.e.Journal.Intent(stage, b)
+	if err != nil {
+		r.journalFailed(err)
+		res.Status = journal.StatusSkipped
+		res.Reason = "not submitted: journal write failed: " + err.Error()
+		ev.Kind, ev.Status, ev.Reason = BatchSkipped, res.Status, res.Reason
+		r.emit(ev)
+		return res
+	}
+	task, ok := r.submit(ctx, tctx, ex, ref, b, ev, &res)
+	if !ok {
+		r.emitDone(ev, res)
+		return res
+	}
+	res.Task = task.ID
+	ev.TaskID = task.ID
+	r.await(ctx, tctx, ex, ref, task, r.o.Now(), ev, &res)
+	return res
+}
+
+// submit makes the batch's write call, resubmitting only after refusals
+// that prove nothing was started (busy, transient). ok is false when res
+// holds the final result.
+func (r *runner) submit(ctx, tctx context.Context, ex providers.Executor, ref string, b plan.Batch, ev Event, res *journal.BatchResult) (providers.Task, bool) {
+	transient, waits := 0, 0
+	for attempt := 1; ; attempt++ {
+		t, err := ex.Submit(tctx, b)
+		if err == nil {
+			if t.BatchID == "" {
+				t.BatchID = b.ID
+			}
+			if t.Provider == "" {
+				t.Provider = b.Provider
+			}
+			if t.Op == "" {
+				t.Op = b.Op
+			}
+			if jerr := r.e.Journal.Accepted(ref, t); jerr != nil {
+				// The task runs but its id is not durable: stop the run.
+				// The intent without a task id makes the next run
+				// report the batch as unknown, never resubmit it.
+				r.journalFailed(jerr)
+			}
+			ev.Kind, ev.TaskID, ev.Attempt = BatchSubmitted, t.ID, attempt
+			r.emit(ev)
+			return t, true
+		}
+		msg := err.Error()
+		var unknown bool
+		switch {
+		case errors.Is(err, providers.ErrOutcomeUnknown):
+			unknown = true
+		case tctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+			// Cancelled mid-call: the request may have been sent.
+			unknown = true
+			msg = fmt.Sprintf("submit interrupted (%v): %s", context.Cause(tctx), msg)
+		}
+		if unknown {
+			res.Status = journal.StatusUnknown
+			res.Reason = msg + "; not resubmitted: the next run reads live state again"
+			if jerr := r.e.Journal.Unknown(ref, msg); jerr != nil {
+				r.journalFailed(jerr)
+			}
+			return providers.Task{}, false
+		}
+		retry := false
+		var wait time.Duration
+		switch {
+		case errors.Is(err, providers.ErrBusy):
+			retry, wait = true, r.o.backoff(waits)
+			waits++
+		case errors.Is(err, providers.ErrTransient) && transient < r.o.SubmitRetries:
+			retry, wait = true, r.o.backoff(transient)
+			transient++
+		}
+		if retry {
+			r.emit(Event{Kind: SubmitRetry, Stage: ev.Stage, BatchID: b.ID, Provider: b.Provider, Op: b.Op,
+				Domains: b.Domains, Attempt: attempt, Wait: wait, Reason: msg})
+			r.o.Logger.Debug("submit refused, retrying", "batch", b.ID, "attempt", attempt, "wait", wait, "err", msg)
+			if serr := r.o.Sleep(tctx, wait); serr == nil {
+				continue
+			}
+			msg = fmt.Sprintf("%s (gave up: %v)", msg, context.Cause(tctx))
+		} else if errors.Is(err, providers.ErrTransient) {
+			msg = fmt.Sprintf("%s (after %d attempts)", msg, attempt)
+		}
+		// Refused: nothing was started at the provider.
+		res.Status = journal.StatusFailed
+		res.Reason = msg
+		if jerr := r.e.Journal.Rejected(ref, msg); jerr != nil {
+			r.journalFailed(jerr)
+		}
+		return providers.Task{}, false
+	}
+}
+
+// await polls task t until all its items are final, then journals and
+// reports the outcome. runCtx is the run's context, tctx the task's.
+func (r *runner) await(runCtx, tctx context.Context, ex providers.Executor, ref string, t providers.Task, since time.Time, ev Event, res *journal.BatchResult) {
+	res.Task = t.ID
+	ev.TaskID = t.ID
+	ev.Kind = TaskAwaiting
+	r.emit(ev)
+	var last providers.TaskStatus
+	if t.Sync {
+		last = providers.TaskStatus{Done: true, Items: t.Items}
+	}
+	errs := 0
+	for attempt := 0; !last.Done; attempt++ {
+		st, err := ex.Poll(tctx, t)
+		switch {
+		case err == nil:
+			errs = 0
+			last = st
+			done, failed := countItems(st.Items)
+			r.emit(Event{Kind: TaskProgress, Stage: ev.Stage, BatchID: ev.BatchID, Provider: ev.Provider, Op: ev.Op,
+				Domains: ev.Domains, TaskID: t.ID, Resumed: ev.Resumed, Done: done, Failed: failed,
+				Total: len(st.Items), Elapsed: r.o.Now().Sub(since)})
+			if st.Done {
+				continue
+			}
+		case tctx.Err() != nil:
+			// Handled below.
+		case retryablePoll(err) && errs < r.o.PollErrors:
+			errs++
+			r.o.Logger.Debug("poll failed, retrying", "task", t.ID, "err", err)
+		default:
+			// The task can no longer be read: its outcome is unknown and
+			// the next run plans from live state.
+			msg := "poll: " + err.Error()
+			r.finish(res, journal.StatusUnknown, last.Items, msg+"; live state is read again before the next plan")
+			if jerr := r.e.Journal.Outcome(ref, journal.StatusUnknown, last.Items, msg); jerr != nil {
+				r.journalFailed(jerr)
+			}
+			r.emit(Event{Kind: TaskAbandoned, Stage: ev.Stage, BatchID: ev.BatchID, Provider: ev.Provider, Op: ev.Op,
+				TaskID: t.ID, Resumed: ev.Resumed, Reason: msg})
+			r.emitDone(ev, *res)
+			return
+		}
+		if tctx.Err() == nil {
+			if r.o.Sleep(tctx, r.o.backoff(attempt)) == nil {
+				continue
+			}
+		}
+		// Timeout or cancellation: the task may still run at the provider.
+		// It stays journaled, so the next run awaits it.
+		why := context.Cause(tctx)
+		if runCtx.Err() != nil {
+			why = context.Cause(runCtx)
+		}
+		msg := fmt.Sprintf("task %s still running after %s (%v); the next apply awaits it", t.ID, r.o.Now().Sub(since).Round(time.Second), why)
+		if jerr := r.e.Journal.TimedOut(ref, why.Error()); jerr != nil {
+			r.journalFailed(jerr)
+		}
+		r.finish(res, journal.StatusUnknown, last.Items, msg)
+		r.emit(Event{Kind: TaskAbandoned, Stage: ev.Stage, BatchID: ev.BatchID, Provider: ev.Provider, Op: ev.Op,
+			TaskID: t.ID, Resumed: ev.Resumed, Reason: msg})
+		r.emitDone(ev, *res)
+		return
+	}
+
+	status := journal.StatusOK
+	if _, failed := countItems(last.Items); failed > 0 {
+		status = journal.StatusFailed
+	}
+	r.finish(res, status, last.Items, failureText(last.Items))
+	if jerr := r.e.Journal.Outcome(ref, status, last.Items, ""); jerr != nil {
+		r.journalFailed(jerr)
+	}
+	for i := range last.Items {
+		it := last.Items[i]
+		r.emit(Event{Kind: ItemDone, Stage: ev.Stage, BatchID: ev.BatchID, Provider: ev.Provider, Op: ev.Op,
+			TaskID: t.ID, Resumed: ev.Resumed, Item: &it, Status: journal.BatchStatus(it.State)})
+	}
+	ev.Elapsed = r.o.Now().Sub(since)
+	r.emitDone(ev, *res)
+}
+
+func (r *runner) finish(res *journal.BatchResult, status journal.BatchStatus, items []providers.ItemResult, reason string) {
+	res.Status = status
+	res.Items = items
+	res.Reason = reason
+}
+
+func retryablePoll(err error) bool {
+	return errors.Is(err, providers.ErrTransient) || errors.Is(err, providers.ErrOutcomeUnknown) || errors.Is(err, providers.ErrBusy)
+}
+
+// countItems returns the number of final items and of failed ones.
+func countItems(items []providers.ItemResult) (done, failed int) {
+	for _, it := range items {
+		if it.State.Final() {
+			done++
+		}
+		if it.State == providers.ItemFailed {
+			failed++
+		}
+	}
+	return done, failed
+}
+
+// failureText summarises failed items in the providers' words.
+func failureText(items []providers.ItemResult) string {
+	var parts []string
+	n := 0
+	for _, it := range items {
+		if it.State != providers.ItemFailed {
+			continue
+		}
+		n++
+		if len(parts) < 3 {
+			who := it.Domain
+			if it.What != "" {
+				who += " " + it.What
+			}
+			parts = append(parts, fmt.Sprintf("%s: %s", who, it.Message))
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("%d of %d items failed: %s", n, len(items), strings.Join(parts, "; "))
+	if n > len(parts) {
+		s += "; …"
+	}
+	return s
+}
