@@ -1,0 +1,538 @@
+// Package watch tells the daemon which input files changed.
+//
+// In the data flow of `dnssync watch` it is the first step: it watches the
+// config file and the zone directories with fsnotify and emits a stream of
+// debounced change sets ("zones/a.yaml changed, zones/b.yaml removed, the
+// config changed"); internal/daemon loads those files with internal/spec and
+// reconciles only the domains they declare.
+//
+// It is built for the ways files really get replaced on disk:
+//
+//   - editors that save atomically (write a temp file, rename it over the
+//     original) and vim's backup dance (rename the original away, write a new
+//     file, delete the backup) — so directories are watched, never files,
+//     since a watch on a file follows the old inode away;
+//   - Kubernetes ConfigMap volumes, where every file is a symlink through
+//     "..data", itself a symlink to a timestamped directory that is swapped
+//     atomically;
+//   - git-sync, which replaces a symlink to the checked-out worktree.
+//
+// Every symlink on the way to a watched path is followed component by
+// component and the directory holding it is watched too; after each burst of
+// events the paths are resolved again and the watch set follows the new
+// targets. Files are compared by content hash (SHA-256), so a touch, a chmod,
+// a rewrite with identical bytes or a symlink swap that leaves a file as it
+// was reports nothing, and a swap that changes one file reports only that
+// file.
+package watch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// DefaultDebounce is how long the watcher waits after the last event of a
+// burst before it rescans: long enough to cover an editor's save sequence or
+// a ConfigMap/git-sync swap, short enough to feel immediate.
+const DefaultDebounce = 200 * time.Millisecond
+
+// defaultPatterns is never modified; DefaultPatterns hands out copies.
+var defaultPatterns = []string{"*.yaml", "*.yml"}
+
+// DefaultPatterns returns the base-name globs that select zone files when
+// Options.Patterns is empty.
+func DefaultPatterns() []string { return slices.Clone(defaultPatterns) }
+
+// retryDelay is when a rescan is tried again after a watch could not be
+// added (the directory vanished between resolving and adding it).
+const retryDelay = time.Second
+
+// Options configure a Watcher.
+type Options struct {
+	// Config is the config file to watch; empty for none.
+	Config string
+	// ZoneDirs are the directories holding zone files. Only their direct
+	// entries are zone files (no recursion).
+	ZoneDirs []string
+	// Patterns are path.Match globs on a file's base name selecting zone
+	// files; empty means DefaultPatterns. Names starting with "." are never
+	// zone files: they are editor temp files, vim swap files and the
+	// ConfigMap machinery ("..data", "..2024_01_01_00_00_00.123").
+	Patterns []string
+	// Debounce is the quiet time after the last event of a burst before the
+	// files are rescanned; 0 means DefaultDebounce.
+	Debounce time.Duration
+	// MaxWait bounds how long a continuous stream of events can postpone a
+	// rescan; 0 means 10 × Debounce.
+	MaxWait time.Duration
+	// Logger receives debug lines about events and warnings about
+	// unreadable paths; nil discards them.
+	Logger *slog.Logger
+}
+
+// ChangeSet is what changed in one or more debounced bursts.
+type ChangeSet struct {
+	// Config reports that the config file's content changed (or it
+	// appeared or disappeared).
+	Config bool `json:"config,omitempty"`
+	// Changed are zone files that appeared or whose content changed, as
+	// Join(zone dir as configured, base name), sorted.
+	Changed []string `json:"changed,omitempty"`
+	// Removed are zone files that are gone, sorted.
+	Removed []string `json:"removed,omitempty"`
+}
+
+// Empty reports whether c reports nothing.
+func (c ChangeSet) Empty() bool { return !c.Config && len(c.Changed) == 0 && len(c.Removed) == 0 }
+
+// Merge returns c followed by later: a file's last state wins (changed then
+// removed is removed; removed then changed is changed).
+func (c ChangeSet) Merge(later ChangeSet) ChangeSet {
+	state := map[string]bool{} // true: changed, false: removed
+	for _, f := range c.Changed {
+		state[f] = true
+	}
+	for _, f := range c.Removed {
+		state[f] = false
+	}
+	for _, f := range later.Changed {
+		state[f] = true
+	}
+	for _, f := range later.Removed {
+		state[f] = false
+	}
+	out := ChangeSet{Config: c.Config || later.Config}
+	for f, changed := range state {
+		if changed {
+			out.Changed = append(out.Changed, f)
+		} else {
+			out.Removed = append(out.Removed, f)
+		}
+	}
+	sort.Strings(out.Changed)
+	sort.Strings(out.Removed)
+	return out
+}
+
+// Watcher watches the config file and zone directories. Create it with New,
+// then call Run once and read Changes.
+type Watcher struct {
+	opts    Options
+	log     *slog.Logger
+	fsw     *fsnotify.Watcher
+	targets []*target
+	watched map[string]bool  // physical directories with an fsnotify watch
+	byDir   map[string][]int // physical directory -> targets that depend on it
+	out     chan ChangeSet
+
+	mu     sync.Mutex
+	config string            // hash of the config file; "" = absent
+	zones  map[string]string // zone file -> content hash
+}
+
+type target struct {
+	config bool
+	path   string   // as configured, cleaned
+	dirs   []string // physical directories watched for it
+	files  []string // zone files found by the last scan (zone dirs only)
+}
+
+// New sets up the watches and hashes the current files, which become the
+// baseline: Files reports them and only later differences are changes.
+func New(opts Options) (*Watcher, error) {
+	if opts.Debounce <= 0 {
+		opts.Debounce = DefaultDebounce
+	}
+	if opts.MaxWait <= 0 {
+		opts.MaxWait = 10 * opts.Debounce
+	}
+	if len(opts.Patterns) == 0 {
+		opts.Patterns = DefaultPatterns()
+	}
+	for _, p := range opts.Patterns {
+		if _, err := filepath.Match(p, ""); err != nil {
+			return nil, fmt.Errorf("watch: pattern %q: %w", p, err)
+		}
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	fsw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, fmt.Errorf("watch: %w", err)
+	}
+	w := &Watcher{
+		opts:    opts,
+		log:     log,
+		fsw:     fsw,
+		watched: map[string]bool{},
+		byDir:   map[string][]int{},
+		out:     make(chan ChangeSet),
+		zones:   map[string]string{},
+	}
+	if opts.Config != "" {
+		w.targets = append(w.targets, &target{config: true, path: filepath.Clean(opts.Config)})
+	}
+	seen := map[string]bool{}
+	for _, d := range opts.ZoneDirs {
+		d = filepath.Clean(d)
+		if !seen[d] {
+			seen[d] = true
+			w.targets = append(w.targets, &target{path: d})
+		}
+	}
+	all := make([]bool, len(w.targets))
+	for i := range all {
+		all[i] = true
+	}
+	// The baseline is taken after the watches are in place (rescan adds
+	// them before reading), so no change can slip between the two.
+	w.rescan(all)
+	return w, nil
+}
+
+// Files returns the zone files of the last scan, sorted.
+func (w *Watcher) Files() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]string, 0, len(w.zones))
+	for f := range w.zones {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Changes is the stream of change sets. Sets produced while the reader is
+// busy are merged, so a slow reader gets one set describing everything that
+// happened meanwhile, never a backlog. The channel is closed when Run
+// returns.
+func (w *Watcher) Changes() <-chan ChangeSet { return w.out }
+
+// Run processes events until ctx is done, then releases the watches and
+// closes Changes. It returns ctx's error, or an error if fsnotify stops.
+func (w *Watcher) Run(ctx context.Context) error {
+	defer close(w.out)
+	defer w.fsw.Close()
+
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var (
+		dirty      = make([]bool, len(w.targets))
+		burstStart time.Time // zero: no burst in progress
+		pending    ChangeSet
+	)
+	arm := func(d time.Duration) {
+		now := time.Now()
+		if burstStart.IsZero() {
+			burstStart = now
+		}
+		if limit := burstStart.Add(w.opts.MaxWait); now.Add(d).After(limit) {
+			d = limit.Sub(now)
+		}
+		timer.Reset(max(d, 0))
+	}
+	for {
+		var out chan<- ChangeSet
+		if !pending.Empty() {
+			out = w.out
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case ev, ok := <-w.fsw.Events:
+			if !ok {
+				return errors.New("watch: fsnotify event stream closed")
+			}
+			if w.watched[ev.Name] && ev.Has(fsnotify.Remove|fsnotify.Rename) {
+				// A watched directory went away (or moved, and an inotify
+				// watch would follow it to its new name): forget it so the
+				// rescan watches whatever now sits at the path.
+				_ = w.fsw.Remove(ev.Name)
+				delete(w.watched, ev.Name)
+			}
+			if w.mark(ev.Name, dirty) {
+				w.log.Debug("watch event", "path", ev.Name, "op", ev.Op.String())
+				arm(w.opts.Debounce)
+			}
+		case err, ok := <-w.fsw.Errors:
+			if !ok {
+				return errors.New("watch: fsnotify error stream closed")
+			}
+			// An overflow means events were lost: everything may have changed.
+			w.log.Warn("watch error; rescanning everything", "err", err)
+			for i := range dirty {
+				dirty[i] = true
+			}
+			arm(w.opts.Debounce)
+		case <-timer.C:
+			burstStart = time.Time{}
+			cs, retry := w.rescan(dirty)
+			clear(dirty)
+			if retry {
+				for i := range dirty {
+					dirty[i] = true
+				}
+				arm(retryDelay)
+			}
+			if !cs.Empty() {
+				w.log.Debug("watch change set", "config", cs.Config, "changed", cs.Changed, "removed", cs.Removed)
+				pending = pending.Merge(cs)
+			}
+		case out <- pending:
+			pending = ChangeSet{}
+		}
+	}
+}
+
+// mark flags the targets that depend on the directory of path, or on path
+// itself (a watched directory that was removed or renamed).
+func (w *Watcher) mark(path string, dirty []bool) bool {
+	hit := false
+	for _, d := range []string{filepath.Dir(path), path} {
+		for _, i := range w.byDir[d] {
+			dirty[i] = true
+			hit = true
+		}
+	}
+	return hit
+}
+
+// rescan resolves and reads the flagged targets, moves the watches to the
+// directories they now depend on and returns what changed. retry reports
+// that a watch could not be added, so a later rescan must try again.
+func (w *Watcher) rescan(which []bool) (cs ChangeSet, retry bool) {
+	type scanned struct {
+		hashes map[string]string
+		config string
+		ok     bool
+	}
+	results := make([]scanned, len(w.targets))
+	for i, t := range w.targets {
+		if !which[i] {
+			continue
+		}
+		if t.config {
+			h, dirs := w.scanConfig(t.path)
+			t.dirs = dirs
+			results[i] = scanned{config: h, ok: true}
+			continue
+		}
+		hashes, dirs, ok := w.scanZoneDir(t.path)
+		if ok {
+			t.dirs = dirs
+		}
+		results[i] = scanned{hashes: hashes, ok: ok}
+	}
+	retry = w.updateWatches()
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i, t := range w.targets {
+		r := results[i]
+		if !which[i] || !r.ok {
+			continue
+		}
+		if t.config {
+			if r.config != w.config {
+				cs.Config = true
+				w.config = r.config
+			}
+			continue
+		}
+		for f, h := range r.hashes {
+			if old, ok := w.zones[f]; !ok || old != h {
+				cs.Changed = append(cs.Changed, f)
+				w.zones[f] = h
+			}
+		}
+		for _, f := range t.files {
+			if _, ok := r.hashes[f]; !ok {
+				cs.Removed = append(cs.Removed, f)
+				delete(w.zones, f)
+			}
+		}
+		t.files = t.files[:0]
+		for f := range r.hashes {
+			t.files = append(t.files, f)
+		}
+	}
+	sort.Strings(cs.Changed)
+	sort.Strings(cs.Removed)
+	return cs, retry
+}
+
+// updateWatches makes the fsnotify watch set equal to the union of the
+// targets' directories.
+func (w *Watcher) updateWatches() (retry bool) {
+	want := map[string][]int{}
+	for i, t := range w.targets {
+		for _, d := range t.dirs {
+			if !slices.Contains(want[d], i) {
+				want[d] = append(want[d], i)
+			}
+		}
+	}
+	for d := range w.watched {
+		if _, ok := want[d]; !ok {
+			// The directory may already be gone, which removed the watch.
+			_ = w.fsw.Remove(d)
+			delete(w.watched, d)
+		}
+	}
+	dirs := make([]string, 0, len(want))
+	for d := range want {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	for _, d := range dirs {
+		if w.watched[d] {
+			continue
+		}
+		if err := w.fsw.Add(d); err != nil {
+			w.log.Debug("watch: cannot watch directory yet", "dir", d, "err", err)
+			retry = true
+			continue
+		}
+		w.watched[d] = true
+	}
+	w.byDir = want
+	return retry
+}
+
+// scanConfig hashes the config file and lists the directories it depends
+// on. A missing file hashes to "".
+func (w *Watcher) scanConfig(path string) (hash string, dirs []string) {
+	real, links, err := resolve(path)
+	dirs = links
+	if err != nil {
+		// real is the deepest existing directory: its events show the
+		// file (or a missing directory on the way) appearing.
+		if !errors.Is(err, fs.ErrNotExist) {
+			w.log.Warn("watch: cannot resolve config file", "path", path, "err", err)
+		}
+		return "", append(dirs, real)
+	}
+	return w.hashFile(real), append(dirs, filepath.Dir(real))
+}
+
+// scanZoneDir hashes the zone files of dir and lists the directories they
+// depend on. ok is false when the directory could not be read for a reason
+// other than not existing; then the previous state is kept.
+func (w *Watcher) scanZoneDir(dir string) (hashes map[string]string, dirs []string, ok bool) {
+	hashes = map[string]string{}
+	real, links, err := resolve(dir)
+	dirs = append(links, real)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			w.log.Warn("watch: cannot resolve zone directory", "dir", dir, "err", err)
+		}
+		// A missing directory has no files; a looping one keeps its state.
+		return hashes, dirs, errors.Is(err, fs.ErrNotExist)
+	}
+	entries, err := os.ReadDir(real)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return hashes, dirs, true
+		}
+		w.log.Warn("watch: cannot read zone directory", "dir", dir, "err", err)
+		return nil, dirs, false
+	}
+	for _, e := range entries {
+		if !matches(w.opts.Patterns, e.Name()) {
+			continue
+		}
+		phys := filepath.Join(real, e.Name())
+		if e.Type()&fs.ModeSymlink != 0 {
+			// A symlinked zone file (ConfigMap, or a link out of the
+			// directory) also depends on where its links live.
+			r, l, err := resolve(phys)
+			dirs = append(dirs, l...)
+			if err != nil {
+				dirs = append(dirs, r)
+				continue // dangling: not a file (yet)
+			}
+			dirs = append(dirs, filepath.Dir(r))
+		}
+		fi, err := os.Stat(phys)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		hashes[filepath.Join(dir, e.Name())] = w.hashFile(phys)
+	}
+	return hashes, dedupe(dirs), true
+}
+
+// hashFile returns the content hash of path. A file that cannot be read gets
+// a hash derived from the error, so that it is reported as changed (and the
+// loader then reports why it cannot be read) and again when it recovers.
+func (w *Watcher) hashFile(path string) string {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	if err != nil {
+		w.log.Warn("watch: cannot read file", "path", path, "err", err)
+		return "error:" + err.Error()
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func matches(patterns []string, name string) bool {
+	if strings.HasPrefix(name, ".") {
+		return false
+	}
+	for _, p := range patterns {
+		if ok, _ := filepath.Match(p, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func dedupe(s []string) []string {
+	sort.Strings(s)
+	return slices.Compact(s)
+}
+
+// List returns the zone files currently in dirs (the same selection a
+// Watcher makes, symlinks followed), sorted. It is for one-shot runs that do
+// not watch. A directory that does not exist is an error.
+func List(dirs, patterns []string) ([]string, error) {
+	if len(patterns) == 0 {
+		patterns = DefaultPatterns()
+	}
+	var out []string
+	for _, dir := range dirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("zone directory: %w", err)
+		}
+		for _, e := range entries {
+			if !matches(patterns, e.Name()) {
+				continue
+			}
+			p := filepath.Join(filepath.Clean(dir), e.Name())
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+				out = append(out, p)
+			}
+		}
+	}
+	return dedupe(out), nil
+}
