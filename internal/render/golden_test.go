@@ -105,3 +105,21 @@ func TestRenderDoesNotModifyPlan(t *testing.T) {
 		}
 	}
 }
+
+// TestDocExamplesAreCurrent: the examples in docs/PLAN-FORMAT.md ("Reading
+// a plan") are the golden outputs, so the document shows what dnssync prints.
+func TestDocExamplesAreCurrent(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/PLAN-FORMAT.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"full.txt.golden", "full.md.golden"} {
+		want, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(doc, want) {
+			t.Errorf("docs/PLAN-FORMAT.md does not contain testdata/%s verbatim; copy it into the example", name)
+		}
+	}
+}
