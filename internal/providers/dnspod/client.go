@@ -51,7 +51,7 @@ const (
 	DefaultMaxBackoff      = 15 * time.Second
 	DefaultThrottleBackoff = 60 * time.Second
 	DefaultTimeout         = 30 * time.Second
-	DefaultBatchSize       = 200 // UNVERIFIED: the legacy docs state no limit
+	DefaultBatchSize       = 100 // UNVERIFIED: the legacy docs state no limit
 	DefaultMinTTL          = 600 // free grades (spec §4)
 	DefaultPageSize        = 3000
 	MaxPageSize            = 3000
