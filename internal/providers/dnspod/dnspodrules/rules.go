@@ -98,6 +98,9 @@ type Zone struct {
 	lines map[string]bool
 	alloc func() string
 	recs  map[string]model.Record
+	// byNL indexes record ids by (name, line), the scope of every
+	// coexistence rule, so checks cost the size of one name, not the zone.
+	byNL map[model.NameLine][]string
 }
 
 // NewZone returns a zone holding recs (taken as they are: existing state is
@@ -114,7 +117,8 @@ func NewZone(opts Options, alloc func() string, recs ...model.Record) *Zone {
 	if lines == nil {
 		lines = DefaultLines()
 	}
-	z := &Zone{opts: opts, lines: map[string]bool{}, alloc: alloc, recs: map[string]model.Record{}}
+	z := &Zone{opts: opts, lines: map[string]bool{}, alloc: alloc,
+		recs: make(map[string]model.Record, len(recs)), byNL: make(map[model.NameLine][]string, len(recs))}
 	for _, l := range lines {
 		z.lines[l] = true
 	}
@@ -122,16 +126,48 @@ func NewZone(opts Options, alloc func() string, recs ...model.Record) *Zone {
 		if r.ID == "" {
 			r.ID = alloc()
 		}
-		z.recs[r.ID] = r
+		z.put(r)
 	}
 	return z
 }
 
+// put stores r (replacing any record with its id) and keeps the index.
+func (z *Zone) put(r model.Record) {
+	if old, ok := z.recs[r.ID]; ok {
+		z.unindex(old)
+	}
+	z.recs[r.ID] = r
+	nl := r.NameLine()
+	ids := append(z.byNL[nl], r.ID)
+	sort.Strings(ids) // buckets are small; sorted ids make checks deterministic
+	z.byNL[nl] = ids
+}
+
+func (z *Zone) unindex(r model.Record) {
+	nl := r.NameLine()
+	ids := z.byNL[nl]
+	for i, id := range ids {
+		if id == r.ID {
+			ids = append(ids[:i:i], ids[i+1:]...)
+			break
+		}
+	}
+	if len(ids) == 0 {
+		delete(z.byNL, nl)
+	} else {
+		z.byNL[nl] = ids
+	}
+}
+
 // Clone returns an independent copy sharing the allocator.
 func (z *Zone) Clone() *Zone {
-	c := &Zone{opts: z.opts, lines: z.lines, alloc: z.alloc, recs: make(map[string]model.Record, len(z.recs))}
+	c := &Zone{opts: z.opts, lines: z.lines, alloc: z.alloc,
+		recs: make(map[string]model.Record, len(z.recs)), byNL: make(map[model.NameLine][]string, len(z.byNL))}
 	for id, r := range z.recs {
 		c.recs[id] = r
+	}
+	for nl, ids := range z.byNL {
+		c.byNL[nl] = append([]string(nil), ids...)
 	}
 	return c
 }
@@ -163,7 +199,7 @@ func (z *Zone) Create(r model.Record) (string, *Error) {
 	}
 	r.ID = z.alloc()
 	r.System = false
-	z.recs[r.ID] = r
+	z.put(r)
 	return r.ID, nil
 }
 
@@ -180,7 +216,7 @@ func (z *Zone) Replace(id string, r model.Record) *Error {
 	if e := z.Check(r, id, CodeTTLModify); e != nil {
 		return e
 	}
-	z.recs[id] = r
+	z.put(r)
 	return nil
 }
 
@@ -202,7 +238,7 @@ func (z *Zone) Set(id, field, to, value string, mx int) *Error {
 	if e := z.Check(r, id, CodeTTLModify); e != nil {
 		return e
 	}
-	z.recs[id] = r
+	z.put(r)
 	return nil
 }
 
@@ -265,6 +301,7 @@ func (z *Zone) Remove(id string) *Error {
 	if old.System {
 		return errf(CodeNoPermission, "record %s is managed by the system and cannot be removed", id)
 	}
+	z.unindex(old)
 	delete(z.recs, id)
 	return nil
 }
@@ -309,8 +346,9 @@ func (z *Zone) CheckRecord(r model.Record, ttlCode int) *Error {
 func (z *Zone) checkAgainst(r model.Record, self string) *Error {
 	key := r.Key()
 	same := 0
-	for id, o := range z.recs {
-		if id == self || o.Name != r.Name || o.Line != r.Line {
+	for _, id := range z.byNL[r.NameLine()] {
+		o := z.recs[id]
+		if id == self {
 			continue
 		}
 		if o.Key() == key {
