@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -28,6 +29,9 @@ const (
 // that "*" and "_service" labels (which IDNA rejects) pass through to the
 // syntax checks. Empty labels are kept for those checks too.
 func toASCII(name string) (string, *problem) {
+	if !utf8.ValidString(name) {
+		return "", newProblem(RuleIDNA, "name %q is not valid UTF-8", name)
+	}
 	labels := strings.Split(name, ".")
 	for i, l := range labels {
 		if isASCII(l) {

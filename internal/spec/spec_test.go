@@ -343,3 +343,29 @@ func yamlRoundTrip(v any) []byte {
 	b, _ := yaml.Marshal(v)
 	return b
 }
+
+// TestYAMLSyntaxPositions: yaml.v3's error lines are corrected to 1-based
+// lines of the offending construct.
+func TestYAMLSyntaxPositions(t *testing.T) {
+	tests := []struct {
+		src       string
+		line, col int
+	}{
+		{"a: 1\nb: 2\nc: {x: 1 y: 2}\n", 3, 0},
+		{"a: 1\nb:\n  - x\n  y: 2\n", 3, 0},
+		{"a: 1\nb: \"unterminated\n", 2, 0},
+		{"a: 1\n\tb: 2\n", 2, 0},
+		{"a: 1\nb: *nope\n", 2, 4},
+		{"a: 1\n---\nb: 2\n", 2, 1},
+	}
+	for _, tt := range tests {
+		d := parseYAML("f.yaml", []byte(tt.src))
+		if d.ok || len(d.diags) != 1 || d.diags[0].Rule != RuleYAMLSyntax {
+			t.Errorf("%q: %v", tt.src, d.diags)
+			continue
+		}
+		if p := d.diags[0].Pos; p.Line != tt.line || p.Col != tt.col {
+			t.Errorf("%q: at %d:%d, want %d:%d (%s)", tt.src, p.Line, p.Col, tt.line, tt.col, d.diags[0].Message)
+		}
+	}
+}

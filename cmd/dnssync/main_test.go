@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets the txtar scripts run the real dnssync command: testscript
+// re-executes this test binary as "dnssync".
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"dnssync": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs testdata/script/*.txtar. Scripts see $EXAMPLES (the
+// repository's examples directory) and $SCHEMA (its schema.json).
+func TestScripts(t *testing.T) {
+	examples, err := filepath.Abs("../../examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("EXAMPLES", examples)
+			env.Setenv("SCHEMA", filepath.Join(filepath.Dir(examples), "schema.json"))
+			return nil
+		},
+	})
+}
