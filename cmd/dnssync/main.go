@@ -51,10 +51,10 @@ type globalOptions struct {
 	quiet     bool
 	stdout    io.Writer
 	stderr    io.Writer
-	log       *slog.Logger // set before any command runs, from --log-format and --quiet
 }
 
 // logger returns the structured logger the flags ask for, on stderr.
+// Commands call it when they start; it is cheap.
 func (g *globalOptions) logger() *slog.Logger {
 	level := slog.LevelInfo
 	if g.quiet {
@@ -80,7 +80,6 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 			if g.logFormat != "text" && g.logFormat != "json" {
 				return fmt.Errorf("--log-format must be text or json, not %q", g.logFormat)
 			}
-			g.log = g.logger()
 			return nil
 		},
 	}

@@ -22,7 +22,7 @@ func newValidateCmd(g *globalOptions) *cobra.Command {
 				return fmt.Errorf("--format must be text or json, not %q", format)
 			}
 			report, _ := spec.Validate(cmd.Context(), g.config, args...)
-			g.log.Debug("validated", "files", report.Summary.Files, "errors", report.Summary.Errors, "warnings", report.Summary.Warnings)
+			g.logger().Debug("validated", "files", report.Summary.Files, "errors", report.Summary.Errors, "warnings", report.Summary.Warnings)
 			var err error
 			switch {
 			case format == "json":
