@@ -88,7 +88,7 @@ func fullPlan() *plan.Plan {
 			Before: withID(rec("alt", model.TypeAAAA, "2001:db8::1", 600), "2002")},
 	}
 	stages := []plan.Stage{
-		{Name: "glue-sync", Batches: []plan.Batch{
+		{Name: "glue-sync", Replan: true, Batches: []plan.Batch{
 			{ID: "s1.b1", Provider: ali, Op: plan.AliyunSyncDNSHost, Domains: []string{"example.com"},
 				Host: "ns1.example.com", Changes: []string{"example.com#2"}},
 		}},

@@ -112,9 +112,13 @@ func Markdown(w io.Writer, p *plan.Plan, o Options) error {
 		line("| stage | batch | op | provider | items | what |")
 		line("|:--|:--|:--|:--|--:|:--|")
 		for i, st := range p.Stages {
+			stage := strconv.Itoa(i+1) + ". " + mdText(printable(st.Name))
+			if st.Replan {
+				stage += " (then re-plan)"
+			}
 			for _, b := range st.Batches {
 				n, what := batchItems(b)
-				line("| %d. %s | %s | %s | %s | %d | %s |", i+1, mdText(printable(st.Name)), mdCode(b.ID, true),
+				line("| %s | %s | %s | %s | %d | %s |", stage, mdCode(b.ID, true),
 					mdCode(string(b.Op), true), mdText(printable(b.Provider)), n, mdText(what))
 			}
 		}

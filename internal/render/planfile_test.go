@@ -357,7 +357,7 @@ func randomPlan(r *rand.Rand) *plan.Plan {
 	}
 	nb := 0
 	for s := range r.IntN(4) {
-		st := plan.Stage{Name: text()}
+		st := plan.Stage{Name: text(), Replan: r.IntN(2) == 0}
 		for range r.IntN(5) {
 			nb++
 			op := ops[r.IntN(len(ops))]

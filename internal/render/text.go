@@ -110,7 +110,11 @@ func (t *textWriter) outline(p *plan.Plan) {
 		plural(len(p.Stages), "stage", "stages"), plural(batchCount(p), "batch", "batches"))),
 		t.paint(ansiDim, "(stages in order; the batches of a stage concurrently)"))
 	for i, s := range p.Stages {
-		t.line("  %d. %s", i+1, printable(s.Name))
+		if s.Replan {
+			t.line("  %d. %s  %s", i+1, printable(s.Name), t.paint(ansiDim, "(then live state is read again and the rest planned afresh)"))
+		} else {
+			t.line("  %d. %s", i+1, printable(s.Name))
+		}
 		for _, b := range s.Batches {
 			_, what := batchItems(b)
 			row := fmt.Sprintf("%-*s  %-*s  %-*s  %s", idW, printable(b.ID), opW, printable(string(b.Op)),
