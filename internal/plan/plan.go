@@ -106,6 +106,12 @@ type Batch struct {
 type Stage struct {
 	Name    string  `json:"name"`
 	Batches []Batch `json:"batches"`
+	// Replan marks a stage whose effect the planner cannot foresee (DNS host
+	// synchronisation repairs registrar data from the registry): once it
+	// has completed, the apply engine re-reads live state and plans the
+	// remaining changes afresh instead of running the later stages as
+	// written.
+	Replan bool `json:"replan,omitempty"`
 }
 
 // Cost is what a plan costs in provider calls.
@@ -120,7 +126,7 @@ type Cost struct {
 // Refusal is a safety check that stops a plan from being applied.
 type Refusal struct {
 	Domain string `json:"domain"`
-	Rule   string `json:"rule"` // "update-threshold", "delete-threshold", "delegation", "empty-zone"
+	Rule   string `json:"rule"` // "update-threshold", "delete-threshold", "delegation", "empty-zone", "provider-rules", "unknown-domain"
 	Reason string `json:"reason"`
 }
 
