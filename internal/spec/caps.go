@@ -45,8 +45,5 @@ func (p Provider) RecordCaps() (Caps, bool) {
 	}, true
 }
 
-// ManagesRegistrar reports whether the provider manages delegation.
-func (p Provider) ManagesRegistrar() bool { return p.Type == ProviderAliyun }
-
 func (c Caps) hasType(t string) bool { return slices.Contains(c.Types, t) }
 func (c Caps) hasLine(l string) bool { return slices.Contains(c.Lines, l) }

@@ -540,9 +540,7 @@ func (z *zoneDecoder) crossChecks(srcs []recordSrc, ignores []model.Ignore) {
 		}
 		if cname != nil {
 			z.d.add(cname.Pos, RuleCNAMEConflict, fmt.Sprintf("CNAME %s on line %s cannot coexist with other data on the same name and line: %s",
-				displayName(nl.Name), nl.Line, strings.Join(others, ", ")))
+				Unicode(nl.Name), nl.Line, strings.Join(others, ", ")))
 		}
 	}
 }
-
-func displayName(n string) string { return Unicode(n) }
