@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -88,7 +89,7 @@ func crashScript(t *testing.T, dir string) []byte {
 	return data
 }
 
-func TestCrashAtEveryByte(t *testing.T) {
+func TestCrashAtEveryPoint(t *testing.T) {
 	data := crashScript(t, t.TempDir())
 	// Expected (pending tasks, unknown batches) after n complete lines.
 	want := []struct{ tasks, unknown []string }{
@@ -111,9 +112,28 @@ func TestCrashAtEveryByte(t *testing.T) {
 	if n := bytes.Count(data, []byte("\n")); n != len(want)-1 {
 		t.Fatalf("script wrote %d lines, table has %d", n, len(want)-1)
 	}
+	// Cut points: every line boundary and, inside each line, its first
+	// byte, its middle and its last byte before the newline. Every other
+	// offset inside a line is the same case (a torn line) as these.
+	cuts := map[int]bool{len(data): true}
+	start := 0
+	for i, c := range data {
+		if c != '\n' {
+			continue
+		}
+		for _, k := range []int{start, start + 1, (start + i) / 2, i - 1, i} {
+			cuts[k] = true
+		}
+		start = i + 1
+	}
+	var offsets []int
+	for k := range cuts {
+		offsets = append(offsets, k)
+	}
+	sort.Ints(offsets)
 	dir := t.TempDir()
 	path := filepath.Join(dir, FileName)
-	for k := 0; k <= len(data); k++ {
+	for _, k := range offsets {
 		must(t, os.WriteFile(path, data[:k], 0o600))
 		j, err := Open(dir)
 		if err != nil {
