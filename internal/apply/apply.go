@@ -91,7 +91,8 @@ type Options struct {
 
 	// ReplanAfter reports whether the plan must be recomputed after stage
 	// s completes (for instance after a DNS-host synchronisation). Nil
-	// means never. MaxReplans bounds re-plans per run (default 4).
+	// means the planner's flag, plan.Stage.Replan. MaxReplans bounds
+	// re-plans per run (default 4).
 	ReplanAfter func(s plan.Stage) bool
 	MaxReplans  int
 
@@ -138,6 +139,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxReplans <= 0 {
 		o.MaxReplans = 4
+	}
+	if o.ReplanAfter == nil {
+		o.ReplanAfter = func(s plan.Stage) bool { return s.Replan }
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -203,6 +207,13 @@ type Engine struct {
 // computed after them, from fresh live state.
 func (e *Engine) Apply(ctx context.Context, p *plan.Plan) (*journal.Summary, error) {
 	return e.Run(ctx, func(context.Context) (*plan.Plan, error) { return p, nil })
+}
+
+// Resume settles what earlier runs left in the journal — awaits their
+// tasks, reports their unknown outcomes — without planning anything: Run
+// with an empty plan. The daemon calls it at start-up.
+func (e *Engine) Resume(ctx context.Context) (*journal.Summary, error) {
+	return e.Run(ctx, func(context.Context) (*plan.Plan, error) { return &plan.Plan{Version: plan.FormatVersion}, nil })
 }
 
 // Run performs one apply:
@@ -404,7 +415,7 @@ func (r *runner) execute(ctx context.Context, p *plan.Plan, planFn func(context.
 			break
 		}
 		attempted := r.runStage(ctx, st)
-		if r.o.ReplanAfter == nil || !r.o.ReplanAfter(st) || !attempted || ctx.Err() != nil {
+		if !r.o.ReplanAfter(st) || !attempted || ctx.Err() != nil {
 			continue
 		}
 		if r.sum.Replans >= r.o.MaxReplans {

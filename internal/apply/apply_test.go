@@ -447,6 +447,44 @@ func TestReplan(t *testing.T) {
 	})
 }
 
+func TestReplanFlagFromPlanner(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		al := newFake("aliyun", nil)
+		ev := newEnv(t, t.TempDir(), Options{}, al)
+		sync := stg("sync", bt("S", "aliyun", "a.com"))
+		sync.Replan = true
+		replans := 0
+		ev.e.Replan = func(context.Context) (*plan.Plan, error) {
+			replans++
+			return mkplan(stg("hosts", bt("NEW", "aliyun", "a.com"))), nil
+		}
+		sum, err := ev.e.Apply(t.Context(), mkplan(sync, stg("hosts", bt("OLD", "aliyun", "a.com"))))
+		if err != nil || replans != 1 {
+			t.Fatalf("err %v, replans %d", err, replans)
+		}
+		if d := cmp.Diff(map[string]string{"S": "ok", "NEW": "ok"}, statuses(sum)); d != "" {
+			t.Errorf("statuses (-want +got):\n%s", d)
+		}
+	})
+}
+
+func TestResumeOnly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		ev := newEnv(t, dir, Options{TaskTimeout: time.Minute}, newFake("dnspod", map[string]*script{"A": {never: true}}))
+		if _, err := ev.e.Apply(t.Context(), mkplan(stg("1", bt("A", "dnspod", "a.com")))); err == nil {
+			t.Fatal("want error")
+		}
+		ev.j.Close()
+		dp := newFake("dnspod", nil)
+		ev2 := newEnv(t, dir, Options{}, dp)
+		sum, err := ev2.e.Resume(t.Context())
+		if err != nil || statuses(sum)["A"] != "ok" || dp.totalSubmits() != 0 {
+			t.Errorf("Resume: %v, %v, submits %d", err, statuses(sum), dp.totalSubmits())
+		}
+	})
+}
+
 func TestPlanError(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ev := newEnv(t, t.TempDir(), Options{}, newFake("dnspod", nil))
