@@ -41,7 +41,7 @@ type domainState struct {
 	pendingSince time.Time // zero: nothing to do
 	trigger      Trigger   // why it is pending
 	running      bool
-	rerun        bool      // marked again while running: pending again when it ends
+	rerun        bool // marked again while running: pending again when it ends
 	rerunSince   time.Time
 	rerunTrigger Trigger
 	attempts     int       // consecutive transient failures
