@@ -25,7 +25,6 @@ func withTTL(r model.Record, ttl int) model.Record   { r.TTL = ttl; return r }
 func withLine(r model.Record, l string) model.Record { r.Line = l; return r }
 func withMX(r model.Record, mx int) model.Record     { r.MX = mx; return r }
 func disabled(r model.Record) model.Record           { r.Enabled = false; return r }
-func withID(r model.Record, id string) model.Record  { r.ID = id; return r }
 func sysNS(v string) model.Record {
 	r := rec("@", model.TypeNS, v)
 	r.TTL = 86400

@@ -82,8 +82,8 @@ func TestHardCases(t *testing.T) {
 			},
 		},
 		{
-			name: "swap values between two names",
-			live: []model.LiveDomain{liveDom("example.com", "1", rec("www", "A", "192.0.2.1"), rec("api", "A", "192.0.2.2"))},
+			name:    "swap values between two names",
+			live:    []model.LiveDomain{liveDom("example.com", "1", rec("www", "A", "192.0.2.1"), rec("api", "A", "192.0.2.2"))},
 			desired: []model.Domain{dom("example.com", desiredDNS(rec("www", "A", "192.0.2.2"), rec("api", "A", "192.0.2.1")))},
 			want: []string{
 				"records Batch.Record.Modify value=192.0.2.1 x1",
@@ -91,8 +91,8 @@ func TestHardCases(t *testing.T) {
 			},
 		},
 		{
-			name: "swap MX priorities on one name",
-			live: []model.LiveDomain{liveDom("example.com", "1", withMX(rec("@", "MX", "a.example.net."), 10), withMX(rec("@", "MX", "b.example.net."), 20))},
+			name:    "swap MX priorities on one name",
+			live:    []model.LiveDomain{liveDom("example.com", "1", withMX(rec("@", "MX", "a.example.net."), 10), withMX(rec("@", "MX", "b.example.net."), 20))},
 			desired: []model.Domain{dom("example.com", desiredDNS(withMX(rec("@", "MX", "a.example.net."), 20), withMX(rec("@", "MX", "b.example.net."), 10)))},
 			want: []string{
 				"records Batch.Record.Modify value=a.example.net. x1",
@@ -100,8 +100,8 @@ func TestHardCases(t *testing.T) {
 			},
 		},
 		{
-			name: "swap A and CNAME between two names",
-			live: []model.LiveDomain{liveDom("example.com", "1", rec("www", "A", "192.0.2.1"), rec("web", "CNAME", "x.example.net."))},
+			name:    "swap A and CNAME between two names",
+			live:    []model.LiveDomain{liveDom("example.com", "1", rec("www", "A", "192.0.2.1"), rec("web", "CNAME", "x.example.net."))},
 			desired: []model.Domain{dom("example.com", desiredDNS(rec("web", "A", "192.0.2.1"), rec("www", "CNAME", "x.example.net.")))},
 			want: []string{
 				"records Batch.Record.Modify record_type=A value=192.0.2.1 x1",
@@ -201,8 +201,8 @@ func TestHardCases(t *testing.T) {
 			},
 		},
 		{
-			name: "a single type and ttl change is cheaper as delete and create",
-			live: []model.LiveDomain{liveDom("example.com", "1", rec("www", "A", "192.0.2.1"))},
+			name:    "a single type and ttl change is cheaper as delete and create",
+			live:    []model.LiveDomain{liveDom("example.com", "1", rec("www", "A", "192.0.2.1"))},
 			desired: []model.Domain{dom("example.com", desiredDNS(withTTL(rec("www", "CNAME", "x.example.net."), 1200)))},
 			want: []string{
 				"records-clear Record.Remove 1-1",

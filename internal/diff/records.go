@@ -329,18 +329,15 @@ func (rp *recordPlanner) simCell(c cellKey, res *recordPlan, touching, chunkIdx 
 	for _, ci := range chunkIdx {
 		ch := res.chunks[ci]
 		if ch.op == plan.DNSPodCreate {
-			for i, zi := range ch.zones {
-				if zi != c.z {
-					continue
-				}
-				for _, r := range ch.recs {
-					if r.NameLine() == nl {
-						if _, e := zz.Create(r); e != nil {
-							return fmt.Errorf("create %s: %w", r, e)
-						}
+			if !slices.Contains(ch.zones, c.z) {
+				continue
+			}
+			for _, r := range ch.recs {
+				if r.NameLine() == nl {
+					if _, e := zz.Create(r); e != nil {
+						return fmt.Errorf("create %s: %w", r, e)
 					}
 				}
-				_ = i
 			}
 			continue
 		}
@@ -420,61 +417,60 @@ func (rp *recordPlanner) chunks(ops []*recOp) []*chunk {
 		}
 	}
 
-	// Create sets: identical record lists share one call across domains.
+	// Create sets: a zone's creates are cut into parts of at most the
+	// limit; identical parts (same provider, same records) share calls
+	// across domains, as many domains per call as the limit allows.
 	type set struct {
 		key   string
 		zones []int
+		ops   [][]int // per zone, the ops of recs
 		recs  []model.Record
 	}
 	sets := map[string]*set{}
 	var setOrder []string
+	limit := rp.opts.MaxCreateItems
 	for _, zi := range zoneOrder {
 		z := rp.zones[zi]
-		var sb strings.Builder
-		sb.WriteString(z.provider)
-		recs := make([]model.Record, 0, len(createsOf[zi]))
-		for _, oi := range createsOf[zi] {
-			r := ops[oi].after()
-			r.ID, r.Pos = "", model.Pos{}
-			recs = append(recs, r)
-			fmt.Fprintf(&sb, "\x01%s\x00%s\x00%s\x00%s\x00%d\x00%d\x00%t", r.Name, r.Type, r.Line, r.Value, r.MX, r.TTL, r.Enabled)
-		}
-		k := sb.String()
-		if sets[k] == nil {
-			sets[k] = &set{key: k, recs: recs}
-			setOrder = append(setOrder, k)
-		}
-		sets[k].zones = append(sets[k].zones, zi)
-	}
-	opOf := func(zi int, ri int) int { return createsOf[zi][ri] }
-	limit := rp.opts.MaxCreateItems
-	seq := map[string]int{}
-	emit := func(s *set, zones []int, from, to int) {
-		ch := &chunk{rank: rankCreate, key: s.key, seq: seq[s.key], op: plan.DNSPodCreate,
-			provider: rp.zones[zones[0]].provider, zones: zones, recs: s.recs[from:to]}
-		seq[s.key]++
-		for _, zi := range zones {
-			for ri := from; ri < to; ri++ {
-				ch.ops = append(ch.ops, opOf(zi, ri))
-				ch.cells = append(ch.cells, cellOf(zi, s.recs[ri]))
+		all := createsOf[zi]
+		for from := 0; from < len(all); from += limit {
+			part := all[from:min(len(all), from+limit)]
+			var sb strings.Builder
+			sb.WriteString(z.provider)
+			recs := make([]model.Record, 0, len(part))
+			for _, oi := range part {
+				r := ops[oi].after()
+				r.ID, r.Pos = "", model.Pos{}
+				recs = append(recs, r)
+				fmt.Fprintf(&sb, "\x01%s\x00%s\x00%s\x00%s\x00%d\x00%d\x00%t", r.Name, r.Type, r.Line, r.Value, r.MX, r.TTL, r.Enabled)
 			}
+			k := sb.String()
+			if sets[k] == nil {
+				sets[k] = &set{key: k, recs: recs}
+				setOrder = append(setOrder, k)
+			}
+			sets[k].zones = append(sets[k].zones, zi)
+			sets[k].ops = append(sets[k].ops, part)
 		}
-		out = append(out, ch)
 	}
 	for _, k := range setOrder {
 		s := sets[k]
-		if n := len(s.recs); n <= limit {
-			per := limit / n
-			for i := 0; i < len(s.zones); i += per {
-				emit(s, s.zones[i:min(len(s.zones), i+per)], 0, n)
+		per := max(1, limit/len(s.recs))
+		for seq, i := 0, 0; i < len(s.zones); seq, i = seq+1, i+per {
+			j := min(len(s.zones), i+per)
+			ch := &chunk{rank: rankCreate, key: s.key, seq: seq, op: plan.DNSPodCreate,
+				provider: rp.zones[s.zones[i]].provider, zones: s.zones[i:j], recs: s.recs}
+			for x := i; x < j; x++ {
+				ch.ops = append(ch.ops, s.ops[x]...)
+				for _, r := range s.recs {
+					ch.cells = append(ch.cells, cellOf(s.zones[x], r))
+				}
 			}
-			continue
+			out = append(out, ch)
 		}
-		for from := 0; from < len(s.recs); from += limit {
-			for i := range s.zones {
-				emit(s, s.zones[i:i+1], from, min(len(s.recs), from+limit))
-			}
-		}
+	}
+	for _, ch := range out {
+		slices.SortFunc(ch.cells, cmpCell)
+		ch.cells = slices.Compact(ch.cells)
 	}
 	slices.SortFunc(out, func(a, b *chunk) int {
 		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(a.key, b.key), cmp.Compare(a.seq, b.seq))
