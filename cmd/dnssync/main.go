@@ -92,6 +92,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 
 	root.AddCommand(newVersionCmd(g))
 	root.AddCommand(newValidateCmd(g))
+	root.AddCommand(newPlanCmd(g))
+	root.AddCommand(newApplyCmd(g))
+	root.AddCommand(newStatusCmd(g))
 	return root
 }
 

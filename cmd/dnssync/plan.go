@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dnssync/dnssync/internal/engine"
+	"github.com/dnssync/dnssync/internal/render"
+)
+
+// Exit code of `plan --detailed-exitcode` when changes are pending.
+const exitChanges = 2
+
+func newPlanCmd(g *globalOptions) *cobra.Command {
+	var (
+		format          string
+		out             string
+		detailed        bool
+		force           bool
+		allowDelegation bool
+		color           string
+	)
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show what apply would change (dry run; never writes to a provider)",
+		Long: "plan reads live state at the providers, compares it with the zone files and prints the\n" +
+			"changes and the batch operations that would make them. It never calls a write API.\n" +
+			"Exit status: 0 success; with --detailed-exitcode 0 no changes, 2 changes pending, 1 error.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := render.ParseFormat(format)
+			if err != nil {
+				return err
+			}
+			cfg, desired, err := loadDesired(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			eng, err := newEngine(g, cfg)
+			if err != nil {
+				return err
+			}
+			p, _, err := eng.Plan(cmd.Context(), desired, engine.PlanOptions{Force: force, AllowDelegation: allowDelegation})
+			if err != nil {
+				return err
+			}
+			if out != "" {
+				var buf bytes.Buffer
+				if err := render.WritePlanFile(&buf, p); err != nil {
+					return err
+				}
+				if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+					return err
+				}
+			}
+			useColor, err := colorChoice(color, g.stdout)
+			if err != nil {
+				return err
+			}
+			if err := render.Render(g.stdout, p, f, render.Options{Color: useColor}); err != nil {
+				return err
+			}
+			if out != "" && f != render.FormatJSON {
+				fmt.Fprintf(g.stderr, "Plan saved to %s; apply exactly it with: dnssync apply %s\n", out, out)
+			}
+			if detailed && !p.Empty() {
+				return withExitCode(exitChanges, nil)
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&format, "format", "text", "output: text, json or markdown")
+	fl.StringVarP(&out, "out", "o", "", "also save the plan (JSON, bound to the live state it was made from) to FILE for `apply FILE`")
+	fl.BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
+	fl.BoolVar(&force, "force", false, "plan past the update/delete safety thresholds")
+	fl.BoolVar(&allowDelegation, "allow-delegation", false, "consent to nameserver (delegation) changes")
+	fl.StringVar(&color, "color", "auto", "colour: auto, always or never")
+	return cmd
+}
+
+func colorChoice(mode string, w any) (bool, error) {
+	switch mode {
+	case "auto":
+		if ww, ok := w.(interface{ Write([]byte) (int, error) }); ok {
+			return render.ColorEnabled(ww), nil
+		}
+		return false, nil
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	}
+	return false, fmt.Errorf("--color must be auto, always or never, not %q", mode)
+}

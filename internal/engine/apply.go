@@ -1,0 +1,175 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/dnssync/dnssync/internal/apply"
+	"github.com/dnssync/dnssync/internal/journal"
+	"github.com/dnssync/dnssync/internal/model"
+	"github.com/dnssync/dnssync/internal/plan"
+	"github.com/dnssync/dnssync/internal/statedir"
+)
+
+// Errors an apply stops with before submitting anything.
+var (
+	// ErrRefused: a safety check refused the plan (see Plan.Refusals).
+	ErrRefused = errors.New("plan refused by safety checks")
+	// ErrStale: a saved plan was computed from live state that has moved.
+	ErrStale = errors.New("live state changed since the plan was made")
+	// ErrDeclined: the person asked did not confirm.
+	ErrDeclined = errors.New("apply not confirmed")
+	// ErrNotConverged: every batch ran, yet live state still differs.
+	ErrNotConverged = errors.New("live state does not match desired state")
+)
+
+// ApplyOptions are the choices of one apply.
+type ApplyOptions struct {
+	PlanOptions
+	// Saved, when set, is the reviewed plan to apply: it is used only if
+	// its fingerprint matches live state read now.
+	Saved *plan.Plan
+	// Confirm is asked once with the plan about to run (not for re-plans).
+	// Nil means yes.
+	Confirm func(p *plan.Plan) (bool, error)
+	// Apply tunes the execution engine; Executors, concurrency, poll
+	// interval and task timeout default from the configuration.
+	Apply apply.Options
+}
+
+// ApplyResult is what an apply did and what remains.
+type ApplyResult struct {
+	Plan      *plan.Plan       // the plan confirmed (nil if none was made)
+	Summary   *journal.Summary // what ran (nil before the engine started)
+	Remaining *plan.Plan       // fresh plan after the run; empty when converged
+}
+
+// Apply runs one apply under the state directory's lock: it resumes tasks an
+// earlier run left in flight, reads live state, plans (or checks a saved
+// plan), asks for confirmation, executes stage by stage with journaling, and
+// finally reads live state again to verify convergence.
+func (e *Engine) Apply(ctx context.Context, desired *model.Desired, ao ApplyOptions) (*ApplyResult, error) {
+	dir := e.cfg.StateDir
+	if err := statedir.Ensure(dir); err != nil {
+		return nil, err
+	}
+	unlock, err := statedir.Lock(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	j, err := journal.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer j.Close()
+	return e.ApplyJournaled(ctx, j, desired, ao)
+}
+
+// ApplyJournaled is Apply for a caller that already holds the lock and the
+// journal (the daemon).
+func (e *Engine) ApplyJournaled(ctx context.Context, j apply.Journal, desired *model.Desired, ao ApplyOptions) (*ApplyResult, error) {
+	res := &ApplyResult{}
+	o := ao.Apply
+	if o.ProviderConcurrency == nil {
+		o.ProviderConcurrency = e.Concurrency()
+	}
+	if o.PollMin == 0 {
+		o.PollMin = e.PollInterval()
+	}
+	if o.TaskTimeout == 0 {
+		o.TaskTimeout = e.TaskTimeout()
+	}
+	if o.ReplanAfter == nil {
+		o.ReplanAfter = func(s plan.Stage) bool { return s.Replan }
+	}
+	replan := func(ctx context.Context) (*plan.Plan, error) {
+		p, _, err := e.Plan(ctx, desired, ao.PlanOptions)
+		if err != nil {
+			return nil, err
+		}
+		if len(p.Refusals) > 0 {
+			return nil, fmt.Errorf("%w: %s", ErrRefused, refusalText(p))
+		}
+		return p, nil
+	}
+	first := func(ctx context.Context) (*plan.Plan, error) {
+		p, live, err := e.Plan(ctx, desired, ao.PlanOptions)
+		if err != nil {
+			return nil, err
+		}
+		if ao.Saved != nil {
+			if fp := plan.Fingerprint(live); fp != ao.Saved.Fingerprint {
+				return nil, fmt.Errorf("%w: the plan was made from %s, live state is now %s; run `dnssync plan` again and review it", ErrStale, short(ao.Saved.Fingerprint), short(fp))
+			}
+			p = ao.Saved
+		}
+		res.Plan = p
+		if len(p.Refusals) > 0 {
+			return nil, fmt.Errorf("%w: %s", ErrRefused, refusalText(p))
+		}
+		if p.Empty() {
+			return p, nil
+		}
+		if ao.Confirm != nil {
+			ok, err := ao.Confirm(p)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return nil, ErrDeclined
+			}
+		}
+		return p, nil
+	}
+	eng := &apply.Engine{Executors: e.Executors(), Journal: j, Options: o, Replan: replan}
+	sum, runErr := eng.Run(ctx, first)
+	res.Summary = sum
+	if res.Plan == nil || (res.Plan.Empty() && runErr == nil && sum.OK() && len(sum.Results) == 0) {
+		// Nothing was planned (or nothing to do): no verification needed
+		// beyond the plan just made.
+		if res.Plan != nil {
+			res.Remaining = res.Plan
+		}
+		return res, unwrapPlanErr(runErr)
+	}
+	// Verify: a fresh plan must be empty. It is read even after failures, so
+	// the person sees exactly what still differs.
+	vctx := context.WithoutCancel(ctx)
+	if ctx.Err() == nil {
+		vctx = ctx
+	}
+	rem, _, verr := e.Plan(vctx, desired, ao.PlanOptions)
+	if verr != nil {
+		return res, errors.Join(runErr, fmt.Errorf("verify: %w", verr))
+	}
+	res.Remaining = rem
+	if runErr != nil {
+		return res, unwrapPlanErr(runErr)
+	}
+	if !rem.Empty() {
+		return res, fmt.Errorf("%w: %d change(s) remain", ErrNotConverged, len(rem.Changes))
+	}
+	return res, nil
+}
+
+// unwrapPlanErr keeps the sentinel errors of the first plan visible to
+// errors.Is through the engine's wrapping.
+func unwrapPlanErr(err error) error { return err }
+
+func refusalText(p *plan.Plan) string {
+	var parts []string
+	for _, r := range p.Refusals {
+		parts = append(parts, fmt.Sprintf("%s: %s (%s)", r.Domain, r.Reason, r.Rule))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func short(fp string) string {
+	if i := strings.IndexByte(fp, ':'); i >= 0 && len(fp) > i+13 {
+		return fp[:i+13]
+	}
+	return fp
+}
