@@ -592,3 +592,21 @@ func TestRunOnceExitCodes(t *testing.T) {
 		})
 	}
 }
+
+func TestZoneEditInTheSameBurstAsABrokenConfigIsApplied(t *testing.T) {
+	h := newHarness(t, threeZones, func(o *Options, _ *fakeReconciler) {
+		o.Debounce = 400 * time.Millisecond // both writes fall in one burst
+	})
+	h.start()
+	h.next()
+	writeFile(t, h.config, "error: 1:1 broken\n")
+	writeFile(t, h.zone("b.yaml"), zoneFile("b.example", "2"))
+	c := h.next()
+	if !cmp.Equal(c.Domains, []string{"b.example"}) || c.Versions["b.example"] != "2" {
+		t.Fatalf("got %+v", c)
+	}
+	_, r := h.readyz()
+	if len(r.ConfigErrors) != 1 || r.ConfigErrors[0].At != h.config+":1:1" {
+		t.Errorf("config errors = %+v", r.ConfigErrors)
+	}
+}

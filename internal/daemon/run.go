@@ -86,7 +86,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 	l := &loop{d: d, ctx: ctx, hard: hard, results: make(chan workDone, 1)}
 	defer l.stopWatcher()
-	if err := l.reloadConfig(TriggerStartup); err != nil {
+	if _, err := l.reloadConfig(TriggerStartup); err != nil {
 		return err
 	}
 	var resync <-chan time.Time
@@ -194,7 +194,12 @@ func (l *loop) handle(cs watch.ChangeSet) error {
 	l.d.m.ChangeSetReceived()
 	if cs.Config {
 		l.d.log.Info("config file changed; reloading everything", "file", l.d.opts.ConfigFile)
-		return l.reloadConfig(TriggerConfig)
+		reloaded, err := l.reloadConfig(TriggerConfig)
+		if err != nil || reloaded {
+			return err
+		}
+		// The config is invalid: the zone files of this change set are
+		// still loaded, under the last good configuration.
 	}
 	for _, f := range cs.Removed {
 		l.removeFile(f)
@@ -211,8 +216,9 @@ func (l *loop) handle(cs watch.ChangeSet) error {
 
 // reloadConfig loads the configuration and then every zone file. With an
 // invalid configuration everything stays as it was (at startup: nothing is
-// managed until the file is fixed), and only the config file is watched.
-func (l *loop) reloadConfig(trigger Trigger) error {
+// managed until the file is fixed, and only the config file is watched) and
+// reloaded is false.
+func (l *loop) reloadConfig(trigger Trigger) (reloaded bool, err error) {
 	src, diags := l.d.opts.Loader.LoadConfig(l.ctx)
 	st := l.d.st
 	st.mu.Lock()
@@ -222,9 +228,9 @@ func (l *loop) reloadConfig(trigger Trigger) error {
 		l.d.logDiagnostics(diags)
 		l.updateGauges()
 		if l.w == nil {
-			return l.startWatcher(Sources{})
+			return false, l.startWatcher(Sources{})
 		}
-		return nil
+		return false, nil
 	}
 	if len(st.configDiags) > 0 {
 		l.d.log.Info("config file valid again", "file", l.d.opts.ConfigFile)
@@ -236,7 +242,7 @@ func (l *loop) reloadConfig(trigger Trigger) error {
 
 	if changed || l.w == nil {
 		if err := l.startWatcher(src); err != nil {
-			return err
+			return false, err
 		}
 	}
 	files := l.w.Files()
@@ -264,7 +270,7 @@ func (l *loop) reloadConfig(trigger Trigger) error {
 	}
 	st.mu.Unlock()
 	l.updateGauges()
-	return nil
+	return true, nil
 }
 
 // loadFile loads one zone file. Success replaces the file's desired state
