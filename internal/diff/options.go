@@ -26,6 +26,12 @@ type Options struct {
 	MaxCreateItems      int // records × domains per Batch.Record.Create; 0 = DefaultMaxCreateItems
 	MaxRegistrarDomains int // domains per registrar batch; 0 = DefaultMaxRegistrarDomains
 
+	// HostsSynced says DNS hosts were synchronised from the registry
+	// earlier in this run (the re-plan after a glue-sync stage): host
+	// differences that remain are planned as create/modify/delete directly,
+	// without another sync, so a run cannot loop on hosts sync cannot fix.
+	HostsSynced bool
+
 	// Rules are DNSPod's rule options the plan must respect (the same the
 	// emulator and simulator use); nil means dnspodrules.DefaultOptions().
 	// A zone's live MinTTL, when reported, overrides MinTTL.

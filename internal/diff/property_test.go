@@ -490,4 +490,3 @@ func TestPlanProperties(t *testing.T) {
 		}
 	}
 }
-

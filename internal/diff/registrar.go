@@ -48,7 +48,7 @@ func hostMap(domain string, hs []model.DNSHost) map[string]model.DNSHost {
 	return m
 }
 
-func diffRegistrar(dd *model.Domain, lr *model.LiveRegistrar) *regDiff {
+func diffRegistrar(dd *model.Domain, lr *model.LiveRegistrar, synced bool) *regDiff {
 	want := dd.Registrar
 	rd := &regDiff{name: dd.Name, provider: want.Provider}
 	wantNS, haveNS := nsSet(want.Nameservers), nsSet(lr.Nameservers)
@@ -92,6 +92,10 @@ func diffRegistrar(dd *model.Domain, lr *model.LiveRegistrar) *regDiff {
 	slices.SortFunc(ops, func(a, b *plan.Change) int {
 		return cmp.Or(cmp.Compare(hostOrder(a.Kind), hostOrder(b.Kind)), cmp.Compare(changeHost(a), changeHost(b)))
 	})
+	if synced {
+		rd.hosts = ops
+		return rd
+	}
 	rd.hosts = append([]*plan.Change{{Domain: dd.Name, Kind: plan.HostSynchronize, Provider: want.Provider, Pos: want.Pos}}, ops...)
 	return rd
 }

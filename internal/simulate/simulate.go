@@ -386,7 +386,7 @@ func (st *state) glueExists(ns string) error {
 		if d.reg == nil || !strings.HasSuffix(ns, "."+n) {
 			continue
 		}
-		if !slices.ContainsFunc(d.reg.DNSHosts, func(h model.DNSHost) bool { return model.Host(h.Host) == ns }) {
+		if !slices.ContainsFunc(d.reg.DNSHosts, func(h model.DNSHost) bool { return hostFQDN(n, h.Host) == ns }) {
 			return fmt.Errorf("nameserver %s has no DNS host at %s", ns, n)
 		}
 	}
@@ -394,8 +394,8 @@ func (st *state) glueExists(ns string) error {
 }
 
 func (st *state) hostOp(d *domain, b plan.Batch) error {
-	host := model.Host(b.Host)
-	i := slices.IndexFunc(d.reg.DNSHosts, func(h model.DNSHost) bool { return model.Host(h.Host) == host })
+	host := hostFQDN(d.name, b.Host)
+	i := slices.IndexFunc(d.reg.DNSHosts, func(h model.DNSHost) bool { return hostFQDN(d.name, h.Host) == host })
 	ips := slices.Clone(b.IPs)
 	slices.Sort(ips)
 	switch b.Op {
@@ -428,6 +428,16 @@ func (st *state) hostOp(d *domain, b plan.Batch) error {
 		d.reg.DNSHosts = slices.Delete(d.reg.DNSHosts, i, i+1)
 	}
 	return nil
+}
+
+// hostFQDN is a DNS host's full name: the registrar may report the bare
+// label ("ns1") of a host under the domain.
+func hostFQDN(domain, h string) string {
+	h = model.Host(h)
+	if !strings.Contains(h, ".") {
+		return h + "." + domain
+	}
+	return h
 }
 
 // sameState compares the forward and reverse results of a stage. Records
