@@ -86,7 +86,9 @@ func (e *Engine) ApplyJournaled(ctx context.Context, j apply.Journal, desired *m
 		o.ReplanAfter = func(s plan.Stage) bool { return s.Replan }
 	}
 	replan := func(ctx context.Context) (*plan.Plan, error) {
-		p, _, err := e.Plan(ctx, desired, ao.PlanOptions)
+		po := ao.PlanOptions
+		po.HostsSynced = true // re-plans follow a glue-sync stage
+		p, _, err := e.Plan(ctx, desired, po)
 		if err != nil {
 			return nil, err
 		}
@@ -95,13 +97,15 @@ func (e *Engine) ApplyJournaled(ctx context.Context, j apply.Journal, desired *m
 		}
 		return p, nil
 	}
-	first := func(ctx context.Context) (*plan.Plan, error) {
-		p, live, err := e.Plan(ctx, desired, ao.PlanOptions)
+	var planErr error // the first plan's own error, kept for errors.Is
+	first := func(ctx context.Context) (p *plan.Plan, err error) {
+		defer func() { planErr = err }()
+		p, _, err = e.Plan(ctx, desired, ao.PlanOptions)
 		if err != nil {
 			return nil, err
 		}
 		if ao.Saved != nil {
-			if fp := plan.Fingerprint(live); fp != ao.Saved.Fingerprint {
+			if fp := p.Fingerprint; fp != ao.Saved.Fingerprint {
 				return nil, fmt.Errorf("%w: the plan was made from %s, live state is now %s; run `dnssync plan` again and review it", ErrStale, short(ao.Saved.Fingerprint), short(fp))
 			}
 			p = ao.Saved
@@ -127,13 +131,17 @@ func (e *Engine) ApplyJournaled(ctx context.Context, j apply.Journal, desired *m
 	eng := &apply.Engine{Executors: e.Executors(), Journal: j, Options: o, Replan: replan}
 	sum, runErr := eng.Run(ctx, first)
 	res.Summary = sum
+	if planErr != nil {
+		// Nothing was submitted for this plan; say why in the plan's words.
+		return res, planErr
+	}
 	if res.Plan == nil || (res.Plan.Empty() && runErr == nil && sum.OK() && len(sum.Results) == 0) {
 		// Nothing was planned (or nothing to do): no verification needed
 		// beyond the plan just made.
 		if res.Plan != nil {
 			res.Remaining = res.Plan
 		}
-		return res, unwrapPlanErr(runErr)
+		return res, runErr
 	}
 	// Verify: a fresh plan must be empty. It is read even after failures, so
 	// the person sees exactly what still differs.
@@ -147,17 +155,13 @@ func (e *Engine) ApplyJournaled(ctx context.Context, j apply.Journal, desired *m
 	}
 	res.Remaining = rem
 	if runErr != nil {
-		return res, unwrapPlanErr(runErr)
+		return res, runErr
 	}
 	if !rem.Empty() {
 		return res, fmt.Errorf("%w: %d change(s) remain", ErrNotConverged, len(rem.Changes))
 	}
 	return res, nil
 }
-
-// unwrapPlanErr keeps the sentinel errors of the first plan visible to
-// errors.Is through the engine's wrapping.
-func unwrapPlanErr(err error) error { return err }
 
 func refusalText(p *plan.Plan) string {
 	var parts []string

@@ -43,11 +43,10 @@ type Options struct {
 
 // provider is one configured provider with its adapter.
 type provider struct {
-	cfg    spec.Provider
-	reg    providers.RegistrarReader
-	zone   providers.ZoneReader
-	exec   providers.Executor
-	weight int64
+	cfg  spec.Provider
+	reg  providers.RegistrarReader
+	zone providers.ZoneReader
+	exec providers.Executor
 }
 
 // Engine reads live state and plans for one configuration.
@@ -277,11 +276,13 @@ func (e *Engine) ReadLive(ctx context.Context, desired *model.Desired) (*model.L
 type PlanOptions struct {
 	Force           bool // override thresholds
 	AllowDelegation bool // consent to nameserver changes (also from safety config)
+	HostsSynced     bool // DNS hosts were synchronised earlier in this run
 }
 
 // DiffOptions derives the planner's options from the configuration.
 func (e *Engine) DiffOptions(po PlanOptions) diff.Options {
-	o := diff.Options{Force: po.Force, AllowDelegation: po.AllowDelegation || e.cfg.Safety.AllowDelegationChanges}
+	o := diff.Options{Force: po.Force, AllowDelegation: po.AllowDelegation || e.cfg.Safety.AllowDelegationChanges,
+		HostsSynced: po.HostsSynced}
 	rules := dnspodrules.DefaultOptions()
 	for _, p := range e.providers {
 		switch p.cfg.Type {
