@@ -43,6 +43,7 @@ fuzz-short:
 bench:
 	@mkdir -p $(dir $(BENCH_OUT))
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS) | tee $(BENCH_OUT)
+	$(GO) test -run '^$$' -bench '^BenchmarkPlan' -benchmem -cpu 1 ./internal/diff/ | tee -a $(BENCH_OUT)
 	@echo "benchmark report: $(BENCH_OUT)"
 
 clean:

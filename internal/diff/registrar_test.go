@@ -58,3 +58,21 @@ func TestRegistrarPlan(t *testing.T) {
 	}
 	checkConverged(t, &desired, mustSimulate(t, &live, p))
 }
+
+func TestHostsSyncedSkipsSync(t *testing.T) {
+	desired := &model.Desired{Domains: []model.Domain{{Name: "a.com", Registrar: &model.Registrar{Provider: "aliyun",
+		Nameservers: []string{"ns1.a.com"}, ManageHosts: true, DNSHosts: []model.DNSHost{{Host: "ns1.a.com", IPs: []string{"192.0.2.53"}}}}}}}
+	live := &model.Live{Domains: []model.LiveDomain{{Name: "a.com", Registrar: &model.LiveRegistrar{Nameservers: []string{"ns1.a.com"},
+		DNSHosts: []model.DNSHost{{Host: "ns1.a.com", IPs: []string{"192.0.2.1"}}}}}}}
+	for _, synced := range []bool{false, true} {
+		p := Plan(desired, live, Options{HostsSynced: synced})
+		want := []string{"glue-sync SaveSingleTaskForSynchronizingDnsHost a.com", "glue-upsert-1 SaveSingleTaskForModifyingDnsHost ns1.a.com"}
+		if synced {
+			want = want[1:]
+		}
+		if d := cmp.Diff(want, batchSummary(p)); d != "" {
+			t.Errorf("synced=%t (-want +got):\n%s", synced, d)
+		}
+		checkConverged(t, desired, mustSimulate(t, live, p))
+	}
+}
