@@ -21,6 +21,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -79,13 +80,13 @@ func (ds Diagnostics) Error() string {
 
 // Sources says where the zone files are, as the configuration declares.
 type Sources struct {
-	ZoneDirs []string // directories holding zone files (not recursive)
+	ZoneDirs []string // directories holding zone files, subdirectories included
 	Patterns []string // base-name globs; empty: watch.DefaultPatterns
+	Exclude  []string // base names that are not zone files ("dnssync.yaml")
 }
 
 func (s Sources) equal(o Sources) bool {
-	return strings.Join(s.ZoneDirs, "\x00") == strings.Join(o.ZoneDirs, "\x00") &&
-		strings.Join(s.Patterns, "\x00") == strings.Join(o.Patterns, "\x00")
+	return slices.Equal(s.ZoneDirs, o.ZoneDirs) && slices.Equal(s.Patterns, o.Patterns) && slices.Equal(s.Exclude, o.Exclude)
 }
 
 // Loader reads desired state. The daemon calls it from one goroutine only,

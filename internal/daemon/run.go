@@ -16,7 +16,7 @@ import (
 )
 
 func listZoneFiles(src Sources) ([]string, error) {
-	return watch.List(src.ZoneDirs, src.Patterns)
+	return watch.List(src.ZoneDirs, src.Patterns, src.Exclude)
 }
 
 // Run serves HTTP, resumes journaled work (OnStart), loads the files and
@@ -167,6 +167,7 @@ func (l *loop) startWatcher(src Sources) error {
 		Config:   l.d.opts.ConfigFile,
 		ZoneDirs: src.ZoneDirs,
 		Patterns: src.Patterns,
+		Exclude:  src.Exclude,
 		Debounce: l.d.opts.Debounce,
 		Logger:   l.d.log,
 	})

@@ -65,14 +65,18 @@ const retryDelay = time.Second
 type Options struct {
 	// Config is the config file to watch; empty for none.
 	Config string
-	// ZoneDirs are the directories holding zone files. Only their direct
-	// entries are zone files (no recursion).
+	// ZoneDirs are the directories holding zone files; their
+	// subdirectories are walked too.
 	ZoneDirs []string
 	// Patterns are path.Match globs on a file's base name selecting zone
 	// files; empty means DefaultPatterns. Names starting with "." are never
-	// zone files: they are editor temp files, vim swap files and the
-	// ConfigMap machinery ("..data", "..2024_01_01_00_00_00.123").
+	// zone files, nor are directories so named: they are editor temp files,
+	// vim swap files and the ConfigMap machinery ("..data",
+	// "..2024_01_01_00_00_00.123").
 	Patterns []string
+	// Exclude are base names that are never zone files (the config file,
+	// when it lives among the zones: "dnssync.yaml").
+	Exclude []string
 	// Debounce is the quiet time after the last event of a burst before the
 	// files are rescanned; 0 means DefaultDebounce.
 	Debounce time.Duration
@@ -323,23 +327,33 @@ func (w *Watcher) rescan(which []bool) (cs ChangeSet, retry bool) {
 		ok     bool
 	}
 	results := make([]scanned, len(w.targets))
-	for i, t := range w.targets {
-		if !which[i] {
-			continue
+	// Scan, then watch what the scan found. A directory watched only now
+	// may have gained files between the two, so scan again until the watch
+	// set holds still (bounded: a tree that keeps growing is caught by the
+	// events of the watches already added).
+	for range 3 {
+		for i, t := range w.targets {
+			if !which[i] {
+				continue
+			}
+			if t.config {
+				h, dirs := w.scanConfig(t.path)
+				t.dirs = dirs
+				results[i] = scanned{config: h, ok: true}
+				continue
+			}
+			hashes, dirs, ok := w.scanZoneDir(t.path)
+			if ok {
+				t.dirs = dirs
+			}
+			results[i] = scanned{hashes: hashes, ok: ok}
 		}
-		if t.config {
-			h, dirs := w.scanConfig(t.path)
-			t.dirs = dirs
-			results[i] = scanned{config: h, ok: true}
-			continue
+		var added bool
+		added, retry = w.updateWatches()
+		if !added {
+			break
 		}
-		hashes, dirs, ok := w.scanZoneDir(t.path)
-		if ok {
-			t.dirs = dirs
-		}
-		results[i] = scanned{hashes: hashes, ok: ok}
 	}
-	retry = w.updateWatches()
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -378,8 +392,9 @@ func (w *Watcher) rescan(which []bool) (cs ChangeSet, retry bool) {
 }
 
 // updateWatches makes the fsnotify watch set equal to the union of the
-// targets' directories.
-func (w *Watcher) updateWatches() (retry bool) {
+// targets' directories. added reports new watches; retry that some could
+// not be added.
+func (w *Watcher) updateWatches() (added, retry bool) {
 	want := map[string][]int{}
 	for i, t := range w.targets {
 		for _, d := range t.dirs {
@@ -410,9 +425,10 @@ func (w *Watcher) updateWatches() (retry bool) {
 			continue
 		}
 		w.watched[d] = true
+		added = true
 	}
 	w.byDir = want
-	return retry
+	return added, retry
 }
 
 // scanConfig hashes the config file and lists the directories it depends
@@ -431,9 +447,10 @@ func (w *Watcher) scanConfig(path string) (hash string, dirs []string) {
 	return w.hashFile(real), append(dirs, filepath.Dir(real))
 }
 
-// scanZoneDir hashes the zone files of dir and lists the directories they
-// depend on. ok is false when the directory could not be read for a reason
-// other than not existing; then the previous state is kept.
+// scanZoneDir hashes the zone files under dir (walking subdirectories, as
+// the loader does) and lists the directories they depend on. ok is false
+// when the directory could not be read for a reason other than not
+// existing; then the previous state is kept.
 func (w *Watcher) scanZoneDir(dir string) (hashes map[string]string, dirs []string, ok bool) {
 	hashes = map[string]string{}
 	real, links, err := resolve(dir)
@@ -445,7 +462,7 @@ func (w *Watcher) scanZoneDir(dir string) (hashes map[string]string, dirs []stri
 		// A missing directory has no files; a looping one keeps its state.
 		return hashes, dirs, errors.Is(err, fs.ErrNotExist)
 	}
-	entries, err := os.ReadDir(real)
+	more, err := w.walk(real, dir, hashes)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return hashes, dirs, true
@@ -453,15 +470,41 @@ func (w *Watcher) scanZoneDir(dir string) (hashes map[string]string, dirs []stri
 		w.log.Warn("watch: cannot read zone directory", "dir", dir, "err", err)
 		return nil, dirs, false
 	}
+	return hashes, dedupe(append(dirs, more...)), true
+}
+
+// walk hashes the zone files in the physical directory phys (reported under
+// the configured path lex) and below, and returns the directories to watch
+// besides phys. Hidden entries are skipped, directories included, which
+// also keeps ConfigMap's timestamped copies out. Symlinked directories are
+// not followed (as filepath.WalkDir does not); symlinked files are.
+func (w *Watcher) walk(phys, lex string, hashes map[string]string) (dirs []string, err error) {
+	entries, err := os.ReadDir(phys)
+	if err != nil {
+		return nil, err
+	}
 	for _, e := range entries {
-		if !matches(w.opts.Patterns, e.Name()) {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") {
 			continue
 		}
-		phys := filepath.Join(real, e.Name())
+		p := filepath.Join(phys, name)
+		if e.IsDir() {
+			dirs = append(dirs, p)
+			sub, err := w.walk(p, filepath.Join(lex, name), hashes)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				w.log.Warn("watch: cannot read directory", "dir", p, "err", err)
+			}
+			dirs = append(dirs, sub...)
+			continue
+		}
+		if !matches(w.opts.Patterns, w.opts.Exclude, name) {
+			continue
+		}
 		if e.Type()&fs.ModeSymlink != 0 {
 			// A symlinked zone file (ConfigMap, or a link out of the
 			// directory) also depends on where its links live.
-			r, l, err := resolve(phys)
+			r, l, err := resolve(p)
 			dirs = append(dirs, l...)
 			if err != nil {
 				dirs = append(dirs, r)
@@ -469,13 +512,13 @@ func (w *Watcher) scanZoneDir(dir string) (hashes map[string]string, dirs []stri
 			}
 			dirs = append(dirs, filepath.Dir(r))
 		}
-		fi, err := os.Stat(phys)
+		fi, err := os.Stat(p)
 		if err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
-		hashes[filepath.Join(dir, e.Name())] = w.hashFile(phys)
+		hashes[filepath.Join(lex, name)] = w.hashFile(p)
 	}
-	return hashes, dedupe(dirs), true
+	return dirs, nil
 }
 
 // hashFile returns the content hash of path. A file that cannot be read gets
@@ -494,8 +537,8 @@ func (w *Watcher) hashFile(path string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func matches(patterns []string, name string) bool {
-	if strings.HasPrefix(name, ".") {
+func matches(patterns, exclude []string, name string) bool {
+	if strings.HasPrefix(name, ".") || slices.Contains(exclude, name) {
 		return false
 	}
 	for _, p := range patterns {
@@ -511,27 +554,27 @@ func dedupe(s []string) []string {
 	return slices.Compact(s)
 }
 
-// List returns the zone files currently in dirs (the same selection a
-// Watcher makes, symlinks followed), sorted. It is for one-shot runs that do
-// not watch. A directory that does not exist is an error.
-func List(dirs, patterns []string) ([]string, error) {
+// List returns the zone files currently under dirs (the same selection a
+// Watcher makes: subdirectories walked, hidden entries skipped, symlinked
+// files followed), sorted. It is for one-shot runs that do not watch. A
+// directory that does not exist is an error.
+func List(dirs, patterns, exclude []string) ([]string, error) {
 	if len(patterns) == 0 {
 		patterns = DefaultPatterns()
 	}
+	w := &Watcher{opts: Options{Patterns: patterns, Exclude: exclude}, log: slog.New(slog.DiscardHandler)}
 	var out []string
 	for _, dir := range dirs {
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			return nil, fmt.Errorf("zone directory: %w", err)
+		hashes := map[string]string{}
+		real, _, err := resolve(dir)
+		if err == nil {
+			_, err = w.walk(real, filepath.Clean(dir), hashes)
 		}
-		for _, e := range entries {
-			if !matches(patterns, e.Name()) {
-				continue
-			}
-			p := filepath.Join(filepath.Clean(dir), e.Name())
-			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-				out = append(out, p)
-			}
+		if err != nil {
+			return nil, fmt.Errorf("zone directory %s: %w", dir, err)
+		}
+		for f := range hashes {
+			out = append(out, f)
 		}
 	}
 	return dedupe(out), nil

@@ -367,6 +367,36 @@ func TestMissingDirectoryAppearsLater(t *testing.T) {
 	expect(t, w, ChangeSet{Changed: []string{filepath.Join(zdir, "a.yaml")}})
 }
 
+func TestSubdirectories(t *testing.T) {
+	root := t.TempDir()
+	z := filepath.Join(root, "zones")
+	write(t, filepath.Join(z, "cn/a.yaml"), "a1")
+	write(t, filepath.Join(z, "dnssync.yaml"), "config") // the config living among the zones
+	w := start(t, Options{Config: filepath.Join(z, "dnssync.yaml"), ZoneDirs: []string{z}, Exclude: []string{"dnssync.yaml"}})
+	if diff := cmp.Diff([]string{filepath.Join(z, "cn/a.yaml")}, w.Files()); diff != "" {
+		t.Fatalf("baseline (-want +got):\n%s", diff)
+	}
+	write(t, filepath.Join(z, "cn/a.yaml"), "a2")
+	expect(t, w, ChangeSet{Changed: []string{filepath.Join(z, "cn/a.yaml")}})
+
+	// A new directory tree with files, created in one go (mkdir -p, then
+	// write): the files are found although the watch on the new
+	// directories comes after them.
+	write(t, filepath.Join(z, "com/x/b.yaml"), "b1")
+	write(t, filepath.Join(z, "com/x/c.yaml"), "c1")
+	expect(t, w, ChangeSet{Changed: []string{filepath.Join(z, "com/x/b.yaml"), filepath.Join(z, "com/x/c.yaml")}})
+	write(t, filepath.Join(z, "com/x/c.yaml"), "c2")
+	expect(t, w, ChangeSet{Changed: []string{filepath.Join(z, "com/x/c.yaml")}})
+
+	// Hidden directories are not zones; the config is the config.
+	write(t, filepath.Join(z, ".git/objects/d.yaml"), "d")
+	write(t, filepath.Join(z, "dnssync.yaml"), "config2")
+	expect(t, w, ChangeSet{Config: true})
+
+	must(t, os.RemoveAll(filepath.Join(z, "com")))
+	expect(t, w, ChangeSet{Removed: []string{filepath.Join(z, "com/x/b.yaml"), filepath.Join(z, "com/x/c.yaml")}})
+}
+
 func TestBurstIsOneChangeSet(t *testing.T) {
 	z := t.TempDir()
 	write(t, filepath.Join(z, "a.yaml"), "a0")
@@ -422,13 +452,16 @@ func TestList(t *testing.T) {
 	write(t, filepath.Join(root, "z2/c.yaml"), "")
 	must(t, os.Symlink("c.yaml", filepath.Join(root, "z2/link.yaml")))
 	must(t, os.Symlink("missing", filepath.Join(root, "z2/dangling.yaml")))
-	got, err := List([]string{filepath.Join(root, "z2"), filepath.Join(root, "z1")}, nil)
+	write(t, filepath.Join(root, "z1/sub/d.yaml"), "")
+	write(t, filepath.Join(root, "z1/.git/e.yaml"), "")
+	write(t, filepath.Join(root, "z1/dnssync.yaml"), "")
+	got, err := List([]string{filepath.Join(root, "z2"), filepath.Join(root, "z1")}, nil, []string{"dnssync.yaml"})
 	must(t, err)
-	want := []string{filepath.Join(root, "z1/a.yml"), filepath.Join(root, "z1/b.yaml"), filepath.Join(root, "z2/c.yaml"), filepath.Join(root, "z2/link.yaml")}
+	want := []string{filepath.Join(root, "z1/a.yml"), filepath.Join(root, "z1/b.yaml"), filepath.Join(root, "z1/sub/d.yaml"), filepath.Join(root, "z2/c.yaml"), filepath.Join(root, "z2/link.yaml")}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Error(diff)
 	}
-	if _, err := List([]string{filepath.Join(root, "nope")}, nil); err == nil {
+	if _, err := List([]string{filepath.Join(root, "nope")}, nil, nil); err == nil {
 		t.Error("missing directory: no error")
 	}
 }
