@@ -13,8 +13,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dnssync/dnssync/internal/apply"
 	"github.com/dnssync/dnssync/internal/metrics"
 	"github.com/dnssync/dnssync/internal/metrics/metricstest"
+	"github.com/dnssync/dnssync/internal/plan"
 )
 
 func scrape(t *testing.T, m *metrics.Metrics) metricstest.Families {
@@ -193,5 +195,44 @@ func TestTransportPassesThroughUnknownOperations(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, scrape(t, m).Samples("dnssync_api_calls_total")); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestApplyReporter(t *testing.T) {
+	m := metrics.New()
+	r := m.ApplyReporter()
+	const modify = plan.DNSPodModify
+	events := []apply.Event{
+		{Kind: apply.BatchSubmitted, Provider: "dnspod", Op: modify, BatchID: "s1.b1", TaskID: "j1"},
+		{Kind: apply.TaskAwaiting, Provider: "dnspod", Op: modify, BatchID: "s1.b1", TaskID: "j1"},
+		{Kind: apply.BatchSubmitted, Provider: "dnspod", Op: modify, BatchID: "s1.b2", TaskID: "j2"},
+		{Kind: apply.TaskAwaiting, Provider: "dnspod", Op: modify, BatchID: "s1.b2", TaskID: "j2"},
+		{Kind: apply.TaskAwaiting, Provider: "aliyun", Op: plan.AliyunModifyDomainDNS, BatchID: "s2.b1", TaskID: "T9", Resumed: true},
+		{Kind: apply.BatchDone, Provider: "dnspod", Op: modify, BatchID: "s1.b1", TaskID: "j1", Elapsed: 4 * time.Second},
+		{Kind: apply.TaskAbandoned, Provider: "aliyun", Op: plan.AliyunModifyDomainDNS, BatchID: "s2.b1", TaskID: "T9"},
+		{Kind: apply.BatchDone, Provider: "aliyun", Op: plan.AliyunModifyDomainDNS, BatchID: "s2.b1", TaskID: "T9"},
+		{Kind: apply.BatchDone, Provider: "dnspod", Op: plan.DNSPodCreate, BatchID: "s1.b3"}, // submit failed: never in flight
+	}
+	for _, e := range events {
+		r.Report(e)
+	}
+	f := scrape(t, m)
+	tests := []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"dnssync_batches_submitted_total", map[string]string{"provider": "dnspod", "op": string(modify)}, 2},
+		{"dnssync_tasks_in_flight", map[string]string{"provider": "dnspod"}, 1},
+		{"dnssync_tasks_in_flight", map[string]string{"provider": "aliyun"}, 0},
+		{"dnssync_task_duration_seconds", map[string]string{"provider": "dnspod", "op": string(modify)}, 1},
+	}
+	for _, tt := range tests {
+		if got, ok := f.Value(tt.name, tt.labels); !ok || got != tt.want {
+			t.Errorf("%s%v = %v (%v), want %v; %v", tt.name, tt.labels, got, ok, tt.want, f.Samples(tt.name))
+		}
+	}
+	if _, ok := f.Value("dnssync_task_duration_seconds", map[string]string{"provider": "aliyun", "op": string(plan.AliyunModifyDomainDNS)}); ok {
+		t.Error("an abandoned task's partial duration was observed")
 	}
 }
