@@ -15,6 +15,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -275,7 +276,18 @@ func (l *Live) Domain(name string) *LiveDomain {
 // SortRecords puts records in the canonical deterministic order: name (apex
 // first), type, line, value, mx, id.
 func SortRecords(rs []Record) {
-	sort.SliceStable(rs, func(i, j int) bool { return RecordLess(rs[i], rs[j]) })
+	slices.SortStableFunc(rs, CompareRecords)
+}
+
+// CompareRecords is RecordLess as a three-way comparison.
+func CompareRecords(a, b Record) int {
+	switch {
+	case RecordLess(a, b):
+		return -1
+	case RecordLess(b, a):
+		return 1
+	}
+	return 0
 }
 
 // RecordLess is the canonical record order.

@@ -15,8 +15,9 @@ import (
 	"github.com/dnssync/dnssync/internal/model"
 )
 
-// maxNodes bounds how many values one file may expand to (aliases can
-// multiply a small file into a huge tree).
+// maxNodes bounds how many values aliases may add beyond the nodes written
+// in the file (aliases can multiply a small file into a huge tree); a large
+// zone written out in full is never refused for its size.
 const maxNodes = 200000
 
 // doc is one parsed YAML file: the plain value tree the schema validates and,
@@ -72,7 +73,7 @@ func parseYAML(file string, data []byte) *doc {
 		d.add(d.pos(root), RuleEmptyFile, "file is empty: it declares nothing")
 		return d
 	}
-	budget := maxNodes
+	budget := maxNodes + countNodes(root)
 	v, ok := d.convert(root, nil, "", &budget, 0)
 	if !ok {
 		return d
@@ -138,6 +139,17 @@ func (d *doc) pos(n *yaml.Node) model.Pos {
 		return model.Pos{File: d.file, Line: 1, Col: 1}
 	}
 	return model.Pos{File: d.file, Line: max(n.Line, 1), Col: n.Column}
+}
+
+// countNodes counts the nodes written in the file, not following aliases.
+func countNodes(n *yaml.Node) int {
+	c := 1
+	if n.Kind != yaml.AliasNode {
+		for _, k := range n.Content {
+			c += countNodes(k)
+		}
+	}
+	return c
 }
 
 // convert builds the plain value of n (map[string]any, []any, string,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"golang.org/x/sync/errgroup"
 	"net/url"
 	"strings"
 )
@@ -117,25 +118,81 @@ type recordListAnswer struct {
 func (c *Client) RecordList(ctx context.Context, domainID string) (*Zone, error) {
 	z := &Zone{}
 	seen := map[string]bool{}
-	for offset := 0; ; {
-		p := url.Values{"domain_id": {domainID}, "offset": {itoa(offset)}, "length": {itoa(c.opts.PageSize)}}
-		var a recordListAnswer
-		if err := c.call(ctx, "Record.List", p, false, &a); err != nil {
-			var e *Error
-			if errors.As(err, &e) && e.Code == CodeNoRecords {
-				return z, nil
-			}
-			return nil, err
-		}
-		if offset == 0 {
-			z.Domain = a.Domain
-		}
-		for _, r := range a.Records {
+	add := func(rs []Record) {
+		for _, r := range rs {
 			if !seen[r.ID.String()] {
 				seen[r.ID.String()] = true
 				z.Records = append(z.Records, r)
 			}
 		}
+	}
+	page := func(ctx context.Context, offset int) (*recordListAnswer, error) {
+		p := url.Values{"domain_id": {domainID}, "offset": {itoa(offset)}, "length": {itoa(c.opts.PageSize)}}
+		var a recordListAnswer
+		if err := c.call(ctx, "Record.List", p, false, &a); err != nil {
+			return nil, err
+		}
+		return &a, nil
+	}
+	first, err := page(ctx, 0)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Code == CodeNoRecords {
+			return z, nil
+		}
+		return nil, err
+	}
+	z.Domain = first.Domain
+	add(first.Records)
+	total := first.Info.RecordTotal.IntOr(-1)
+	if total > len(first.Records) && len(first.Records) == c.opts.PageSize {
+		// The total is known: fetch the other pages concurrently (the rate
+		// limiter still paces every request) and keep their order.
+		offsets := make([]int, 0, total/c.opts.PageSize)
+		for off := len(first.Records); off < total; off += c.opts.PageSize {
+			offsets = append(offsets, off)
+		}
+		pages := make([]*recordListAnswer, len(offsets))
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(listConcurrency)
+		for i, off := range offsets {
+			g.Go(func() error {
+				a, err := page(gctx, off)
+				pages[i] = a
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+		for _, a := range pages {
+			add(a.Records)
+		}
+		offset := offsets[len(offsets)-1] + len(pages[len(pages)-1].Records)
+		if len(pages[len(pages)-1].Records) < c.opts.PageSize {
+			return z, nil
+		}
+		// The zone grew while it was read: go on sequentially.
+		return c.recordListFrom(ctx, z, add, page, offset)
+	}
+	if len(first.Records) < c.opts.PageSize || (total >= 0 && len(first.Records) >= total) {
+		return z, nil
+	}
+	return c.recordListFrom(ctx, z, add, page, len(first.Records))
+}
+
+// listConcurrency is how many Record.List pages of one zone are in flight.
+const listConcurrency = 4
+
+// recordListFrom pages sequentially from offset until a short page.
+func (c *Client) recordListFrom(ctx context.Context, z *Zone, add func([]Record),
+	page func(context.Context, int) (*recordListAnswer, error), offset int) (*Zone, error) {
+	for {
+		a, err := page(ctx, offset)
+		if err != nil {
+			return nil, err
+		}
+		add(a.Records)
 		offset += len(a.Records)
 		total := a.Info.RecordTotal.IntOr(-1)
 		if len(a.Records) == 0 || len(a.Records) < c.opts.PageSize || (total >= 0 && offset >= total) {

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -146,12 +148,21 @@ func TestRecordListReadsAllPages(t *testing.T) {
 	if len(z.Records) != 252 {
 		t.Fatalf("%d records, want 252", len(z.Records))
 	}
+	for i := 1; i < len(z.Records); i++ {
+		a, _ := strconv.Atoi(z.Records[i-1].ID.String())
+		b, _ := strconv.Atoi(z.Records[i].ID.String())
+		if a >= b {
+			t.Fatalf("records out of list order at %d: %d then %d", i, a, b)
+		}
+	}
 	var pages []string
 	for _, e := range h.emu.Log() {
 		if e.Action == "Record.List" {
 			pages = append(pages, e.Params.Get("offset")+"/"+e.Params.Get("length"))
 		}
 	}
+	// Pages after the first are fetched concurrently: compare as a set.
+	slices.Sort(pages)
 	if d := cmp.Diff([]string{"0/100", "100/100", "200/100"}, pages); d != "" {
 		t.Fatalf("pages (-want +got):\n%s", d)
 	}

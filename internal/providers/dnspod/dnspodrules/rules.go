@@ -13,6 +13,7 @@ package dnspodrules
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -101,6 +102,10 @@ type Zone struct {
 	// byNL indexes record ids by (name, line), the scope of every
 	// coexistence rule, so checks cost the size of one name, not the zone.
 	byNL map[model.NameLine][]string
+	// sorted caches Records' canonical order until the next change; list
+	// calls page through it many times between writes.
+	sorted []model.Record
+	byID   []model.Record // RecordsByID's cache, same lifetime
 }
 
 // NewZone returns a zone holding recs (taken as they are: existing state is
@@ -133,6 +138,7 @@ func NewZone(opts Options, alloc func() string, recs ...model.Record) *Zone {
 
 // put stores r (replacing any record with its id) and keeps the index.
 func (z *Zone) put(r model.Record) {
+	z.sorted, z.byID = nil, nil
 	if old, ok := z.recs[r.ID]; ok {
 		z.unindex(old)
 	}
@@ -144,6 +150,7 @@ func (z *Zone) put(r model.Record) {
 }
 
 func (z *Zone) unindex(r model.Record) {
+	z.sorted, z.byID = nil, nil
 	nl := r.NameLine()
 	ids := z.byNL[nl]
 	for i, id := range ids {
@@ -183,12 +190,36 @@ func (z *Zone) Get(id string) (model.Record, bool) {
 
 // Records returns all records in canonical order.
 func (z *Zone) Records() []model.Record {
-	out := make([]model.Record, 0, len(z.recs))
-	for _, r := range z.recs {
-		out = append(out, r)
+	if z.sorted == nil {
+		out := make([]model.Record, 0, len(z.recs))
+		for _, r := range z.recs {
+			out = append(out, r)
+		}
+		model.SortRecords(out)
+		z.sorted = out
 	}
-	model.SortRecords(out)
-	return out
+	return slices.Clone(z.sorted)
+}
+
+// RecordsByID returns all records ordered by numeric id (shorter ids
+// first, then byte order, which is numeric order for decimal ids without
+// leading zeros), as DNSPod lists them. The slice is shared and valid until
+// the next change: callers must not modify it.
+func (z *Zone) RecordsByID() []model.Record {
+	if z.byID == nil {
+		out := make([]model.Record, 0, len(z.recs))
+		for _, r := range z.recs {
+			out = append(out, r)
+		}
+		slices.SortFunc(out, func(a, b model.Record) int {
+			if len(a.ID) != len(b.ID) {
+				return len(a.ID) - len(b.ID)
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+		z.byID = out
+	}
+	return z.byID
 }
 
 // Create validates r against the zone and adds it (Record.Create,

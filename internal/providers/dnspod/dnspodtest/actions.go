@@ -3,7 +3,6 @@ package dnspodtest
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -262,14 +261,6 @@ func (c *call) listRecord(r model.Record) map[string]any {
 	return m
 }
 
-func byID(rs []model.Record) {
-	sort.Slice(rs, func(i, j int) bool {
-		a, _ := strconv.Atoi(rs[i].ID)
-		b, _ := strconv.Atoi(rs[j].ID)
-		return a < b
-	})
-}
-
 func (c *call) recordList() answer {
 	d, f := c.domain()
 	if f != nil {
@@ -290,9 +281,7 @@ func (c *call) recordList() answer {
 		}
 		length = n
 	}
-	all := d.zone.Records()
-	byID(all)
-	var match []model.Record
+	all := d.zone.RecordsByID()
 	kw := strings.ToLower(c.get("keyword"))
 	sub := strings.ToLower(c.get("sub_domain"))
 	typ := strings.ToUpper(c.get("record_type"))
@@ -305,16 +294,20 @@ func (c *call) recordList() answer {
 			return fail(codeType, "Record line invalid")
 		}
 	}
-	for _, r := range all {
-		if kw != "" {
-			// keyword overrides the other filters (spec §3.7).
-			if !strings.Contains(r.Name, kw) && !strings.Contains(strings.ToLower(r.Value), kw) {
+	match := all // unfiltered: page through the shared ordering, no copy
+	if kw != "" || sub != "" || typ != "" || line != "" {
+		match = nil
+		for _, r := range all {
+			if kw != "" {
+				// keyword overrides the other filters (spec §3.7).
+				if !strings.Contains(r.Name, kw) && !strings.Contains(strings.ToLower(r.Value), kw) {
+					continue
+				}
+			} else if (sub != "" && r.Name != sub) || (typ != "" && r.Type != typ) || (line != "" && r.Line != line) {
 				continue
 			}
-		} else if (sub != "" && r.Name != sub) || (typ != "" && r.Type != typ) || (line != "" && r.Line != line) {
-			continue
+			match = append(match, r)
 		}
-		match = append(match, r)
 	}
 	if len(match) == 0 && c.emptyErr {
 		return fail(codeNoRecords, "No records")
