@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
+	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodrules"
+	"github.com/dnssync/dnssync/internal/simulate"
 )
 
 // state renders managed records as comparable strings.
@@ -233,5 +236,29 @@ func TestHardCases(t *testing.T) {
 				t.Log(describe(p))
 			}
 		})
+	}
+}
+
+// TestSimulatorCatchesBadOrder proves the validity checks can fail: the
+// plan for A → CNAME with its clearing removals merged into the write stage
+// (or moved after it) is rejected.
+func TestSimulatorCatchesBadOrder(t *testing.T) {
+	live := &model.Live{Domains: []model.LiveDomain{liveDom("example.com", "1",
+		rec("www", "A", "192.0.2.1"), rec("www", "A", "192.0.2.2"))}}
+	desired := &model.Desired{Domains: []model.Domain{dom("example.com", desiredDNS(rec("www", "CNAME", "edge.example.net.")))}}
+	p := Plan(desired, live, Options{})
+	mustSimulate(t, live, p)
+	if len(p.Stages) != 2 || p.Stages[0].Name != "records-clear" {
+		t.Fatalf("unexpected plan:\n%s", describe(p))
+	}
+	merged := *p
+	merged.Stages = []plan.Stage{{Name: "merged", Batches: append(slices.Clone(p.Stages[0].Batches), p.Stages[1].Batches...)}}
+	if _, err := simulate.Apply(live, &merged, dnspodrules.DefaultOptions()); !errors.Is(err, simulate.ErrInvalid) {
+		t.Errorf("merged stages accepted: %v", err)
+	}
+	swapped := *p
+	swapped.Stages = []plan.Stage{p.Stages[1], p.Stages[0]}
+	if _, err := simulate.Apply(live, &swapped, dnspodrules.DefaultOptions()); !errors.Is(err, simulate.ErrInvalid) {
+		t.Errorf("removals after the conversion accepted: %v", err)
 	}
 }

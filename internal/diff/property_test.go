@@ -416,13 +416,25 @@ func TestPlanProperties(t *testing.T) {
 	if testing.Short() {
 		cases = 500
 	}
+	runProperties(t, cases, dnspodrules.DefaultOptions())
+}
+
+// TestPlanPropertiesStrictRules repeats the properties under a free-grade
+// round-robin limit and without DNSPod's apex CNAME tolerance.
+func TestPlanPropertiesStrictRules(t *testing.T) {
 	rules := dnspodrules.DefaultOptions()
+	rules.RoundRobinLimit = 2
+	rules.ApexCNAMEAllowsMXTXT = false
+	runProperties(t, 1000, rules)
+}
+
+func runProperties(t *testing.T, cases int, rules dnspodrules.Options) {
 	stats := map[string]int{}
 	for seed := range cases {
 		r := rand.New(rand.NewPCG(uint64(seed), 0x5eed))
 		g := &gen{r: r, rules: rules}
 		desired, live := g.pair()
-		opts := Options{Force: true, AllowDelegation: true, AllowEmptyZone: true}
+		opts := Options{Force: true, AllowDelegation: true, AllowEmptyZone: true, Rules: &rules}
 		if r.IntN(4) == 0 {
 			opts.MaxModifyIDs, opts.MaxCreateItems, opts.MaxRegistrarDomains = 1+r.IntN(2), 1+r.IntN(3), 1
 		}

@@ -76,3 +76,24 @@ func TestHostsSyncedSkipsSync(t *testing.T) {
 		checkConverged(t, desired, mustSimulate(t, live, p))
 	}
 }
+
+func TestSameNameserversOneBatch(t *testing.T) {
+	var desired model.Desired
+	var live model.Live
+	for i := range 12 {
+		name := fmt.Sprintf("m%02d.com", i)
+		desired.Domains = append(desired.Domains, model.Domain{Name: name,
+			Registrar: &model.Registrar{Provider: "aliyun", Nameservers: []string{"f1g1ns2.dnspod.net", "f1g1ns1.dnspod.net."}}})
+		live.Domains = append(live.Domains, model.LiveDomain{Name: name,
+			Registrar: &model.LiveRegistrar{Nameservers: []string{fmt.Sprintf("ns%d.old.net", i%3)}}})
+	}
+	p := Plan(&desired, &live, Options{AllowDelegation: true})
+	want := []string{"nameservers SaveBatchTaskForModifyingDomainDns [f1g1ns1.dnspod.net f1g1ns2.dnspod.net] x12"}
+	if d := cmp.Diff(want, batchSummary(p)); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	if p.Cost.PerRecordCalls != 12 || p.Cost.Batches != 1 || p.Cost.LowerBound != 1 {
+		t.Errorf("cost = %+v", p.Cost)
+	}
+	checkConverged(t, &desired, mustSimulate(t, &live, p))
+}

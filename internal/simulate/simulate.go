@@ -62,14 +62,20 @@ func Compatible(rules dnspodrules.Options, versions []model.Record) error {
 	if maxTTL == 0 {
 		maxTTL = 604800
 	}
-	recs := make([]model.Record, len(versions))
+	recs := make([]model.Record, 0, len(versions))
 	groups := map[string][]int{}
 	var order []string
-	for i, v := range versions {
+	seen := map[model.Record]bool{}
+	for _, v := range versions {
 		v.TTL = min(max(v.TTL, minTTL), maxTTL)
+		if seen[v] {
+			continue // the same version twice is still one record
+		}
+		seen[v] = true
 		orig := v.ID
+		i := len(recs)
 		v.ID = "v" + strconv.Itoa(i)
-		recs[i] = v
+		recs = append(recs, v)
 		if _, ok := groups[orig]; !ok {
 			order = append(order, orig)
 		}

@@ -145,11 +145,12 @@ func (st *state) checkStage(s plan.Stage) error {
 				continue
 			}
 			cur, _ := d.zone.Get(k.id)
-			ts := touches[k]
+			// Removals add no version: the record is among the current ones.
+			ts := slices.DeleteFunc(slices.Clone(touches[k]), func(t touch) bool { return t.remove })
 			for mask := 1; mask < 1<<len(ts); mask++ {
 				v := cur
 				for i, t := range ts {
-					if mask&(1<<i) != 0 && !t.remove {
+					if mask&(1<<i) != 0 {
 						v, _ = dnspodrules.Apply(v, t.field, t.to, t.value, t.mx)
 					}
 				}
