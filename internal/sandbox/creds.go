@@ -5,10 +5,14 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/dnssync/dnssync/internal/spec"
 )
 
 // Provider types the sandbox emulates.
@@ -48,7 +52,9 @@ func testCredentials(ps []Provider) []Credential {
 	out := make([]Credential, 0, len(ps))
 	usedIDs := map[uint32]bool{}
 	for _, p := range ps {
-		h := func(purpose string) [32]byte { return sha256.Sum256([]byte("dnssync-sandbox\x00" + purpose + "\x00" + p.Name)) }
+		h := func(purpose string) [32]byte {
+			return sha256.Sum256([]byte("dnssync-sandbox\x00" + purpose + "\x00" + p.Name))
+		}
 		c := Credential{Provider: p.Name, Type: p.Type}
 		switch p.Type {
 		case TypeAliyun:
@@ -97,4 +103,42 @@ func describeCredential(c Credential) string {
 		parts = append(parts, "token="+c.Token)
 	}
 	return strings.Join(parts, " ")
+}
+
+// ProvidersFromConfig lists the providers of dnssync.yaml that the sandbox
+// emulates (types aliyun and dnspod), sorted by name; DefaultProviders when
+// there are none.
+func ProvidersFromConfig(cfg *spec.Config) []Provider {
+	var out []Provider
+	for _, name := range cfg.ProviderNames() {
+		p, _ := cfg.Provider(name)
+		switch p.Type {
+		case spec.ProviderAliyun:
+			out = append(out, Provider{Name: name, Type: TypeAliyun})
+		case spec.ProviderDNSPod:
+			out = append(out, Provider{Name: name, Type: TypeDNSPod})
+		}
+	}
+	if len(out) == 0 {
+		return DefaultProviders()
+	}
+	return out
+}
+
+// DefaultSeedFile is the seed used when none is named: sandbox/seed.yaml
+// beside the configuration file (configDir may be ""), else
+// examples/sandbox/seed.yaml in the working directory; "" when neither
+// exists.
+func DefaultSeedFile(configDir string) string {
+	var candidates []string
+	if configDir != "" {
+		candidates = append(candidates, filepath.Join(configDir, "sandbox", "seed.yaml"))
+	}
+	candidates = append(candidates, filepath.Join("examples", "sandbox", "seed.yaml"))
+	for _, c := range candidates {
+		if fi, err := os.Stat(c); err == nil && fi.Mode().IsRegular() {
+			return c
+		}
+	}
+	return ""
 }

@@ -63,6 +63,10 @@ type SeedZone struct {
 	Pos     model.Pos
 }
 
+// aliyunDNSServers are the name servers of a domain on Alibaba Cloud DNS
+// (aliyuntest's default AliyunNameservers; the sandbox keeps that default).
+func aliyunDNSServers() []string { return []string{"ns1.alidns.com", "ns2.alidns.com"} }
+
 // seedRegistered is the registration date of seeded domains that do not
 // give one: fixed, so a seed gives the same state on every machine.
 var seedRegistered = time.Date(2019, 5, 20, 0, 0, 0, 0, time.UTC)
@@ -245,7 +249,7 @@ func readRegistrarDomain(r *nodeReader, n *yaml.Node) (SeedRegistrarDomain, bool
 			}
 		}
 	}
-	if len(d.Nameservers) == 0 && !d.AliyunDNS {
+	if len(d.Nameservers) == 0 && !d.AliyunDNS && f["aliyun_dns"] == nil {
 		r.errf(n, "aliyun domain %s needs nameservers (or aliyun_dns: true)", d.Name)
 	}
 	if v := f["registered"]; v != nil {
@@ -265,14 +269,13 @@ func readRegistrarDomain(r *nodeReader, n *yaml.Node) (SeedRegistrarDomain, bool
 		seen := map[string]bool{}
 		for _, it := range items {
 			h, ok := readHost(r, it, d.Name)
-			if !ok {
-				continue
-			}
-			if seen[h.Host] {
+			if h.Host != "" && seen[h.Host] {
 				r.errf(it, "DNS host %s is listed twice", h.Host)
 			}
 			seen[h.Host] = true
-			d.Hosts = append(d.Hosts, h)
+			if ok {
+				d.Hosts = append(d.Hosts, h)
+			}
 		}
 	}
 	return d, true
@@ -479,8 +482,12 @@ func (s *Seed) aliyunState() aliyuntest.State {
 		if id == "" {
 			id = fmt.Sprintf("S2018%011d", i+1)
 		}
+		ns := slices.Clone(d.Nameservers)
+		if len(ns) == 0 && d.AliyunDNS {
+			ns = aliyunDNSServers()
+		}
 		ds := aliyuntest.DomainState{
-			Name: d.Name, InstanceID: id, Nameservers: slices.Clone(d.Nameservers), AliyunDNS: d.AliyunDNS,
+			Name: d.Name, InstanceID: id, Nameservers: ns, AliyunDNS: d.AliyunDNS,
 			Registered: d.Registered, RegistryHosts: []aliyuntest.HostState{}, RegistrarHosts: []aliyuntest.HostState{},
 		}
 		for _, h := range d.Hosts {
