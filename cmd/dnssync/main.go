@@ -92,6 +92,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 
 	root.AddCommand(newVersionCmd(g))
 	root.AddCommand(newValidateCmd(g))
+	root.AddCommand(newSandboxCmd(g))
 	root.AddCommand(newPlanCmd(g))
 	root.AddCommand(newApplyCmd(g))
 	root.AddCommand(newStatusCmd(g))

@@ -110,10 +110,18 @@ func ParseSeed(file string, data []byte) (*Seed, error) {
 	if len(doc.Content) == 1 {
 		s.read(r, doc.Content[0])
 	}
-	if err := r.err(); err != nil {
-		return nil, err
-	}
+	// The emulators' rules are checked on whatever parsed, so that one run
+	// reports structural and rule problems together.
 	if err := s.check(); err != nil {
+		var se *SeedError
+		switch {
+		case errors.As(err, &se):
+			r.problems = append(r.problems, se.Problems...)
+		case len(r.problems) == 0:
+			return nil, err
+		}
+	}
+	if err := r.err(); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -349,10 +357,11 @@ func readZone(r *nodeReader, n *yaml.Node) (SeedZone, bool) {
 	}
 	if v := f["grade"]; v != nil {
 		if g, ok := r.str(v, "grade"); ok {
-			if !gradeRE.MatchString(g) {
+			if gradeRE.MatchString(g) {
+				z.Grade = g
+			} else {
 				r.errf(v, "grade %q is not a DNSPod grade (DP_Free, DP_Plus, DP_Extra, DP_Expert, DP_Ultra or the D_ forms)", g)
 			}
-			z.Grade = g
 		}
 	}
 	ttl := 600
@@ -509,13 +518,6 @@ func (s *Seed) aliyunState() aliyuntest.State {
 // Apply replaces the registrar emulator's state with the seed and adds
 // the seed's DNSPod domains and records to d (which should be empty).
 func (s *Seed) Apply(a *aliyuntest.Server, d *dnspodtest.Server) error {
-	js, err := json.Marshal(s.aliyunState())
-	if err != nil {
-		return fmt.Errorf("sandbox: seed: %w", err)
-	}
-	if err := a.Import(js); err != nil {
-		return fmt.Errorf("sandbox: seed %s: %w", s.File, err)
-	}
 	var problems []SeedProblem
 	for _, z := range s.DNSPod {
 		if _, err := d.AddDomain(z.Name, z.Grade); err != nil {
@@ -530,6 +532,13 @@ func (s *Seed) Apply(a *aliyuntest.Server, d *dnspodtest.Server) error {
 	}
 	if len(problems) > 0 {
 		return &SeedError{Problems: problems}
+	}
+	js, err := json.Marshal(s.aliyunState())
+	if err != nil {
+		return fmt.Errorf("sandbox: seed: %w", err)
+	}
+	if err := a.Import(js); err != nil {
+		return fmt.Errorf("sandbox: seed %s: %w", s.File, err)
 	}
 	return nil
 }
