@@ -89,10 +89,6 @@ func TestSandboxFlagsReachEmulators(t *testing.T) {
 	if el := time.Since(t0); el < 200*time.Millisecond {
 		t.Errorf("aliyun request took %v with --latency aliyun=200ms", el)
 	}
-	if stdout.Len() == 0 || !strings.Contains(stdout.String(), r.DNSPodURL) {
-		t.Errorf("summary does not name %s:\n%s", r.DNSPodURL, stdout.String())
-	}
-
 	cancel()
 	select {
 	case code := <-done:
@@ -101,6 +97,10 @@ func TestSandboxFlagsReachEmulators(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("sandbox did not stop")
+	}
+	// Read only now: the command writes stdout from its goroutine.
+	if !strings.Contains(stdout.String(), r.DNSPodURL) {
+		t.Errorf("summary does not name %s:\n%s", r.DNSPodURL, stdout.String())
 	}
 	if _, err := os.Stat(filepath.Join(dir, "st", sandbox.StateFileName)); err != nil {
 		t.Errorf("state not saved: %v", err)
