@@ -19,7 +19,6 @@ func newSandboxCmd(g *globalOptions) *cobra.Command {
 	o := sandbox.Options{
 		AliyunAddr: sandbox.DefaultAliyunAddr,
 		DNSPodAddr: sandbox.DefaultDNSPodAddr,
-		StateDir:   spec.DefaultStateDir,
 		RandSeed:   1,
 		Aliyun:     sandbox.EmulatorOptions{TaskDelay: time.Second},
 		DNSPod:     sandbox.EmulatorOptions{TaskDelay: time.Second},
@@ -49,9 +48,12 @@ func newSandboxCmd(g *globalOptions) *cobra.Command {
 				}
 				o.Providers = sandbox.ProvidersFromConfig(cfg)
 				configDir = cfg.Dir
-				if !cmd.Flags().Changed("state-dir") {
+				if o.StateDir == "" {
 					o.StateDir = cfg.StateDir
 				}
+			}
+			if o.StateDir == "" {
+				o.StateDir = spec.DefaultStateDir
 			}
 			if !cmd.Flags().Changed("seed") {
 				o.SeedFile = sandbox.DefaultSeedFile(configDir)
