@@ -367,7 +367,11 @@ func describe(c plan.Change) string {
 	case plan.HostDelete:
 		return "host " + displayName(hostOf(c)) + " " + ipList(c.HostBefore)
 	case plan.HostSynchronize:
-		return "sync host " + displayName(hostOf(c)) + " from the registry, then re-read"
+		if h := hostOf(c); h != "" {
+			return "sync host " + displayName(h) + " from the registry, then re-read"
+		}
+		// The planner synchronises a domain's hosts as a whole.
+		return "sync DNS hosts from the registry, then re-read"
 	case plan.RecordCreate, plan.RecordDelete:
 		if r := subject(c); r != nil {
 			return viewRecord(*r).String()
@@ -397,6 +401,9 @@ func batchItems(b plan.Batch) (int, string) {
 		}
 		return len(b.Domains), plural(len(b.Domains), "domain", "domains") + ": " + domains + " → " + to
 	case plan.AliyunSyncDNSHost, plan.AliyunCreateDNSHost, plan.AliyunModifyDNSHost, plan.AliyunDeleteDNSHost:
+		if b.Host == "" { // a synchronisation covers all of the domain's hosts
+			return 1, "all DNS hosts (" + domains + ")"
+		}
 		s := "host " + displayName(b.Host)
 		if len(b.IPs) > 0 {
 			s += " " + ipList(&model.DNSHost{IPs: b.IPs})
