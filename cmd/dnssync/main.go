@@ -96,6 +96,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newPlanCmd(g))
 	root.AddCommand(newApplyCmd(g))
 	root.AddCommand(newStatusCmd(g))
+	root.AddCommand(newImportCmd(g))
 	root.AddCommand(newWatchCmd(g))
 	return root
 }

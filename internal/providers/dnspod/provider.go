@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"sync"
 
@@ -182,6 +183,12 @@ func canonical(r Record) (model.Record, error) {
 		rec.Value = model.CompareValue(model.TypeSRV, rec.Value)
 	case model.TypeTXT:
 		rec.Value = unquoteTXT(rec.Value)
+	case model.TypeA, model.TypeAAAA:
+		// Addresses entered elsewhere may be written differently
+		// ("2001:DB8::0"); the canonical text keeps plans from flapping.
+		if a, err := netip.ParseAddr(rec.Value); err == nil {
+			rec.Value = a.String()
+		}
 	}
 	return rec, nil
 }

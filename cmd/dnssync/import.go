@@ -1,0 +1,130 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dnssync/dnssync/internal/importer"
+	"github.com/dnssync/dnssync/internal/model"
+	"github.com/dnssync/dnssync/internal/spec"
+)
+
+func newImportCmd(g *globalOptions) *cobra.Command {
+	var (
+		registrar string
+		dns       string
+		outDir    string
+		overwrite bool
+	)
+	cmd := &cobra.Command{
+		Use:   "import DOMAIN...",
+		Short: "Write zone files from the live state of existing domains",
+		Long: "import reads the delegation (registrar) and the records (DNS provider) of each DOMAIN and\n" +
+			"prints a zone file for it, or writes <domain>.yaml into --out (the zones directory, say).\n" +
+			"Planning an imported file against the state it came from shows no changes. Provider-managed\n" +
+			"rows (DNSPod's apex NS records) are left out. It never writes to a provider.",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := spec.LoadConfig(g.config)
+			if err != nil {
+				return err
+			}
+			if registrar == "" {
+				registrar = onlyProvider(cfg, spec.ProviderAliyun)
+			}
+			if dns == "" {
+				dns = onlyProvider(cfg, spec.ProviderDNSPod)
+			}
+			if registrar == "" && dns == "" {
+				return errors.New("no provider to import from: configure one, or name it with --registrar/--dns")
+			}
+			eng, err := newEngine(g, cfg)
+			if err != nil {
+				return err
+			}
+			want := &model.Desired{}
+			for _, a := range args {
+				d := model.Domain{Name: model.Host(a)}
+				if registrar != "" {
+					d.Registrar = &model.Registrar{Provider: registrar}
+				}
+				if dns != "" {
+					d.DNS = &model.DNS{Provider: dns}
+				}
+				want.Domains = append(want.Domains, d)
+			}
+			spec.SortDomains(want.Domains)
+			live, err := eng.ReadLive(cmd.Context(), want)
+			if err != nil {
+				return err
+			}
+			for i := range live.Domains {
+				ld := &live.Domains[i]
+				o := importer.Options{RegistrarProvider: registrar, DNSProvider: dns}
+				if outDir != "" {
+					if rel, err := filepath.Rel(outDir, filepath.Join(cfg.Dir, "schema.json")); err == nil {
+						o.SchemaPath = filepath.ToSlash(rel)
+					}
+				}
+				data, err := importer.Zone(ld, o)
+				if err != nil {
+					return err
+				}
+				if outDir == "" {
+					if i > 0 {
+						fmt.Fprintln(g.stdout, "---")
+					}
+					if _, err := g.stdout.Write(data); err != nil {
+						return err
+					}
+					continue
+				}
+				path := filepath.Join(outDir, ld.Name+".yaml")
+				flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+				if overwrite {
+					flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+				}
+				f, err := os.OpenFile(path, flags, 0o644)
+				if err != nil {
+					if errors.Is(err, os.ErrExist) {
+						return fmt.Errorf("%s exists; pass --overwrite to replace it", path)
+					}
+					return err
+				}
+				_, werr := f.Write(data)
+				if cerr := f.Close(); werr == nil {
+					werr = cerr
+				}
+				if werr != nil {
+					return werr
+				}
+				fmt.Fprintf(g.stderr, "wrote %s\n", path)
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&registrar, "registrar", "", "registrar provider name (default: the only aliyun provider configured)")
+	fl.StringVar(&dns, "dns", "", "DNS provider name (default: the only dnspod provider configured)")
+	fl.StringVarP(&outDir, "out", "o", "", "write <domain>.yaml files into this directory instead of printing")
+	fl.BoolVar(&overwrite, "overwrite", false, "replace existing files in --out")
+	return cmd
+}
+
+// onlyProvider names the single configured provider of type t, or "".
+func onlyProvider(cfg *spec.Config, t spec.ProviderType) string {
+	name := ""
+	for _, n := range cfg.ProviderNames() {
+		if cfg.Providers[n].Type == t {
+			if name != "" {
+				return ""
+			}
+			name = n
+		}
+	}
+	return name
+}
