@@ -49,7 +49,7 @@ func Plan(desired *model.Desired, live *model.Live, opts Options) *plan.Plan {
 				p.Refusals = append(p.Refusals, plan.Refusal{Domain: dd.Name, Rule: RuleUnknownDomain,
 					Reason: "the registrar does not report this domain"})
 			} else {
-				regs = append(regs, diffRegistrar(dd, ld.Registrar, opts.HostsSynced))
+				regs = append(regs, diffRegistrar(dd, ld.Registrar, opts.HostsSynced || opts.HostsSyncedDomains[dd.Name]))
 			}
 		}
 		if dd.DNS != nil {

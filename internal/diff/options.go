@@ -31,6 +31,11 @@ type Options struct {
 	// differences that remain are planned as create/modify/delete directly,
 	// without another sync, so a run cannot loop on hosts sync cannot fix.
 	HostsSynced bool
+	// HostsSyncedDomains lists domains whose DNS hosts were synchronised
+	// earlier in this run by other means — a synchronisation task an
+	// interrupted run left in flight, awaited by this run's recovery. They
+	// are planned as under HostsSynced, so the same sync is not sent again.
+	HostsSyncedDomains map[string]bool
 
 	// Rules are DNSPod's rule options the plan must respect (the same the
 	// emulator and simulator use); nil means dnspodrules.DefaultOptions().

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
+	"sync"
 
 	"github.com/dnssync/dnssync/internal/apply"
+	"github.com/dnssync/dnssync/internal/diff"
 	"github.com/dnssync/dnssync/internal/journal"
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
@@ -85,8 +88,41 @@ func (e *Engine) ApplyJournaled(ctx context.Context, j apply.Journal, desired *m
 	if o.ReplanAfter == nil {
 		o.ReplanAfter = func(s plan.Stage) bool { return s.Replan }
 	}
-	replan := func(ctx context.Context) (*plan.Plan, error) {
+	// Recovery runs before the first plan: a DNS host synchronisation an
+	// interrupted run left in flight and this run saw finish has done what
+	// a new sync would do, so the first plan must not send it again.
+	var syncMu sync.Mutex
+	synced := map[string]bool{}
+	watchSync := apply.ReporterFunc(func(ev apply.Event) {
+		if ev.Kind == apply.BatchDone && ev.Resumed && ev.Op == plan.AliyunSyncDNSHost && ev.Status == journal.StatusOK {
+			syncMu.Lock()
+			for _, d := range ev.Domains {
+				synced[d] = true
+			}
+			syncMu.Unlock()
+		}
+	})
+	if o.Reporter != nil {
+		o.Reporter = apply.Multi{o.Reporter, watchSync}
+	} else {
+		o.Reporter = watchSync
+	}
+	firstOptions := func() PlanOptions {
 		po := ao.PlanOptions
+		syncMu.Lock()
+		defer syncMu.Unlock()
+		if len(synced) > 0 {
+			po.HostsSyncedDomains = maps.Clone(synced)
+		}
+		return po
+	}
+	// Consent carried by a saved plan: it was reviewed without refusals,
+	// so whatever the current flags would refuse (delegation changes,
+	// thresholds) was consented to when it was made. Re-plans after its
+	// glue-sync stage keep that consent rather than stop half way.
+	consent := ao.PlanOptions
+	replan := func(ctx context.Context) (*plan.Plan, error) {
+		po := consent
 		po.HostsSynced = true // re-plans follow a glue-sync stage
 		p, _, err := e.Plan(ctx, desired, po)
 		if err != nil {
@@ -100,13 +136,23 @@ func (e *Engine) ApplyJournaled(ctx context.Context, j apply.Journal, desired *m
 	var planErr error // the first plan's own error, kept for errors.Is
 	first := func(ctx context.Context) (p *plan.Plan, err error) {
 		defer func() { planErr = err }()
-		p, _, err = e.Plan(ctx, desired, ao.PlanOptions)
+		p, _, err = e.Plan(ctx, desired, firstOptions())
 		if err != nil {
 			return nil, err
 		}
 		if ao.Saved != nil {
 			if fp := p.Fingerprint; fp != ao.Saved.Fingerprint {
 				return nil, fmt.Errorf("%w: the plan was made from %s, live state is now %s; run `dnssync plan` again and review it", ErrStale, short(ao.Saved.Fingerprint), short(fp))
+			}
+			if len(ao.Saved.Refusals) == 0 {
+				for _, r := range p.Refusals {
+					switch r.Rule {
+					case diff.RuleDelegation:
+						consent.AllowDelegation = true
+					case diff.RuleUpdateThreshold, diff.RuleDeleteThreshold:
+						consent.Force = true
+					}
+				}
 			}
 			p = ao.Saved
 		}

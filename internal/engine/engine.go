@@ -277,12 +277,14 @@ type PlanOptions struct {
 	Force           bool // override thresholds
 	AllowDelegation bool // consent to nameserver changes (also from safety config)
 	HostsSynced     bool // DNS hosts were synchronised earlier in this run
+	// HostsSyncedDomains: domains whose hosts a recovered task synchronised.
+	HostsSyncedDomains map[string]bool
 }
 
 // DiffOptions derives the planner's options from the configuration.
 func (e *Engine) DiffOptions(po PlanOptions) diff.Options {
 	o := diff.Options{Force: po.Force, AllowDelegation: po.AllowDelegation || e.cfg.Safety.AllowDelegationChanges,
-		HostsSynced: po.HostsSynced}
+		HostsSynced: po.HostsSynced, HostsSyncedDomains: po.HostsSyncedDomains}
 	rules := dnspodrules.DefaultOptions()
 	for _, p := range e.providers {
 		switch p.cfg.Type {
