@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -101,10 +102,30 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	return root
 }
 
+// terraformFlags accepts Terraform's single-dash spelling `-out FILE` (and
+// `-out=FILE`) for `plan --out`, which people type from habit; the flag
+// parser would otherwise read it as `-o ut`.
+func terraformFlags(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		switch {
+		case a == "--":
+			copy(out[i:], args[i:])
+			return out
+		case a == "-out":
+			a = "--out"
+		case strings.HasPrefix(a, "-out="):
+			a = "-" + a
+		}
+		out[i] = a
+	}
+	return out
+}
+
 // run executes the command line and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdout, stderr)
-	root.SetArgs(args)
+	root.SetArgs(terraformFlags(args))
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
