@@ -148,10 +148,11 @@ func (r *Reconciler) Close() error {
 func (r *Reconciler) engine() (*engine.Engine, error) {
 	cfg := r.loader.Config()
 	if cfg == nil {
-		// Only reachable before a configuration loaded: the daemon asks
-		// for no reconcile then.
-		cfg, _ = spec.LoadConfigDiagnostics(r.opts.ConfigFile)
-		if cfg == nil {
+		// Before the daemon's first LoadConfig: OnStart resumes journaled
+		// tasks first. Use the file as it is, if it is valid.
+		var ds spec.Diagnostics
+		cfg, ds = spec.LoadConfigDiagnostics(r.opts.ConfigFile)
+		if cfg == nil || ds.HasErrors() {
 			return nil, errors.New("no valid configuration loaded")
 		}
 	}
