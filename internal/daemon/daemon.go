@@ -422,14 +422,14 @@ func duplicate(dom *model.Domain, file, other string) Diagnostic {
 
 func (d *Daemon) logDiagnostics(diags []Diagnostic) {
 	for _, g := range diags {
-		d.log.Error("invalid input; the last good state stays in force", "pos", g.Pos.String(), "rule", g.Rule, "msg", g.Message)
+		d.log.Error("invalid input; the last good state stays in force", "pos", g.Pos.String(), "rule", g.Rule, "problem", g.Message)
 	}
 }
 
 func (d *Daemon) logResult(r DomainResult, trigger Trigger) {
 	attrs := []any{"domain", r.Domain, "result", string(r.Outcome), "changes", r.Changes, "trigger", string(trigger)}
 	if r.Message != "" {
-		attrs = append(attrs, "msg", r.Message)
+		attrs = append(attrs, "reason", r.Message)
 	}
 	switch r.Outcome {
 	case OutcomeNoChanges, OutcomeApplied:

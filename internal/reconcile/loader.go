@@ -109,7 +109,7 @@ func (l *Loader) convert(ds spec.Diagnostics) []daemon.Diagnostic {
 	var out []daemon.Diagnostic
 	for _, d := range ds {
 		if d.Severity == spec.SeverityWarning {
-			l.log.Warn("zone or config warning", "pos", d.Pos.String(), "rule", d.Rule, "msg", d.Message)
+			l.log.Warn("zone or config warning", "pos", d.Pos.String(), "rule", d.Rule, "problem", d.Message)
 			continue
 		}
 		out = append(out, daemon.Diagnostic{Pos: d.Pos, Rule: d.Rule, Message: d.Message})
