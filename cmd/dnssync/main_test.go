@@ -10,9 +10,10 @@ import (
 )
 
 // TestMain lets the txtar scripts run the real dnssync command: testscript
-// re-executes this test binary as "dnssync".
+// re-executes this test binary as "dnssync". The end-to-end tests build the
+// binary itself (e2eMain prepares and removes its directory).
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(e2eMain{m}, map[string]func(){
 		"dnssync": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
 	})
 }
