@@ -187,7 +187,7 @@ func ParseConfig(path string, data []byte) (*Config, Diagnostics) {
 	if err != nil {
 		return nil, Diagnostics{{Pos: model.Pos{File: path, Line: 1}, Rule: RuleSchema, Severity: SeverityError, Message: err.Error()}}
 	}
-	d := parseYAML(path, data)
+	d := parseYAML(path, data, false)
 	if !d.ok {
 		// An empty dnssync.yaml is a valid "all defaults" config.
 		if len(d.diags) == 1 && d.diags[0].Rule == RuleEmptyFile {
@@ -195,7 +195,7 @@ func ParseConfig(path string, data []byte) (*Config, Diagnostics) {
 		}
 		return nil, d.diags
 	}
-	d.validate(s.config, s.printer)
+	d.validate(s.config, nil, s.printer)
 	cfg.decode(d.cursor())
 	return cfg, d.diags
 }

@@ -32,6 +32,9 @@ func toASCII(name string) (string, *problem) {
 	if !utf8.ValidString(name) {
 		return "", newProblem(RuleIDNA, "name %q is not valid UTF-8", name)
 	}
+	if plainASCII(name) && !strings.Contains(name, "xn--") {
+		return name, nil // already lower-case A-labels: nothing to convert
+	}
 	labels := strings.Split(name, ".")
 	for i, l := range labels {
 		if isASCII(l) {
@@ -51,6 +54,16 @@ func toASCII(name string) (string, *problem) {
 		labels[i] = a
 	}
 	return strings.Join(labels, "."), nil
+}
+
+// plainASCII reports whether s is ASCII without upper-case letters.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || c >= 'A' && c <= 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 func isASCII(s string) bool {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -21,7 +22,11 @@ const schemaURL = "https://github.com/dnssync/dnssync/schema.json"
 // few milliseconds, so a Config keeps one and every zone load reuses it.
 type Schemas struct {
 	config, zone *jsonschema.Schema
-	printer      *message.Printer // renders schema error kinds
+	record       *jsonschema.Schema // one dns.records entry, for the fast path
+	// fastRecords: the embedded schema's dns.records is the one fastRecord
+	// implements, so zone files may take the fast path.
+	fastRecords bool
+	printer     *message.Printer // renders schema error kinds
 }
 
 // CompileSchemas compiles the embedded schema.json.
@@ -42,14 +47,29 @@ func CompileSchemas() (*Schemas, error) {
 	if s.zone, err = c.Compile(schemaURL + "#/$defs/zone"); err != nil {
 		return nil, fmt.Errorf("compile zone schema: %w", err)
 	}
+	if s.record, err = c.Compile(schemaURL + "#/$defs/record"); err != nil {
+		return nil, fmt.Errorf("compile record schema: %w", err)
+	}
+	s.fastRecords = fastRecordsMatch(doc)
 	return &s, nil
 }
 
-// validate checks d.root against sch and turns every leaf error into a
+// validate checks d.root against sch, and the dns.records entries the
+// fast path left over against rec, and turns every leaf error into a
 // positioned diagnostic; the rejected pointers go into d.bad so that the
-// decoder skips them instead of reporting them a second time.
-func (d *doc) validate(sch *jsonschema.Schema, p *message.Printer) {
-	err := sch.Validate(d.root)
+// decoder skips them instead of reporting them a second time. The value
+// tree is not needed afterwards and is dropped.
+func (d *doc) validate(sch, rec *jsonschema.Schema, p *message.Printer) {
+	d.validateValue(sch, d.root, "", p)
+	for _, it := range d.slow {
+		d.validateValue(rec, it.value, "/dns/records/"+strconv.Itoa(it.index), p)
+	}
+	d.root, d.slow = nil, nil
+}
+
+// validateValue validates v, found at pointer at, against sch.
+func (d *doc) validateValue(sch *jsonschema.Schema, v any, at string, p *message.Printer) {
+	err := sch.Validate(v)
 	if err == nil {
 		return
 	}
@@ -59,7 +79,7 @@ func (d *doc) validate(sch *jsonschema.Schema, p *message.Printer) {
 		return
 	}
 	for _, leaf := range leaves(ve, nil) {
-		d.schemaError(leaf, p)
+		d.schemaError(leaf, at, p)
 	}
 }
 
@@ -73,8 +93,8 @@ func leaves(e *jsonschema.ValidationError, out []*jsonschema.ValidationError) []
 	return out
 }
 
-func (d *doc) schemaError(e *jsonschema.ValidationError, p *message.Printer) {
-	ptr := ""
+func (d *doc) schemaError(e *jsonschema.ValidationError, at string, p *message.Printer) {
+	ptr := at
 	for _, tok := range e.InstanceLocation {
 		ptr += "/" + escapePtr(tok)
 	}

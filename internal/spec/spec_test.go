@@ -81,7 +81,7 @@ func TestExamplesMatchSchema(t *testing.T) {
 		if !bytes.HasPrefix(data, []byte("# yaml-language-server: $schema=")) {
 			t.Errorf("%s: first line is not a yaml-language-server modeline", f)
 		}
-		d := parseYAML(f, data)
+		d := parseYAML(f, data, false)
 		if !d.ok {
 			t.Fatalf("%s: %v", f, d.diags)
 		}
@@ -91,7 +91,7 @@ func TestExamplesMatchSchema(t *testing.T) {
 	}
 	// And the schema rejects a broken zone and a broken config.
 	for _, bad := range []string{"domain: example.com\ndns: {records: 1}\n", "providers: {x: {type: y}}\n"} {
-		d := parseYAML("bad.yaml", []byte(bad))
+		d := parseYAML("bad.yaml", []byte(bad), false)
 		if err := sch.Validate(d.root); err == nil {
 			t.Errorf("schema accepted %q", bad)
 		}
@@ -359,7 +359,7 @@ func TestYAMLSyntaxPositions(t *testing.T) {
 		{"a: 1\n---\nb: 2\n", 2, 1},
 	}
 	for _, tt := range tests {
-		d := parseYAML("f.yaml", []byte(tt.src))
+		d := parseYAML("f.yaml", []byte(tt.src), true)
 		if d.ok || len(d.diags) != 1 || d.diags[0].Rule != RuleYAMLSyntax {
 			t.Errorf("%q: %v", tt.src, d.diags)
 			continue

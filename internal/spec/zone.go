@@ -24,6 +24,16 @@ func supportedTypes() []string {
 	return []string{model.TypeA, model.TypeAAAA, model.TypeCNAME, model.TypeMX, model.TypeTXT, model.TypeNS, model.TypeSRV, model.TypeCAA}
 }
 
+// supportedType is slices.Contains(supportedTypes(), t) without building
+// the list for every record.
+func supportedType(t string) bool {
+	switch t {
+	case model.TypeA, model.TypeAAAA, model.TypeCNAME, model.TypeMX, model.TypeTXT, model.TypeNS, model.TypeSRV, model.TypeCAA:
+		return true
+	}
+	return false
+}
+
 // LoadZone reads and checks one zone file against cfg (nil: an empty
 // config, so every provider reference fails). The domain is nil when the
 // file could not be parsed or names no valid domain; otherwise it is
@@ -46,11 +56,11 @@ func ParseZone(cfg *Config, file string, data []byte) (*model.Domain, Diagnostic
 	if err != nil {
 		return nil, Diagnostics{{Pos: model.Pos{File: file, Line: 1}, Rule: RuleSchema, Severity: SeverityError, Message: err.Error()}}
 	}
-	d := parseYAML(file, data)
+	d := parseYAML(file, data, s.fastRecords)
 	if !d.ok {
 		return nil, d.diags
 	}
-	d.validate(s.zone, s.printer)
+	d.validate(s.zone, s.record, s.printer)
 	z := zoneDecoder{cfg: cfg, d: d}
 	dom := z.decode(d.cursor())
 	return dom, d.diags
@@ -245,12 +255,6 @@ func (z *zoneDecoder) glue(c cursor, domain string, hosts map[string]bool) (mode
 	return host, true
 }
 
-// recordSrc keeps where a record came from, for the cross-record checks.
-type recordSrc struct {
-	rec model.Record
-	c   cursor
-}
-
 func (z *zoneDecoder) dns(c cursor, domain string) *model.DNS {
 	cfg := z.cfg
 	dns := &model.DNS{Pos: c.keyPos(), TTL: cfg.Defaults.TTL, Policy: cfg.Defaults.Policy, Thresholds: cfg.Safety.Thresholds}
@@ -292,20 +296,19 @@ func (z *zoneDecoder) dns(c cursor, domain string) *model.DNS {
 		}
 	}
 
-	var srcs []recordSrc
 	rc, hasRecords := c.get("records")
+	var items []cursor
 	if hasRecords {
-		for _, it := range rc.items() {
-			srcs = append(srcs, z.records(it, domain, dns.TTL, line, caps, haveProv, prov.Name)...)
-		}
+		items = rc.items()
 	}
-	z.crossChecks(srcs, dns.Ignore)
-	dns.Records = make([]model.Record, 0, len(srcs))
-	for _, s := range srcs {
-		dns.Records = append(dns.Records, s.rec)
+	recs := make([]model.Record, 0, len(items))
+	for _, it := range items {
+		recs = z.records(it, domain, dns.TTL, line, caps, haveProv, prov.Name, recs)
 	}
+	z.crossChecks(recs, dns.Ignore)
+	dns.Records = recs
 	model.SortRecords(dns.Records)
-	if len(dns.Records) == 0 && dns.Policy == model.PolicySync && (!c.has("records") || hasRecords && len(rc.items()) == 0) {
+	if len(dns.Records) == 0 && dns.Policy == model.PolicySync && (!c.has("records") || hasRecords && len(items) == 0) {
 		z.d.warn(dns.Pos, RuleNoRecords, "dns declares no records under policy sync: a plan would delete every record at the provider except ignored ones (the safety checks refuse that without --force)")
 	}
 	return dns
@@ -369,8 +372,9 @@ func IgnoreMatches(ig model.Ignore, r model.Record) bool {
 	return true
 }
 
-// records decodes one records entry into one record per value.
-func (z *zoneDecoder) records(c cursor, domain string, zoneTTL int, zoneLine string, caps Caps, haveProv bool, prov string) []recordSrc {
+// records decodes one records entry into one record per value, appended
+// to out.
+func (z *zoneDecoder) records(c cursor, domain string, zoneTTL int, zoneLine string, caps Caps, haveProv bool, prov string, out []model.Record) []model.Record {
 	base := model.Record{TTL: zoneTTL, Line: zoneLine, Enabled: true}
 	ok := true
 
@@ -393,7 +397,7 @@ func (z *zoneDecoder) records(c cursor, domain string, zoneTTL int, zoneLine str
 	if hasType {
 		base.Type = strings.ToUpper(rawType)
 		switch {
-		case !slices.Contains(supportedTypes(), base.Type):
+		case !supportedType(base.Type):
 			tc.errorf(RuleRecordType, fmt.Sprintf("record type %q is not managed by dnssync (supported: %s)", rawType, strings.Join(supportedTypes(), ", ")))
 			ok = false
 		case haveProv && !caps.hasType(base.Type):
@@ -434,7 +438,7 @@ func (z *zoneDecoder) records(c cursor, domain string, zoneTTL int, zoneLine str
 			ok = false
 		}
 	case hasType && base.Type != model.TypeMX && c.has("mx"):
-		z.d.add(z.d.keyPos(c.ptr+"/mx"), RuleMXRange, fmt.Sprintf("mx applies to MX records only, not %s", base.Type))
+		z.d.add(z.d.keyPos(c.ptr()+"/mx"), RuleMXRange, fmt.Sprintf("mx applies to MX records only, not %s", base.Type))
 		ok = false
 	}
 
@@ -452,20 +456,19 @@ func (z *zoneDecoder) records(c cursor, domain string, zoneTTL int, zoneLine str
 	switch {
 	case c.has("value") && c.has("values"):
 		c.errorf(RuleRecordValue, "set either value or values, not both")
-		return nil
+		return out
 	case hasValue:
 		values = []cursor{vc}
 	case hasValues:
 		values = vsc.items()
 	case !c.has("value") && !c.has("values"):
 		c.errorf(RuleRecordValue, "record needs a value (or values)")
-		return nil
+		return out
 	}
 
-	var out []recordSrc
 	for _, v := range values {
 		raw, isStr := v.str()
-		if !isStr || !hasType || !slices.Contains(supportedTypes(), base.Type) {
+		if !isStr || !hasType || !supportedType(base.Type) {
 			continue
 		}
 		val, p, w := normValue(base.Type, raw)
@@ -485,7 +488,7 @@ func (z *zoneDecoder) records(c cursor, domain string, zoneTTL int, zoneLine str
 		if hasValues {
 			r.Pos = v.pos()
 		}
-		out = append(out, recordSrc{rec: r, c: v})
+		out = append(out, r)
 	}
 	return out
 }
@@ -497,41 +500,49 @@ func srvOwner(name string) bool {
 }
 
 // crossChecks runs the rules that compare records with each other.
-func (z *zoneDecoder) crossChecks(srcs []recordSrc, ignores []model.Ignore) {
-	first := map[model.Key]model.Pos{}
-	groups := map[model.NameLine][]int{}
-	var order []model.NameLine
-	for i, s := range srcs {
-		k := s.rec.Key()
-		if p, dup := first[k]; dup {
-			z.d.add(s.rec.Pos, RuleDuplicate, fmt.Sprintf("duplicate of the record at line %d: %s", p.Line, s.rec.String()))
+func (z *zoneDecoder) crossChecks(recs []model.Record, ignores []model.Ignore) {
+	first := make(map[model.Key]int, len(recs)) // first record of each identity
+	// Records on the same (name, line) are chained in file order: a span
+	// gives a group's first and last record, next the record after each.
+	type span struct{ first, last int32 }
+	groups := make(map[model.NameLine]span, len(recs))
+	next := make([]int32, len(recs))
+	var order []int32 // first record of each group, in file order
+	for i := range recs {
+		r := &recs[i]
+		next[i] = -1
+		k := r.Key()
+		if j, dup := first[k]; dup {
+			z.d.add(r.Pos, RuleDuplicate, fmt.Sprintf("duplicate of the record at line %d: %s", recs[j].Pos.Line, r.String()))
 			continue
 		}
-		first[k] = s.rec.Pos
-		nl := s.rec.NameLine()
-		if _, seen := groups[nl]; !seen {
-			order = append(order, nl)
+		first[k] = i
+		nl := r.NameLine()
+		if g, seen := groups[nl]; seen {
+			next[g.last] = int32(i)
+			groups[nl] = span{g.first, int32(i)}
+		} else {
+			groups[nl] = span{int32(i), int32(i)}
+			order = append(order, int32(i))
 		}
-		groups[nl] = append(groups[nl], i)
-		if s.rec.Type == model.TypeCNAME && s.rec.Name == "@" {
-			z.d.add(s.rec.Pos, RuleCNAMEApex, "CNAME at the apex (@) is not allowed: the apex carries SOA and NS records; use A/AAAA records")
+		if r.Type == model.TypeCNAME && r.Name == "@" {
+			z.d.add(r.Pos, RuleCNAMEApex, "CNAME at the apex (@) is not allowed: the apex carries SOA and NS records; use A/AAAA records")
 		}
 		for _, ig := range ignores {
-			if IgnoreMatches(ig, s.rec) {
-				z.d.warn(s.rec.Pos, RuleIgnored, fmt.Sprintf("record %s matches the ignore rule at line %d, so dnssync will never change it", s.rec.String(), ig.Pos.Line))
+			if IgnoreMatches(ig, *r) {
+				z.d.warn(r.Pos, RuleIgnored, fmt.Sprintf("record %s matches the ignore rule at line %d, so dnssync will never change it", r.String(), ig.Pos.Line))
 				break
 			}
 		}
 	}
-	for _, nl := range order {
-		idx := groups[nl]
-		if len(idx) < 2 {
+	for _, f := range order {
+		if next[f] < 0 {
 			continue
 		}
 		var cname *model.Record
 		var others []string
-		for _, i := range idx {
-			r := &srcs[i].rec
+		for i := f; i >= 0; i = next[i] {
+			r := &recs[i]
 			if r.Type == model.TypeCNAME && cname == nil {
 				cname = r
 				continue
@@ -539,6 +550,7 @@ func (z *zoneDecoder) crossChecks(srcs []recordSrc, ignores []model.Ignore) {
 			others = append(others, fmt.Sprintf("%s (line %d)", r.Type, r.Pos.Line))
 		}
 		if cname != nil {
+			nl := cname.NameLine()
 			z.d.add(cname.Pos, RuleCNAMEConflict, fmt.Sprintf("CNAME %s on line %s cannot coexist with other data on the same name and line: %s",
 				Unicode(nl.Name), nl.Line, strings.Join(others, ", ")))
 		}
