@@ -56,7 +56,13 @@ func ParseZone(cfg *Config, file string, data []byte) (*model.Domain, Diagnostic
 	if err != nil {
 		return nil, Diagnostics{{Pos: model.Pos{File: file, Line: 1}, Rule: RuleSchema, Severity: SeverityError, Message: err.Error()}}
 	}
-	d := parseYAML(file, data, s.fastRecords)
+	return parseZone(cfg, s, s.fastRecords, file, data)
+}
+
+// parseZone is ParseZone with the records fast path on or off (tests
+// compare the two).
+func parseZone(cfg *Config, s *Schemas, fast bool, file string, data []byte) (*model.Domain, Diagnostics) {
+	d := parseYAML(file, data, fast)
 	if !d.ok {
 		return nil, d.diags
 	}
