@@ -103,6 +103,7 @@ type Zone struct {
 }
 
 type recordListAnswer struct {
+	Status status     `json:"status"`
 	Domain ZoneDomain `json:"domain"`
 	Info   struct {
 		SubDomains  Str `json:"sub_domains"`
@@ -111,6 +112,11 @@ type recordListAnswer struct {
 	} `json:"info"`
 	Records []Record `json:"records"`
 }
+
+// recordListAnswer carries its status, so that a page is parsed once
+// (statusAnswer).
+func (a *recordListAnswer) answerStatus() status { return a.Status }
+func (a *recordListAnswer) reset()               { *a = recordListAnswer{} }
 
 // RecordList reads every record of the domain, page by page with an
 // explicit length (the default page silently stops at 100, spec §3.7).
@@ -143,8 +149,16 @@ func (c *Client) RecordList(ctx context.Context, domainID string) (*Zone, error)
 		return nil, err
 	}
 	z.Domain = first.Domain
-	add(first.Records)
 	total := first.Info.RecordTotal.IntOr(-1)
+	if total > 0 {
+		// Room for the whole zone at once (a large zone is 100,000s of
+		// records; growing by appends would copy them many times), within
+		// reason should the total be wrong.
+		hint := min(total, 1<<19)
+		z.Records = make([]Record, 0, hint)
+		seen = make(map[string]bool, hint)
+	}
+	add(first.Records)
 	if total > len(first.Records) && len(first.Records) == c.opts.PageSize {
 		// The total is known: fetch the other pages concurrently (the rate
 		// limiter still paces every request) and keep their order.
@@ -165,11 +179,13 @@ func (c *Client) RecordList(ctx context.Context, domainID string) (*Zone, error)
 		if err := g.Wait(); err != nil {
 			return nil, err
 		}
-		for _, a := range pages {
+		last := len(pages[len(pages)-1].Records)
+		for i, a := range pages {
 			add(a.Records)
+			pages[i] = nil // copied: let it go
 		}
-		offset := offsets[len(offsets)-1] + len(pages[len(pages)-1].Records)
-		if len(pages[len(pages)-1].Records) < c.opts.PageSize {
+		offset := offsets[len(offsets)-1] + last
+		if last < c.opts.PageSize {
 			return z, nil
 		}
 		// The zone grew while it was read: go on sequentially.

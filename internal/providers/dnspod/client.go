@@ -350,6 +350,56 @@ type attempt struct {
 	wrote     atomic.Bool // the current attempt's request was (at least partly) sent
 	throttled bool        // the last answer was code -2 or HTTP 429
 	unknown   bool        // a write's outcome is unknown
+	// out is where call decodes the answer; checkRetry, which has to read
+	// a 200's status anyway, decodes answers that carry their status
+	// (statusAnswer) there directly, so that a large answer is parsed once.
+	out any
+}
+
+// statusAnswer is an answer type that decodes the status block too.
+type statusAnswer interface {
+	answerStatus() status
+	reset() // back to the zero value, before a decode
+}
+
+// bufferedBody is a 200's body as checkRetry read and decoded it: call
+// takes the bytes and the decoded status from here instead of reading and
+// parsing again.
+type bufferedBody struct {
+	*bytes.Reader
+	data   []byte
+	env    envelope
+	envErr error // from decoding the envelope
+	out    any   // the statusAnswer the whole body was decoded into; nil if not
+}
+
+func (*bufferedBody) Close() error { return nil }
+
+// decode reads the status (and, when possible, the whole answer into out).
+func (b *bufferedBody) decode(out any) {
+	if sa, ok := out.(statusAnswer); ok {
+		sa.reset()
+		if json.Unmarshal(b.data, out) == nil {
+			// The envelope is a part of this answer: decoding it alone
+			// would have succeeded and read the same status.
+			b.env, b.envErr, b.out = envelope{Status: sa.answerStatus()}, nil, out
+			return
+		}
+	}
+	b.envErr = json.Unmarshal(b.data, &b.env)
+}
+
+// readBody reads a response body of at most maxBody bytes, in one
+// allocation when the length is announced.
+func readBody(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n > 0 && n <= maxBody {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, maxBody))
 }
 
 func stateOf(ctx context.Context) *attempt {
@@ -405,7 +455,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		return false, nil
 	}
-	body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	body, rerr := readBody(resp)
 	_ = resp.Body.Close()
 	if rerr != nil {
 		resp.Body = io.NopCloser(&errReader{rerr})
@@ -415,9 +465,10 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		}
 		return true, nil
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	var env envelope
-	if json.Unmarshal(body, &env) == nil && env.Status.Code.IntOr(0) == CodeThrottled {
+	bb := &bufferedBody{Reader: bytes.NewReader(body), data: body}
+	bb.decode(st.out)
+	resp.Body = bb
+	if bb.envErr == nil && bb.env.Status.Code.IntOr(0) == CodeThrottled {
 		// -2 is a complete answer: the server did nothing, so even a write
 		// may be sent again, after the long back-off.
 		st.throttled = true
@@ -468,7 +519,7 @@ func (c *Client) call(ctx context.Context, action string, params url.Values, wri
 	form.Set("error_on_empty", "no")
 	form.Set("lang", c.opts.Lang)
 
-	st := &attempt{action: action, write: write}
+	st := &attempt{action: action, write: write, out: out}
 	actx := context.WithValue(ctx, ctxKey{}, st)
 	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
 		WroteHeaders: func() { st.wrote.Store(true) },
@@ -498,7 +549,14 @@ func (c *Client) call(ctx context.Context, action string, params url.Values, wri
 		}
 	}
 	defer func() { _ = resp.Body.Close() }()
-	body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	bb, _ := resp.Body.(*bufferedBody)
+	var body []byte
+	var rerr error
+	if bb != nil {
+		body = bb.data
+	} else {
+		body, rerr = readBody(resp)
+	}
 	if rerr != nil {
 		if write {
 			return fmt.Errorf("dnspod %s: %w: reading answer: %w", action, providers.ErrOutcomeUnknown, rerr)
@@ -514,7 +572,12 @@ func (c *Client) call(ctx context.Context, action string, params url.Values, wri
 		return e
 	}
 	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil || env.Status.Code == "" {
+	if bb != nil {
+		env, err = bb.env, bb.envErr
+	} else {
+		err = json.Unmarshal(body, &env)
+	}
+	if err != nil || env.Status.Code == "" {
 		if err == nil {
 			err = errors.New("no status in answer")
 		}
@@ -531,7 +594,7 @@ func (c *Client) call(ctx context.Context, action string, params url.Values, wri
 		}
 		return &Error{Code: code, Message: env.Status.Message, Action: action, HTTPStatus: resp.StatusCode}
 	}
-	if out != nil {
+	if out != nil && (bb == nil || bb.out != out) {
 		if err := json.Unmarshal(body, out); err != nil {
 			if write {
 				return fmt.Errorf("dnspod %s: %w: undecodable answer: %w", action, providers.ErrOutcomeUnknown, err)

@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -375,5 +377,57 @@ func TestEmulatorLatency(t *testing.T) {
 	}
 	if l := h.emu.Log(); len(l) != 1 || l[0].Latency != 5*time.Millisecond {
 		t.Fatalf("log %+v", l)
+	}
+}
+
+// TestRecordListAnswers: a Record.List page is read in one pass together
+// with its status, yet answers are judged as before: the status first (an
+// error code wins over a body that does not decode), then the body; and a
+// throttled page is retried into a clean answer.
+func TestRecordListAnswers(t *testing.T) {
+	tests := []struct {
+		name    string
+		bodies  []string // answers in turn; the last repeats
+		wantErr string   // substring; "" for success
+		records int
+	}{
+		{name: "ok", bodies: []string{`{"status":{"code":"1"},"info":{"record_total":"1"},"records":[{"id":"5","name":"www","type":"A","ttl":"600","value":"192.0.2.1","enabled":"1"}]}`}, records: 1},
+		{name: "status last", bodies: []string{`{"info":{"record_total":1},"records":[{"id":5,"name":"www","type":"A","ttl":600,"value":"192.0.2.1","enabled":1}],"status":{"code":1}}`}, records: 1},
+		{name: "error code wins over bad records", bodies: []string{`{"status":{"code":"-1","message":"Login fail"},"records":"nope"}`}, wantErr: "code -1: Login fail"},
+		{name: "bad records", bodies: []string{`{"status":{"code":"1"},"records":[{"id":{}}]}`}, wantErr: "decoding answer"},
+		{name: "no status", bodies: []string{`{"records":[]}`}, wantErr: "no status in answer"},
+		{name: "not json", bodies: []string{`<html>`}, wantErr: "undecodable answer"},
+		{name: "throttled, then ok", bodies: []string{
+			`{"status":{"code":"-2","message":"limited"},"records":[{"id":"9","name":"stale","type":"A","ttl":"1","value":"192.0.2.9"}],"domain":{"grade":"DP_Free"}}`,
+			`{"status":{"code":"1"},"info":{"record_total":"1"},"records":[{"id":"5","name":"www","type":"A","ttl":"600","value":"192.0.2.1","enabled":"1"}]}`,
+		}, records: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var n atomic.Int32
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				i := min(int(n.Add(1))-1, len(tt.bodies)-1)
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.WriteString(w, tt.bodies[i])
+			}))
+			t.Cleanup(ts.Close)
+			c, err := dnspod.New(fastOptions(ts.URL))
+			if err != nil {
+				t.Fatal(err)
+			}
+			z, err := c.RecordList(context.Background(), "1")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(z.Records) != tt.records || z.Records[0].Name != "www" || z.Domain.Grade != "" {
+				t.Fatalf("zone %+v", z)
+			}
+		})
 	}
 }

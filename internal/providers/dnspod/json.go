@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Str is a scalar that DNSPod sends sometimes as a JSON string and sometimes
@@ -14,13 +15,20 @@ import (
 // form: numbers as written, null and false as "", true as "true".
 type Str string
 
-// UnmarshalJSON accepts a string, a number, null or a boolean.
+// UnmarshalJSON accepts a string, a number, null or a boolean. A
+// Record.List page holds a dozen of these per record, so the common forms
+// (a string without escapes, a number) are read directly; the rest goes
+// through encoding/json.
 func (s *Str) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
 	case len(b) == 0:
 		return fmt.Errorf("dnspod: empty JSON value")
 	case b[0] == '"':
+		if in, ok := plainString(b); ok {
+			*s = Str(in)
+			return nil
+		}
 		var v string
 		if err := json.Unmarshal(b, &v); err != nil {
 			return err
@@ -31,6 +39,10 @@ func (s *Str) UnmarshalJSON(b []byte) error {
 	case bytes.Equal(b, []byte("true")):
 		*s = "true"
 	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
+		if validNumber(b) {
+			*s = Str(b) // json.Number keeps the text as written
+			return nil
+		}
 		var n json.Number
 		if err := json.Unmarshal(b, &n); err != nil {
 			return err
@@ -40,6 +52,70 @@ func (s *Str) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("dnspod: cannot read %.20s as a string or number", b)
 	}
 	return nil
+}
+
+// plainString returns the text of the JSON string b when it needs no
+// unescaping: closed by a quote, no backslash, no control character, valid
+// UTF-8 (encoding/json would replace invalid bytes).
+func plainString(b []byte) (string, bool) {
+	if len(b) < 2 || b[len(b)-1] != '"' {
+		return "", false
+	}
+	in := b[1 : len(b)-1]
+	for _, c := range in {
+		if c == '\\' || c == '"' || c < 0x20 {
+			return "", false
+		}
+	}
+	if !utf8.Valid(in) {
+		return "", false
+	}
+	return string(in), true
+}
+
+// validNumber reports whether b is a JSON number (the grammar of RFC 8259,
+// as encoding/json checks it).
+func validNumber(b []byte) bool {
+	if len(b) > 0 && b[0] == '-' {
+		b = b[1:]
+	}
+	digits := func() int {
+		i := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	switch {
+	case len(b) == 0:
+		return false
+	case b[0] == '0':
+		b = b[1:]
+	case b[0] >= '1' && b[0] <= '9':
+		b = b[digits():]
+	default:
+		return false
+	}
+	if len(b) > 0 && b[0] == '.' {
+		b = b[1:]
+		n := digits()
+		if n == 0 {
+			return false
+		}
+		b = b[n:]
+	}
+	if len(b) > 0 && (b[0] == 'e' || b[0] == 'E') {
+		b = b[1:]
+		if len(b) > 0 && (b[0] == '+' || b[0] == '-') {
+			b = b[1:]
+		}
+		n := digits()
+		if n == 0 {
+			return false
+		}
+		b = b[n:]
+	}
+	return len(b) == 0
 }
 
 // String returns the text.

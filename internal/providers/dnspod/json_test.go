@@ -2,6 +2,7 @@ package dnspod
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -77,6 +78,33 @@ func TestDecodeMixedTypes(t *testing.T) {
 		}
 		if r.ID != "1001" || r.TTL.IntOr(0) != 600 || r.MX.IntOr(-1) != 0 || !bool(r.Enabled) || r.LineID != "0" {
 			t.Fatalf("%s: %+v", row, r)
+		}
+	}
+}
+
+// TestStrShortcuts: the direct reading of plain strings and numbers agrees
+// with encoding/json, also when UnmarshalJSON is called on bytes that are
+// not valid JSON.
+func TestStrShortcuts(t *testing.T) {
+	inputs := []string{
+		`"www"`, `""`, `"默认"`, `"a\"b"`, `"\u00e9"`, `"tab\there"`, "\"raw\ttab\"", "\"\xff\"", `"unterminated`, `"a"b"`,
+		`0`, `-0`, `12`, `-2`, `600.0`, `1e3`, `-1.5E-2`, `01`, `1.`, `.5`, `-`, `1e`, `1x`, `+1`, ` 7 `,
+	}
+	for _, in := range inputs {
+		var want string
+		var wantErr error
+		switch {
+		case strings.HasPrefix(strings.TrimSpace(in), `"`):
+			wantErr = json.Unmarshal([]byte(in), &want)
+		default:
+			var n json.Number
+			wantErr = json.Unmarshal([]byte(in), &n)
+			want = n.String()
+		}
+		var s Str
+		err := s.UnmarshalJSON([]byte(in))
+		if (err != nil) != (wantErr != nil) || (err == nil && string(s) != want) {
+			t.Errorf("%q: got %q, %v; encoding/json reads %q, %v", in, s, err, want, wantErr)
 		}
 	}
 }
