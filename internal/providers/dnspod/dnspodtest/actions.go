@@ -246,19 +246,46 @@ func (c *call) recordLine() answer {
 	return ok(map[string]any{"lines": lines, "line_ids": ids})
 }
 
-// listRecord renders a record as Record.List does (spec §6: strings except
-// weight, which is null).
-func (c *call) listRecord(r model.Record) map[string]any {
-	m := map[string]any{
-		"id": r.ID, "name": r.Name, "line": r.Line, "line_id": lineID(r.Line), "type": r.Type,
-		"ttl": strconv.Itoa(r.TTL), "value": r.Value, "weight": nil, "mx": strconv.Itoa(r.MX),
-		"enabled": enabledStr(r.Enabled), "status": statusWord(r.Enabled) + "d", "monitor_status": "",
-		"remark": "", "updated_on": c.updatedOn(r.ID), "use_aqb": "no",
+// listedRecord is a record as Record.List renders it (spec §6: strings
+// except weight, which is null). A struct rather than a map because a page
+// holds up to 3,000 of them; its fields are in the order of their names,
+// which is how encoding/json writes a map, so the bytes are the same.
+type listedRecord struct {
+	Enabled       string  `json:"enabled"`
+	Hold          string  `json:"hold,omitempty"` // "hold" on system rows only
+	ID            string  `json:"id"`
+	Line          string  `json:"line"`
+	LineID        string  `json:"line_id"`
+	MonitorStatus string  `json:"monitor_status"`
+	MX            string  `json:"mx"`
+	Name          string  `json:"name"`
+	Remark        string  `json:"remark"`
+	Status        string  `json:"status"`
+	TTL           string  `json:"ttl"`
+	Type          string  `json:"type"`
+	UpdatedOn     string  `json:"updated_on"`
+	UseAQB        string  `json:"use_aqb"`
+	Value         string  `json:"value"`
+	Weight        *string `json:"weight"` // always null
+}
+
+// listRecord renders a record as Record.List does. lines holds the line ids
+// (dnspodrules.LineIDs) and now the time of records never updated, both
+// computed once per page.
+func (c *call) listRecord(r model.Record, lines map[string]string, now string) listedRecord {
+	lr := listedRecord{
+		ID: r.ID, Name: r.Name, Line: r.Line, LineID: lines[r.Line], Type: r.Type,
+		TTL: strconv.Itoa(r.TTL), Value: r.Value, MX: strconv.Itoa(r.MX),
+		Enabled: enabledStr(r.Enabled), Status: statusWord(r.Enabled) + "d",
+		UpdatedOn: now, UseAQB: "no",
+	}
+	if t, ok := c.s.updated[r.ID]; ok {
+		lr.UpdatedOn = cst(t)
 	}
 	if r.System {
-		m["hold"] = "hold"
+		lr.Hold = "hold"
 	}
-	return m
+	return lr
 }
 
 func (c *call) recordList() answer {
@@ -313,9 +340,10 @@ func (c *call) recordList() answer {
 		return fail(codeNoRecords, "No records")
 	}
 	page := match[min(offset, len(match)):min(offset+length, len(match))]
-	recs := make([]map[string]any, 0, len(page))
+	recs := make([]listedRecord, 0, len(page))
+	lines, now := dnspodrules.LineIDs(), cst(c.now)
 	for _, r := range page {
-		recs = append(recs, c.listRecord(r))
+		recs = append(recs, c.listRecord(r, lines, now))
 	}
 	return ok(map[string]any{
 		"domain": map[string]any{

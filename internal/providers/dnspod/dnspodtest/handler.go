@@ -221,6 +221,7 @@ func (s *Server) finish(w http.ResponseWriter, e *LogEntry, httpStatus int, a an
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(httpStatus)
 	_, _ = w.Write(b)
 }

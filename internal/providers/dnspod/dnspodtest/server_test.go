@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dnssync/dnssync/internal/model"
+	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodrules"
 )
 
 const tok = "4242,0123456789abcdef0123456789abcdef"
@@ -508,6 +510,42 @@ func TestExportImport(t *testing.T) {
 	for _, r := range e.s.Records("example.org") {
 		if r.ID == id {
 			t.Fatalf("id %s reused", id)
+		}
+	}
+}
+
+// TestListedRecordBytes: a Record.List row is written exactly as the map
+// of spec §6 fields would be (encoding/json sorts map keys), for a plain
+// record, a paused and modified one and a system row.
+func TestListedRecordBytes(t *testing.T) {
+	s := New(Options{Now: func() time.Time { return time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC) }})
+	c := &call{s: s, now: s.opts.Now()}
+	s.updated = map[string]time.Time{"7": time.Date(2024, 4, 1, 8, 30, 0, 0, time.UTC)}
+	recs := []model.Record{
+		{ID: "6", Name: "www", Type: "A", Line: model.DefaultLine, Value: "192.0.2.1", TTL: 600, Enabled: true},
+		{ID: "7", Name: "mail", Type: "MX", Line: "电信", Value: "mx.example.net.", MX: 10, TTL: 3600},
+		{ID: "8", Name: "@", Type: "NS", Line: model.DefaultLine, Value: "f1g1ns1.dnspod.net.", TTL: 86400, Enabled: true, System: true},
+	}
+	for _, r := range recs {
+		m := map[string]any{
+			"id": r.ID, "name": r.Name, "line": r.Line, "line_id": lineID(r.Line), "type": r.Type,
+			"ttl": strconv.Itoa(r.TTL), "value": r.Value, "weight": nil, "mx": strconv.Itoa(r.MX),
+			"enabled": enabledStr(r.Enabled), "status": statusWord(r.Enabled) + "d", "monitor_status": "",
+			"remark": "", "updated_on": c.updatedOn(r.ID), "use_aqb": "no",
+		}
+		if r.System {
+			m["hold"] = "hold"
+		}
+		want, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := json.Marshal(c.listRecord(r, dnspodrules.LineIDs(), cst(c.now)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(string(want), string(got)); d != "" {
+			t.Errorf("record %s (-map +struct):\n%s", r.ID, d)
 		}
 	}
 }
