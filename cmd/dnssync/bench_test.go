@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -12,9 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dnssync/dnssync/internal/diff"
+	"github.com/dnssync/dnssync/internal/engine"
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/providers/aliyun/aliyuntest"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest"
+	"github.com/dnssync/dnssync/internal/render"
+	"github.com/dnssync/dnssync/internal/spec"
 )
 
 // buildBinary compiles dnssync once for end-to-end benchmarks, so that the
@@ -29,13 +35,16 @@ func buildBinary(b *testing.B) string {
 	return bin
 }
 
-// BenchmarkPlanLargeZoneE2E runs `dnssync plan` on one zone file of 100,000
-// records, 10% of them differing from live state, which the binary reads
-// from the DNSPod emulator over loopback HTTP. It reports wall time per
-// plan and the command's peak resident memory.
-func BenchmarkPlanLargeZoneE2E(b *testing.B) {
-	const n = 100_000
-	bin := buildBinary(b)
+// largeZone is a config repository with one zone file of n A records and a
+// DNSPod emulator, serving on loopback, whose live copy of the zone differs
+// in 10% of them (5% values, 5% TTLs).
+type largeZone struct {
+	config    string // path of dnssync.yaml
+	differing int
+}
+
+func newLargeZone(b *testing.B, n int) largeZone {
+	b.Helper()
 	pod := dnspodtest.New(dnspodtest.Options{})
 	pod.AddToken("4242", "0123456789abcdef0123456789abcdef")
 	if _, err := pod.AddDomain("big.example", "DP_Extra"); err != nil {
@@ -44,8 +53,8 @@ func BenchmarkPlanLargeZoneE2E(b *testing.B) {
 	ali := aliyuntest.New(aliyuntest.Options{})
 	ps := httptest.NewServer(pod)
 	as := httptest.NewServer(ali)
-	defer ps.Close()
-	defer as.Close()
+	b.Cleanup(ps.Close)
+	b.Cleanup(as.Close)
 
 	dir := b.TempDir()
 	var zone bytes.Buffer
@@ -82,12 +91,23 @@ func BenchmarkPlanLargeZoneE2E(b *testing.B) {
 	if err := os.WriteFile(filepath.Join(dir, "dnssync.yaml"), []byte(conf), 0o644); err != nil {
 		b.Fatal(err)
 	}
+	return largeZone{config: filepath.Join(dir, "dnssync.yaml"), differing: differing}
+}
+
+// BenchmarkPlanLargeZoneE2E runs `dnssync plan` on one zone file of 100,000
+// records, 10% of them differing from live state, which the binary reads
+// from the DNSPod emulator over loopback HTTP. It reports wall time per
+// plan, the command's CPU time (user and system) and its peak resident
+// memory. The emulator runs in the benchmark's process, on the same cores.
+func BenchmarkPlanLargeZoneE2E(b *testing.B) {
+	bin := buildBinary(b)
+	z := newLargeZone(b, 100_000)
 
 	var maxRSS int64
-	var wall time.Duration
+	var wall, cpu time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		cmd := exec.Command(bin, "plan", "-c", filepath.Join(dir, "dnssync.yaml"), "--format", "json", "--detailed-exitcode")
+		cmd := exec.Command(bin, "plan", "-c", z.config, "--format", "json", "--detailed-exitcode")
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		start := time.Now()
@@ -99,12 +119,63 @@ func BenchmarkPlanLargeZoneE2E(b *testing.B) {
 		if !strings.Contains(out.String(), `"record-update"`) {
 			b.Fatal("plan has no record updates")
 		}
+		cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			maxRSS = max(maxRSS, ru.Maxrss*1024)
 		}
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(wall.Milliseconds())/float64(b.N), "ms/plan")
+	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/plan")
 	b.ReportMetric(float64(maxRSS)/(1<<20), "peak-RSS-MB")
-	b.ReportMetric(float64(differing), "changed-records")
+	b.ReportMetric(float64(z.differing), "changed-records")
+}
+
+// BenchmarkPlanLargeZonePhases runs the phases of the same plan in this
+// process, one after the other, and reports the milliseconds of each: load
+// (spec.Load of the zone file), read (Record.List pages from the emulator,
+// which runs in this process too), plan (diff.Plan) and render (the JSON
+// plan file, written to io.Discard). Profile one phase with -cpuprofile.
+func BenchmarkPlanLargeZonePhases(b *testing.B) {
+	z := newLargeZone(b, 100_000)
+	ctx := context.Background()
+	var load, read, planning, rendering time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		cfg, ds := spec.LoadConfigDiagnostics(z.config)
+		if ds.HasErrors() {
+			b.Fatal(ds)
+		}
+		desired, ds := spec.Load(ctx, cfg)
+		if ds.HasErrors() {
+			b.Fatal(ds)
+		}
+		t1 := time.Now()
+		eng, err := engine.New(cfg, engine.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		live, err := eng.ReadLive(ctx, desired)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		p := diff.Plan(desired, live, eng.DiffOptions(engine.PlanOptions{}))
+		t3 := time.Now()
+		if err := render.WritePlanFile(io.Discard, p); err != nil {
+			b.Fatal(err)
+		}
+		t4 := time.Now()
+		if got := len(p.Changes); got != z.differing {
+			b.Fatalf("%d changes, want %d", got, z.differing)
+		}
+		load, read, planning, rendering = load+t1.Sub(t0), read+t2.Sub(t1), planning+t3.Sub(t2), rendering+t4.Sub(t3)
+	}
+	b.StopTimer()
+	per := func(d time.Duration) float64 { return float64(d.Milliseconds()) / float64(b.N) }
+	b.ReportMetric(per(load), "load-ms")
+	b.ReportMetric(per(read), "read-ms")
+	b.ReportMetric(per(planning), "plan-ms")
+	b.ReportMetric(per(rendering), "render-ms")
 }
