@@ -9,7 +9,7 @@ FUZZTIME    ?= 10s
 BENCH_OUT   ?= dist/bench.txt
 PKGS        := ./...
 
-.PHONY: all build test vet staticcheck unit fuzz-short bench clean
+.PHONY: all build test vet staticcheck unit fuzz-short bench clean demo
 
 all: build test
 
@@ -48,3 +48,7 @@ bench:
 
 clean:
 	rm -rf bin dist
+
+## demo: build, start the sandbox, plan, apply and plan again on examples/ (needs only Go and bash)
+demo:
+	GO=$(GO) bash scripts/demo.sh
