@@ -30,10 +30,10 @@ func Markdown(w io.Writer, p *plan.Plan, o Options) error {
 		refusals := append([]plan.Refusal(nil), p.Refusals...)
 		sortRefusals(refusals)
 		line("> [!WARNING]")
-		line("> **Refused:** this plan will not be applied without `--force`.")
+		line("> **Refused:** this plan will not be applied as it stands.")
 		line(">")
 		for _, r := range refusals {
-			line("> - **%s** %s: %s", mdText(displayName(r.Domain)), mdCode(r.Rule, false), mdText(printable(r.Reason)))
+			line("> - **%s** %s: %s (%s)", mdText(displayName(r.Domain)), mdCode(r.Rule, false), mdText(printable(r.Reason)), mdText(Remedy(r.Rule)))
 		}
 		line("")
 	}

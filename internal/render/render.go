@@ -139,3 +139,21 @@ func plural(n int, one, many string) string {
 	}
 	return strconv.Itoa(n) + " " + many
 }
+
+// Remedy says how a refusal of the given rule is lifted: each safety rule
+// has its own way out, and only the thresholds yield to --force.
+func Remedy(rule string) string {
+	switch rule {
+	case "update-threshold", "delete-threshold":
+		return "review, then override with --force"
+	case "delegation":
+		return "consent with --allow-delegation"
+	case "empty-zone":
+		return "list the records, or remove the file to stop managing the zone"
+	case "provider-rules":
+		return "change the records so the provider accepts them"
+	case "unknown-domain":
+		return "add the domain at the provider first"
+	}
+	return "fix the cause"
+}

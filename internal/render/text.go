@@ -58,9 +58,9 @@ func Text(w io.Writer, p *plan.Plan, o Options) error {
 	if len(p.Refusals) > 0 {
 		refusals := append([]plan.Refusal(nil), p.Refusals...)
 		sortRefusals(refusals)
-		t.line("%s", t.paint(ansiBoldRd, "REFUSED: this plan will not be applied without --force"))
+		t.line("%s", t.paint(ansiBoldRd, "REFUSED: this plan will not be applied as it stands"))
 		for _, r := range refusals {
-			t.line("  %s %s: %s — %s", t.paint(ansiBoldRd, "!"), displayName(r.Domain), printable(r.Rule), printable(r.Reason))
+			t.line("  %s %s: %s — %s (%s)", t.paint(ansiBoldRd, "!"), displayName(r.Domain), printable(r.Rule), printable(r.Reason), Remedy(r.Rule))
 		}
 		t.line("")
 	}
