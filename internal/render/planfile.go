@@ -20,8 +20,9 @@ import (
 
 // The plan file is the JSON form of plan.Plan, indented, versioned by its
 // "version" field and described by plan.schema.json (docs/PLAN-FORMAT.md
-// explains every field). Writing checks the document against the schema, so
-// a plan that `plan -out` wrote is one that `apply` will read.
+// explains every field). Writing checks the document against the schema and
+// the references between batches and changes, so a plan that `plan -out`
+// wrote is one that `apply` will read.
 
 //go:embed plan.schema.json
 var planSchema string
@@ -60,7 +61,16 @@ func WritePlanFile(w io.Writer, p *plan.Plan) error {
 	if err := enc.Encode(&q); err != nil {
 		return fmt.Errorf("write plan: %w", err)
 	}
-	if _, err := decode(buf.Bytes()); err != nil {
+	// ReadPlanFile checks the version, the schema, a strict decode and the
+	// references. The version is the one just set, and the encoding of
+	// plan.Plan decodes strictly into plan.Plan (no field or value of its
+	// own types is foreign to them; TestRoundTripRandomPlans keeps it so),
+	// so the schema and the references are what is left to check — on the
+	// typed plan where that is faster than reading the bytes back.
+	if err := validateWritten(buf.Bytes(), &q); err != nil {
+		return fmt.Errorf("write plan: %w", err)
+	}
+	if err := checkRefs(&q, jsonText); err != nil {
 		return fmt.Errorf("write plan: %w", err)
 	}
 	if _, err := w.Write(buf.Bytes()); err != nil {
@@ -116,7 +126,7 @@ func decode(b []byte) (*plan.Plan, error) {
 	if err := dec.Decode(&p); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
 	}
-	if err := checkRefs(&p); err != nil {
+	if err := checkRefs(&p, nil); err != nil {
 		return nil, err
 	}
 	return &p, nil
@@ -178,25 +188,31 @@ func schemaProblems(ve *jsonschema.ValidationError) string {
 }
 
 // checkRefs: change and batch ids are unique, and every change a batch
-// names exists.
-func checkRefs(p *plan.Plan) error {
+// names exists. as, when not nil, maps each id to the form it is compared
+// in (jsonText for a plan about to be written).
+func checkRefs(p *plan.Plan, as func(string) string) error {
+	if as == nil {
+		as = func(s string) string { return s }
+	}
 	changes := make(map[string]bool, len(p.Changes))
 	for _, c := range p.Changes {
-		if changes[c.ID] {
-			return fmt.Errorf("%w: change id %q appears twice", ErrInvalidPlan, c.ID)
+		id := as(c.ID)
+		if changes[id] {
+			return fmt.Errorf("%w: change id %q appears twice", ErrInvalidPlan, id)
 		}
-		changes[c.ID] = true
+		changes[id] = true
 	}
 	batches := map[string]bool{}
 	for _, s := range p.Stages {
 		for _, b := range s.Batches {
-			if batches[b.ID] {
-				return fmt.Errorf("%w: batch id %q appears twice", ErrInvalidPlan, b.ID)
+			bid := as(b.ID)
+			if batches[bid] {
+				return fmt.Errorf("%w: batch id %q appears twice", ErrInvalidPlan, bid)
 			}
-			batches[b.ID] = true
+			batches[bid] = true
 			for _, id := range b.Changes {
-				if !changes[id] {
-					return fmt.Errorf("%w: batch %s names change %q, which the plan does not have", ErrInvalidPlan, b.ID, id)
+				if id := as(id); !changes[id] {
+					return fmt.Errorf("%w: batch %s names change %q, which the plan does not have", ErrInvalidPlan, bid, id)
 				}
 			}
 		}

@@ -1,0 +1,295 @@
+package render
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/dnssync/dnssync/internal/model"
+	"github.com/dnssync/dnssync/internal/plan"
+)
+
+// Checking a written plan against the schema. A plan of a large zone holds
+// tens of thousands of changes and batches; parsing the whole document back
+// into a JSON tree and running the general validator over it cost more than
+// planning. The plan comes from our own types, so most of it is checked on
+// the types: fastChange and fastBatch accept the record changes and DNSPod
+// batches that the schema plainly accepts. The rest of the document (the
+// plan without its changes and batches) and every change or batch they do
+// not accept is validated with the compiled schema. Should any of that fail,
+// the whole document is validated the general way, so that errors are
+// reported exactly as before.
+//
+// The split is sound because the schema gives changes and batches no rule
+// beyond their own definitions (arrays with "items" only), which
+// planFastPathDigest pins together with the definitions fastChange and
+// fastBatch implement. When plan.schema.json changes in those parts, the
+// digest no longer matches and the fast path is off until the checks are
+// reviewed (TestPlanFastPathOn says so).
+
+// planFastPathDigest is the SHA-256 of fastPathParts of plan.schema.json.
+const planFastPathDigest = "sha256:aa773141fe3ff9708871a435f5f3c9cb07828a9a6ce1a44b75a38626512f431f"
+
+// fastPathParts returns the parts of the schema document the fast path
+// relies on, annotations left out, as canonical JSON, and whether the
+// document and its stage definition have no keywords that could constrain
+// changes or batches from outside their definitions.
+func fastPathParts(schema []byte) ([]byte, bool) {
+	var doc map[string]any
+	dec := json.NewDecoder(bytes.NewReader(schema))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil {
+		return nil, false
+	}
+	defs, _ := doc["$defs"].(map[string]any)
+	stage, _ := defs["stage"].(map[string]any)
+	for _, obj := range []map[string]any{doc, stage} {
+		for k := range obj {
+			switch k {
+			case "$schema", "$id", "$defs", "type", "additionalProperties", "required", "properties", "title", "description", "$comment":
+			default:
+				return nil, false
+			}
+		}
+	}
+	prop := func(obj map[string]any, name string) any {
+		p, _ := obj["properties"].(map[string]any)
+		return p[name]
+	}
+	parts := map[string]any{
+		"changes":       prop(doc, "changes"),
+		"stages":        prop(doc, "stages"),
+		"stage.batches": prop(stage, "batches"),
+	}
+	for _, name := range []string{"change", "batch", "record", "pos", "host", "name", "names", "count"} {
+		parts[name] = defs[name]
+	}
+	b, err := json.Marshal(stripAnnotations(parts))
+	return b, err == nil
+}
+
+// stripAnnotations drops the keywords that do not validate.
+func stripAnnotations(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			switch k {
+			case "title", "description", "examples", "$comment":
+			default:
+				m[k] = stripAnnotations(x)
+			}
+		}
+		return m
+	case []any:
+		s := make([]any, len(v))
+		for i, x := range v {
+			s[i] = stripAnnotations(x)
+		}
+		return s
+	}
+	return v
+}
+
+// fastPathDigest is the digest of fastPathParts; "" when the schema's
+// shape does not allow the split at all.
+func fastPathDigest(schema []byte) string {
+	b, ok := fastPathParts(schema)
+	if !ok {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// planSchemas holds what checking a written plan needs, compiled once per
+// process (a memo of constants, like compiledSchema).
+type planSchemas struct {
+	fast          bool // fastPathDigest matches: the split may be used
+	change, batch *jsonschema.Schema
+}
+
+var compiledParts = sync.OnceValues(func() (*planSchemas, error) {
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(planSchema))
+	if err != nil {
+		return nil, err
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(planSchemaURL, doc); err != nil {
+		return nil, err
+	}
+	s := &planSchemas{fast: fastPathDigest([]byte(planSchema)) == planFastPathDigest}
+	if s.change, err = c.Compile(planSchemaURL + "#/$defs/change"); err != nil {
+		return nil, err
+	}
+	if s.batch, err = c.Compile(planSchemaURL + "#/$defs/batch"); err != nil {
+		return nil, err
+	}
+	return s, nil
+})
+
+// validateWritten checks b, the encoding of q, against the schema: in
+// parts when the fast path applies and all parts pass, else the whole
+// document (which also gives every error its message).
+func validateWritten(b []byte, q *plan.Plan) error {
+	if s, err := compiledParts(); err == nil && s.fast && validParts(s, q) {
+		return nil
+	}
+	return validateSchema(b)
+}
+
+// validParts reports whether q passes the schema, checked as the plan
+// without changes and batches plus each change and batch on its own.
+func validParts(s *planSchemas, q *plan.Plan) bool {
+	sch, err := compiledSchema()
+	if err != nil {
+		return false
+	}
+	rest := *q
+	rest.Changes = []plan.Change{}
+	rest.Stages = make([]plan.Stage, len(q.Stages))
+	for i, st := range q.Stages {
+		st.Batches = []plan.Batch{}
+		rest.Stages[i] = st
+	}
+	if !valid(sch, rest) {
+		return false
+	}
+	for i := range q.Changes {
+		if !fastChange(&q.Changes[i]) && !valid(s.change, q.Changes[i]) {
+			return false
+		}
+	}
+	for _, st := range q.Stages {
+		for i := range st.Batches {
+			if !fastBatch(&st.Batches[i]) && !valid(s.batch, st.Batches[i]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// valid validates the JSON encoding of v against sch.
+func valid(sch *jsonschema.Schema, v any) bool {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return false
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	return err == nil && sch.Validate(inst) == nil
+}
+
+// recordFields are the values of a change's "fields" (schema enum).
+func recordField(f string) bool {
+	switch f {
+	case "name", "type", "line", "value", "mx", "ttl", "enabled":
+		return true
+	}
+	return false
+}
+
+// modifyField are the values of a batch's "field" (schema enum).
+func modifyField(f string) bool {
+	switch f {
+	case "sub_domain", "record_type", "area", "value", "mx", "ttl", "status":
+		return true
+	}
+	return false
+}
+
+// fastChange reports whether the JSON encoding of c plainly passes the
+// change definition. Only record changes are judged; false sends a change
+// to the schema.
+func fastChange(c *plan.Change) bool {
+	if c.ID == "" || c.Domain == "" || !fastPos(c.Pos) || !names(c.NSBefore) || !names(c.NSAfter) ||
+		!fastRecord(c.Before) || !fastRecord(c.After) || !fastHost(c.HostBefore) || !fastHost(c.HostAfter) {
+		return false
+	}
+	for _, f := range c.Fields {
+		if !recordField(f) {
+			return false
+		}
+	}
+	switch c.Kind {
+	case plan.RecordCreate:
+		return c.After != nil
+	case plan.RecordUpdate:
+		return c.Before != nil && c.After != nil
+	case plan.RecordDelete:
+		return c.Before != nil
+	}
+	return false
+}
+
+// fastBatch reports whether the JSON encoding of b plainly passes the
+// batch definition. Only DNSPod batches are judged.
+func fastBatch(b *plan.Batch) bool {
+	if b.ID == "" || len(b.Domains) == 0 || !names(b.Domains) || b.Changes == nil || !names(b.Changes) ||
+		!names(b.Nameservers) || !names(b.RecordIDs) || b.MX < 0 || b.Field != "" && !modifyField(b.Field) {
+		return false
+	}
+	for i := range b.Records {
+		if !fastRecord(&b.Records[i]) {
+			return false
+		}
+	}
+	switch b.Op {
+	case plan.DNSPodCreate:
+		return len(b.Records) > 0
+	case plan.DNSPodModify:
+		return len(b.RecordIDs) > 0 && b.Field != "" && b.To != ""
+	case plan.DNSPodRemove:
+		return len(b.RecordIDs) == 1
+	}
+	return false
+}
+
+// fastRecord: nil (omitted) or a record the record definition accepts.
+func fastRecord(r *model.Record) bool {
+	return r == nil || r.Name != "" && r.Type != "" && r.MX >= 0 && r.TTL >= 0 && fastPos(r.Pos)
+}
+
+// fastHost: nil (omitted) or a host the host definition accepts.
+func fastHost(h *model.DNSHost) bool {
+	return h == nil || h.Host != "" && h.IPs != nil && fastPos(h.Pos)
+}
+
+// fastPos: line and column are counts (zero is omitted).
+func fastPos(p model.Pos) bool { return p.Line >= 0 && p.Col >= 0 }
+
+// names: every item is a non-empty string (the "name" definition).
+func names(s []string) bool {
+	for _, x := range s {
+		if x == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// jsonText is s as it reads back from JSON: encoding/json writes each byte
+// of invalid UTF-8 as U+FFFD. Ids are compared in this form, as
+// ReadPlanFile will see them.
+func jsonText(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, w := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && w == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+w])
+		}
+		i += w
+	}
+	return b.String()
+}
