@@ -237,37 +237,6 @@ func (p *pairer) run() {
 	p.freePass()
 	p.zonePass()
 	p.freePass()
-	p.tiePass()
-}
-
-// tiePass settles ties in favour of modification: a leftover whose value
-// (or MX priority) changed in place costs one new group either way — a
-// modify call, or a remove plus a place in the zone's create call. The
-// modify keeps the record's id and changes it atomically, where
-// delete + create briefly serves both values (or, on a conflicting name,
-// neither), and it reads as the update it is.
-func (p *pairer) tiePass() {
-	for zi, z := range p.zones {
-		n := allowedKinds(z.policy)
-		for _, di := range z.leftD {
-			if !p.open(zi, di) {
-				continue
-			}
-			for _, k := range []int{kindValue, kindMX} {
-				if k >= n {
-					continue
-				}
-				li := p.best(zi, k, di, nil)
-				if li < 0 {
-					continue
-				}
-				if c := (cand{zi, di, li, k}); len(p.missing(c, nil)) <= 1 {
-					p.commit(c)
-					break
-				}
-			}
-		}
-	}
 }
 
 // freePass pairs every leftover whose groups all exist already: each such

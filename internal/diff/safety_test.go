@@ -160,7 +160,7 @@ func TestSafety(t *testing.T) {
 				d.Policy = model.PolicyUpsertOnly
 				return d
 			}())},
-			changes: 2, // www 192.0.2.1 → .2 in place (a tie with delete + create goes to the modify), new created; old kept
+			changes: 3, // www 192.0.2.1 replaced (delete + create is as cheap as a modify), new created; old kept
 		},
 		{
 			name: "create-only never updates",
