@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -42,12 +44,13 @@ func newStatusCmd(g *globalOptions) *cobra.Command {
 			}
 			fmt.Fprintf(w, "In-flight tasks: %d\n", len(st.InFlight))
 			for _, t := range st.InFlight {
-				fmt.Fprintf(w, "  %+v\n", t)
+				fmt.Fprintf(w, "  %s %s %s task %s on %s, accepted %s (run %s)\n", t.Batch, t.Op, strings.Join(t.Domains, ","),
+					t.Task.ID, t.Provider, t.Accepted.Format(time.RFC3339), t.Run)
 			}
 			if len(st.Unknown) > 0 {
 				fmt.Fprintf(w, "Unknown outcomes (the next apply re-reads live state first): %d\n", len(st.Unknown))
 				for _, u := range st.Unknown {
-					fmt.Fprintf(w, "  %+v\n", u)
+					fmt.Fprintf(w, "  %s %s %s on %s (run %s): %s\n", u.Batch, u.Op, strings.Join(u.Domains, ","), u.Provider, u.Run, u.Reason)
 				}
 			}
 			if st.Last != nil {
