@@ -900,7 +900,8 @@ func TestE2EApplyKilledDuringAwait(t *testing.T) {
 		t.Fatalf("status does not show task %s in flight: %+v", accepted, st.InFlight)
 	}
 	text := e.run("status")
-	if !strings.Contains(text.stdout, "interrupted") || !regexp.MustCompile(`In-flight tasks: [1-9]`).MatchString(text.stdout) {
+	if !strings.Contains(text.stdout, "interrupted") || !regexp.MustCompile(`In-flight tasks: [1-9]`).MatchString(text.stdout) ||
+		!strings.Contains(text.stdout, "task "+accepted+" on ") {
 		t.Errorf("status text:\n%s", text.stdout)
 	}
 
