@@ -2,6 +2,7 @@ package spec
 
 import (
 	"encoding/json"
+	"iter"
 	"math"
 	"slices"
 	"strconv"
@@ -106,14 +107,32 @@ func (c cursor) items() []cursor {
 		return []cursor{}
 	}
 	out := make([]cursor, 0, len(c.n.Content))
-	base := c.ptr() + "/"
-	for i, v := range c.n.Content {
-		ptr := base + strconv.Itoa(i)
-		if !c.d.bad[ptr] {
-			out = append(out, cursor{d: c.d, at: ptr, n: followAlias(v)})
-		}
+	for _, it := range c.all() {
+		out = append(out, it)
 	}
 	return out
+}
+
+// all yields the accepted elements of an array with their indexes.
+func (c cursor) all() iter.Seq2[int, cursor] {
+	return func(yield func(int, cursor) bool) {
+		if c.kind() != yaml.SequenceNode {
+			return
+		}
+		base := c.ptr() + "/"
+		for i, v := range c.n.Content {
+			if v == nil {
+				continue // released (zoneDecoder.dns)
+			}
+			ptr := base + strconv.Itoa(i)
+			if len(c.d.bad) > 0 && c.d.bad[ptr] {
+				continue
+			}
+			if !yield(i, cursor{d: c.d, at: ptr, n: followAlias(v)}) {
+				return
+			}
+		}
+	}
 }
 
 // scalar is the value of a scalar as the schema saw it; nil otherwise.

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dnssync/dnssync"
+	"github.com/dnssync/dnssync/internal/model"
 )
 
 // sameWithoutFastPath parses data with and without the records fast path
@@ -247,6 +248,40 @@ func TestSupportedType(t *testing.T) {
 	for _, typ := range []string{"", "a", "PTR", "SPF", "ANAME"} {
 		if supportedType(typ) {
 			t.Errorf("%s supported", typ)
+		}
+	}
+}
+
+// TestCrossChecksCollisions: the cross-record checks give the same
+// diagnostics when every hash collides (all chains are walked) as with
+// real hashes.
+func TestCrossChecksCollisions(t *testing.T) {
+	cfg := testCfg(t)
+	files, _ := filepath.Glob("testdata/bad/*.yaml")
+	srcs := append([]string{}, trickyZones...)
+	for _, f := range files {
+		srcs = append(srcs, string(mustRead(t, f)))
+	}
+	for i, src := range srcs {
+		dom, _ := ParseZone(cfg, "z.yaml", []byte(src))
+		if dom == nil || dom.DNS == nil {
+			continue
+		}
+		run := func(collide bool) Diagnostics {
+			z := zoneDecoder{cfg: cfg, d: &doc{file: "z.yaml"}}
+			if collide {
+				z.crossCheck(dom.DNS.Records, dom.DNS.Ignore, func(model.Key) uint64 { return 0 }, func(string, string) uint64 { return 0 })
+			} else {
+				z.crossChecks(dom.DNS.Records, dom.DNS.Ignore)
+			}
+			return z.d.diags
+		}
+		real, collided := run(false), run(true)
+		if d := cmp.Diff(real, collided); d != "" {
+			t.Errorf("source %d: diagnostics differ when hashes collide (-real +collided):\n%s", i, d)
+		}
+		if i == 0 && len(real) == 0 {
+			t.Error("source 0 should have cross-record problems")
 		}
 	}
 }

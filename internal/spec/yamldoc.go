@@ -419,7 +419,7 @@ func (d *doc) lookup(ptr string) (key, val *yaml.Node, all bool) {
 		case yaml.MappingNode:
 			k, v, _ = memberEntry(val, unescapePtr(tok))
 		case yaml.SequenceNode:
-			if i, err := strconv.Atoi(tok); err == nil && i >= 0 && i < len(val.Content) && strconv.Itoa(i) == tok {
+			if i, err := strconv.Atoi(tok); err == nil && i >= 0 && i < len(val.Content) && strconv.Itoa(i) == tok && val.Content[i] != nil {
 				v = followAlias(val.Content[i])
 			}
 		}

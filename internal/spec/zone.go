@@ -1,11 +1,15 @@
 package spec
 
 import (
+	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"os"
 	"path"
 	"slices"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/dnssync/dnssync/internal/model"
 )
@@ -303,18 +307,26 @@ func (z *zoneDecoder) dns(c cursor, domain string) *model.DNS {
 	}
 
 	rc, hasRecords := c.get("records")
-	var items []cursor
-	if hasRecords {
-		items = rc.items()
-	}
-	recs := make([]model.Record, 0, len(items))
-	for _, it := range items {
-		recs = z.records(it, domain, dns.TTL, line, caps, haveProv, prov.Name, recs)
+	var recs []model.Record
+	items := 0
+	if hasRecords && rc.kind() == yaml.SequenceNode {
+		recs = make([]model.Record, 0, len(rc.n.Content))
+		// Nothing looks at an entry's nodes once it is decoded, and in a
+		// large zone they are most of the memory: let each go (unless the
+		// list is shared through an anchor).
+		release := rc.n.Anchor == ""
+		for i, it := range rc.all() {
+			items++
+			recs = z.records(it, domain, dns.TTL, line, caps, haveProv, prov.Name, recs)
+			if release {
+				rc.n.Content[i] = nil
+			}
+		}
 	}
 	z.crossChecks(recs, dns.Ignore)
 	dns.Records = recs
 	model.SortRecords(dns.Records)
-	if len(dns.Records) == 0 && dns.Policy == model.PolicySync && (!c.has("records") || hasRecords && len(items) == 0) {
+	if len(dns.Records) == 0 && dns.Policy == model.PolicySync && (!c.has("records") || hasRecords && items == 0) {
 		z.d.warn(dns.Pos, RuleNoRecords, "dns declares no records under policy sync: a plan would delete every record at the provider except ignored ones (the safety checks refuse that without --force)")
 	}
 	return dns
@@ -505,30 +517,75 @@ func srvOwner(name string) bool {
 	return len(l) >= 2 && strings.HasPrefix(l[0], "_") && strings.HasPrefix(l[1], "_")
 }
 
-// crossChecks runs the rules that compare records with each other.
+// crossChecks runs the rules that compare records with each other. A
+// large zone has 100,000s of records, so instead of maps keyed by whole
+// identities it keeps maps of 64-bit hashes to chains of record indexes
+// (-1 ends a chain) and compares the records themselves on a hash match.
 func (z *zoneDecoder) crossChecks(recs []model.Record, ignores []model.Ignore) {
-	first := make(map[model.Key]int, len(recs)) // first record of each identity
-	// Records on the same (name, line) are chained in file order: a span
-	// gives a group's first and last record, next the record after each.
-	type span struct{ first, last int32 }
-	groups := make(map[model.NameLine]span, len(recs))
-	next := make([]int32, len(recs))
-	var order []int32 // first record of each group, in file order
+	seed := maphash.MakeSeed()
+	z.crossCheck(recs, ignores, func(k model.Key) uint64 { return hashKey(seed, k) },
+		func(name, line string) uint64 { return hashNameLine(seed, name, line) })
+}
+
+// crossCheck is crossChecks with the hash functions given (tests make
+// them collide).
+func (z *zoneDecoder) crossCheck(recs []model.Record, ignores []model.Ignore, hashKey func(model.Key) uint64, hashNameLine func(name, line string) uint64) {
+	n := len(recs)
+	chain := func() []int32 { return slices.Repeat([]int32{-1}, n) }
+
+	ids := make(map[uint64]int32, n) // identity hash → last first-of-its-identity record
+	idNext := chain()                // earlier first-of-its-identity record with the same hash
+	values := make([]string, n)      // Key().Value of each record, computed once
+
+	// Groups of records on the same (name, line), in file order: heads are
+	// their first records; members chain the records of one group.
+	heads := make(map[uint64]int32, n) // (name, line) hash → last group head
+	headNext := chain()                // earlier group head with the same hash
+	member := chain()                  // next record in the same group
+	last := make([]int32, n)           // last record of the group a head starts
+	var order []int32                  // group heads in file order
+
 	for i := range recs {
 		r := &recs[i]
-		next[i] = -1
 		k := r.Key()
-		if j, dup := first[k]; dup {
-			z.d.add(r.Pos, RuleDuplicate, fmt.Sprintf("duplicate of the record at line %d: %s", recs[j].Pos.Line, r.String()))
+		values[i] = k.Value
+		h := hashKey(k)
+		dup := int32(-1)
+		j, ok := ids[h]
+		for ; ok && j >= 0; j = idNext[j] {
+			if o := &recs[j]; o.Name == k.Name && o.Type == k.Type && o.Line == k.Line && values[j] == k.Value && o.MX == k.MX {
+				dup = j
+				break
+			}
+		}
+		if dup >= 0 {
+			z.d.add(r.Pos, RuleDuplicate, fmt.Sprintf("duplicate of the record at line %d: %s", recs[dup].Pos.Line, r.String()))
 			continue
 		}
-		first[k] = i
-		nl := r.NameLine()
-		if g, seen := groups[nl]; seen {
-			next[g.last] = int32(i)
-			groups[nl] = span{g.first, int32(i)}
+		if prev, ok := ids[h]; ok {
+			idNext[i] = prev
+		}
+		ids[h] = int32(i)
+
+		g := hashNameLine(r.Name, r.Line)
+		head := int32(-1)
+		if j, ok := heads[g]; ok {
+			for ; j >= 0; j = headNext[j] {
+				if recs[j].Name == r.Name && recs[j].Line == r.Line {
+					head = j
+					break
+				}
+			}
+		}
+		if head >= 0 {
+			member[last[head]] = int32(i)
+			last[head] = int32(i)
 		} else {
-			groups[nl] = span{int32(i), int32(i)}
+			if j, ok := heads[g]; ok {
+				headNext[i] = j
+			}
+			heads[g] = int32(i)
+			last[i] = int32(i)
 			order = append(order, int32(i))
 		}
 		if r.Type == model.TypeCNAME && r.Name == "@" {
@@ -542,12 +599,12 @@ func (z *zoneDecoder) crossChecks(recs []model.Record, ignores []model.Ignore) {
 		}
 	}
 	for _, f := range order {
-		if next[f] < 0 {
+		if member[f] < 0 {
 			continue
 		}
 		var cname *model.Record
 		var others []string
-		for i := f; i >= 0; i = next[i] {
+		for i := f; i >= 0; i = member[i] {
 			r := &recs[i]
 			if r.Type == model.TypeCNAME && cname == nil {
 				cname = r
@@ -561,4 +618,28 @@ func (z *zoneDecoder) crossChecks(recs []model.Record, ignores []model.Ignore) {
 				Unicode(nl.Name), nl.Line, strings.Join(others, ", ")))
 		}
 	}
+}
+
+// hashKey and hashNameLine hash a record identity and a (name, line) pair;
+// the zero byte keeps field boundaries apart.
+func hashKey(seed maphash.Seed, k model.Key) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	for _, s := range [...]string{k.Name, k.Type, k.Line, k.Value} {
+		h.WriteString(s)
+		h.WriteByte(0)
+	}
+	var mx [8]byte
+	binary.LittleEndian.PutUint64(mx[:], uint64(k.MX))
+	h.Write(mx[:])
+	return h.Sum64()
+}
+
+func hashNameLine(seed maphash.Seed, name, line string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	h.WriteString(name)
+	h.WriteByte(0)
+	h.WriteString(line)
+	return h.Sum64()
 }
