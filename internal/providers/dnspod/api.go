@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"golang.org/x/sync/errgroup"
 	"net/url"
 	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Domain is one item of Domain.List.
@@ -103,6 +105,8 @@ type Zone struct {
 }
 
 type recordListAnswer struct {
+	size int // records expected, when known: room for them, so that decoding does not grow the list
+
 	Status status     `json:"status"`
 	Domain ZoneDomain `json:"domain"`
 	Info   struct {
@@ -116,103 +120,147 @@ type recordListAnswer struct {
 // recordListAnswer carries its status, so that a page is parsed once
 // (statusAnswer).
 func (a *recordListAnswer) answerStatus() status { return a.Status }
-func (a *recordListAnswer) reset()               { *a = recordListAnswer{} }
+func (a *recordListAnswer) reset() {
+	*a = recordListAnswer{size: a.size, Records: make([]Record, 0, a.size)}
+}
 
 // RecordList reads every record of the domain, page by page with an
 // explicit length (the default page silently stops at 100, spec §3.7).
 // Records are de-duplicated by id in case the zone shifts between pages.
 func (c *Client) RecordList(ctx context.Context, domainID string) (*Zone, error) {
 	z := &Zone{}
+	err := c.recordPages(ctx, domainID, func(d ZoneDomain, total int) {
+		z.Domain = d
+		if total > 0 {
+			z.Records = make([]Record, 0, sizeHint(total))
+		}
+	}, func(rs []Record) error {
+		z.Records = append(z.Records, rs...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return z, nil
+}
+
+// sizeHint is how many records to make room for when a zone announces
+// total: all of them (a large zone is 100,000s of records; growing by
+// appends would copy them many times), within reason should it be wrong.
+func sizeHint(total int) int { return min(total, 1<<19) }
+
+// recordPages reads the zone as RecordList does and hands it over as it
+// comes: begin gets the domain block and the announced record total (-1
+// when unknown) before any record, add the records of each page in zone
+// order, de-duplicated, as soon as the pages before it are in. Calls to
+// begin and add never overlap. A zone without records calls neither. An
+// error from add stops the reading.
+func (c *Client) recordPages(ctx context.Context, domainID string, begin func(ZoneDomain, int), add func([]Record) error) error {
 	seen := map[string]bool{}
-	add := func(rs []Record) {
+	dedup := func(rs []Record) error {
+		out := rs[:0] // filtered in place: the page is ours
 		for _, r := range rs {
 			if !seen[r.ID.String()] {
 				seen[r.ID.String()] = true
-				z.Records = append(z.Records, r)
+				out = append(out, r)
 			}
 		}
+		return add(out)
 	}
-	page := func(ctx context.Context, offset int) (*recordListAnswer, error) {
+	// page reads the page at offset; want is how many records it should
+	// hold, when known, 0 if not.
+	page := func(ctx context.Context, offset, want int) (*recordListAnswer, error) {
 		p := url.Values{"domain_id": {domainID}, "offset": {itoa(offset)}, "length": {itoa(c.opts.PageSize)}}
-		var a recordListAnswer
+		a := recordListAnswer{size: want}
 		if err := c.call(ctx, "Record.List", p, false, &a); err != nil {
 			return nil, err
 		}
 		return &a, nil
 	}
-	first, err := page(ctx, 0)
+	first, err := page(ctx, 0, 0)
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) && e.Code == CodeNoRecords {
-			return z, nil
+			return nil
 		}
-		return nil, err
+		return err
 	}
-	z.Domain = first.Domain
 	total := first.Info.RecordTotal.IntOr(-1)
+	begin(first.Domain, total)
 	if total > 0 {
-		// Room for the whole zone at once (a large zone is 100,000s of
-		// records; growing by appends would copy them many times), within
-		// reason should the total be wrong.
-		hint := min(total, 1<<19)
-		z.Records = make([]Record, 0, hint)
-		seen = make(map[string]bool, hint)
+		seen = make(map[string]bool, sizeHint(total))
 	}
-	add(first.Records)
-	if total > len(first.Records) && len(first.Records) == c.opts.PageSize {
+	n := len(first.Records)
+	if err := dedup(first.Records); err != nil {
+		return err
+	}
+	if total > n && n == c.opts.PageSize {
 		// The total is known: fetch the other pages concurrently (the rate
-		// limiter still paces every request) and keep their order.
+		// limiter still paces every request) and hand them over in order,
+		// each as soon as those before it are in, so that few are held.
 		offsets := make([]int, 0, total/c.opts.PageSize)
-		for off := len(first.Records); off < total; off += c.opts.PageSize {
+		for off := n; off < total; off += c.opts.PageSize {
 			offsets = append(offsets, off)
 		}
+		var mu sync.Mutex
 		pages := make([]*recordListAnswer, len(offsets))
+		next, last := 0, 0 // next page to hand over; length of the last page
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(listConcurrency)
 		for i, off := range offsets {
 			g.Go(func() error {
-				a, err := page(gctx, off)
+				a, err := page(gctx, off, min(c.opts.PageSize, total-off))
+				if err != nil {
+					return err
+				}
+				mu.Lock()
+				defer mu.Unlock()
 				pages[i] = a
-				return err
+				for ; next < len(pages) && pages[next] != nil; next++ {
+					last = len(pages[next].Records)
+					err := dedup(pages[next].Records)
+					pages[next] = nil // handed over: let it go
+					if err != nil {
+						return err
+					}
+				}
+				return nil
 			})
 		}
 		if err := g.Wait(); err != nil {
-			return nil, err
+			return err
 		}
-		last := len(pages[len(pages)-1].Records)
-		for i, a := range pages {
-			add(a.Records)
-			pages[i] = nil // copied: let it go
-		}
-		offset := offsets[len(offsets)-1] + last
 		if last < c.opts.PageSize {
-			return z, nil
+			return nil
 		}
 		// The zone grew while it was read: go on sequentially.
-		return c.recordListFrom(ctx, z, add, page, offset)
+		return c.recordPagesFrom(ctx, dedup, page, offsets[len(offsets)-1]+last)
 	}
-	if len(first.Records) < c.opts.PageSize || (total >= 0 && len(first.Records) >= total) {
-		return z, nil
+	if n < c.opts.PageSize || (total >= 0 && n >= total) {
+		return nil
 	}
-	return c.recordListFrom(ctx, z, add, page, len(first.Records))
+	return c.recordPagesFrom(ctx, dedup, page, n)
 }
 
 // listConcurrency is how many Record.List pages of one zone are in flight.
 const listConcurrency = 4
 
-// recordListFrom pages sequentially from offset until a short page.
-func (c *Client) recordListFrom(ctx context.Context, z *Zone, add func([]Record),
-	page func(context.Context, int) (*recordListAnswer, error), offset int) (*Zone, error) {
+// recordPagesFrom pages sequentially from offset until a short page.
+func (c *Client) recordPagesFrom(ctx context.Context, add func([]Record) error,
+	page func(context.Context, int, int) (*recordListAnswer, error), offset int) error {
 	for {
-		a, err := page(ctx, offset)
+		a, err := page(ctx, offset, 0)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		add(a.Records)
-		offset += len(a.Records)
+		n := len(a.Records)
+		if err := add(a.Records); err != nil {
+			return err
+		}
+		offset += n
 		total := a.Info.RecordTotal.IntOr(-1)
-		if len(a.Records) == 0 || len(a.Records) < c.opts.PageSize || (total >= 0 && offset >= total) {
-			return z, nil
+		if n == 0 || n < c.opts.PageSize || (total >= 0 && offset >= total) {
+			return nil
 		}
 	}
 }

@@ -99,27 +99,47 @@ func (p *Provider) ReadZone(ctx context.Context, domain string) (*model.LiveDNS,
 	if err != nil {
 		return nil, err
 	}
-	z, err := p.c.RecordList(ctx, d.id)
-	if err != nil {
+	// Records are converted page by page as they arrive, so that a large
+	// zone is never held twice (as rows and as records).
+	var zd ZoneDomain
+	ns := map[string]bool{}
+	recs := []model.Record{}
+	var bad error // the first record that does not convert; reading errors win
+	begin := func(z ZoneDomain, total int) {
+		zd = z
+		for _, n := range append(append(append([]string(nil), d.ns...), z.DNSPodNS...), z.GradeNS...) {
+			ns[model.Host(n)] = true
+		}
+		if total > 0 {
+			recs = make([]model.Record, 0, sizeHint(total))
+		}
+	}
+	add := func(rows []Record) error {
+		for _, r := range rows {
+			if bad != nil {
+				return nil
+			}
+			rec, err := canonical(r)
+			if err != nil {
+				bad = fmt.Errorf("dnspod: zone %s: record %s: %w", domain, r.ID, err)
+				return nil
+			}
+			if rec.Type == model.TypeNS && rec.Name == "@" && (r.Hold != "" || ns[model.Host(rec.Value)]) {
+				rec.System = true
+			}
+			recs = append(recs, rec)
+		}
+		return nil
+	}
+	if err := p.c.recordPages(ctx, d.id, begin, add); err != nil {
 		return nil, err
 	}
-	ns := map[string]bool{}
-	for _, n := range append(append(append([]string(nil), d.ns...), z.Domain.DNSPodNS...), z.Domain.GradeNS...) {
-		ns[model.Host(n)] = true
+	if bad != nil {
+		return nil, bad
 	}
-	live := &model.LiveDNS{DomainID: d.id, Grade: d.grade, MinTTL: p.minTTLOf(ctx, d.id), Records: make([]model.Record, 0, len(z.Records))}
-	if z.Domain.Grade != "" {
-		live.Grade = z.Domain.Grade
-	}
-	for _, r := range z.Records {
-		rec, err := canonical(r)
-		if err != nil {
-			return nil, fmt.Errorf("dnspod: zone %s: record %s: %w", domain, r.ID, err)
-		}
-		if rec.Type == model.TypeNS && rec.Name == "@" && (r.Hold != "" || ns[model.Host(rec.Value)]) {
-			rec.System = true
-		}
-		live.Records = append(live.Records, rec)
+	live := &model.LiveDNS{DomainID: d.id, Grade: d.grade, MinTTL: p.minTTLOf(ctx, d.id), Records: recs}
+	if zd.Grade != "" {
+		live.Grade = zd.Grade
 	}
 	model.SortRecords(live.Records)
 	return live, nil

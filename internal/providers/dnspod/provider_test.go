@@ -3,6 +3,7 @@ package dnspod_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -274,5 +275,41 @@ func TestPollFailedItems(t *testing.T) {
 	}
 	if n := len(h.emu.Records("example.com")); n != 2 {
 		t.Fatalf("failed items changed the zone: %d records", n)
+	}
+}
+
+// TestReadZonePages: a zone of many pages, fetched concurrently and
+// arriving out of order, reads as every record once, in canonical form,
+// the system rows marked, as from a single page.
+func TestReadZonePages(t *testing.T) {
+	h := start(t, dnspodtest.Options{Seed: 7, Faults: dnspodtest.Faults{LatencyShare: 0.5, Latency: 3 * time.Millisecond}}, false,
+		func(o *dnspod.Options) { o.PageSize = 7 })
+	h.domain(t, "example.com", "DP_Free")
+	want := &model.LiveDNS{Grade: "DP_Free"}
+	for i := range 60 {
+		r := rec(fmt.Sprintf("h%02d", i), "CNAME", fmt.Sprintf("T%d.Example.NET", i), 600)
+		id, err := h.emu.AddRecord("example.com", r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.ID, r.Value = id, fmt.Sprintf("t%d.example.net.", i)
+		want.Records = append(want.Records, r)
+	}
+	for _, r := range h.emu.Records("example.com") {
+		if r.System {
+			want.Records = append(want.Records, r)
+		}
+	}
+	model.SortRecords(want.Records)
+
+	got, err := dnspod.NewProvider("dnspod", h.c).ReadZone(context.Background(), "example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, got, cmpopts.IgnoreFields(model.LiveDNS{}, "DomainID", "MinTTL")); d != "" {
+		t.Fatalf("ReadZone (-want +got):\n%s", d)
+	}
+	if n := h.calls("Record.List"); n != 9 {
+		t.Fatalf("%d Record.List calls, want 9 pages of 7 for 62 records", n)
 	}
 }
