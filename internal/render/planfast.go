@@ -1,10 +1,12 @@
 package render
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -133,16 +135,6 @@ var compiledParts = sync.OnceValues(func() (*planSchemas, error) {
 	}
 	return s, nil
 })
-
-// validateWritten checks b, the encoding of q, against the schema: in
-// parts when the fast path applies and all parts pass, else the whole
-// document (which also gives every error its message).
-func validateWritten(b []byte, q *plan.Plan) error {
-	if s, err := compiledParts(); err == nil && s.fast && validParts(s, q) {
-		return nil
-	}
-	return validateSchema(b)
-}
 
 // validParts reports whether q passes the schema, checked as the plan
 // without changes and batches plus each change and batch on its own.
@@ -292,4 +284,85 @@ func jsonText(s string) string {
 		i += w
 	}
 	return b.String()
+}
+
+// streamPlan writes q exactly as json.Encoder writes it (indented by two
+// spaces, HTML characters as they are, a final newline), one change and
+// one stage at a time, so that a plan of tens of thousands of changes is
+// never held as text. The fields of plan.Plan are written in their order
+// (TestStreamPlanBytes holds both to the encoder).
+func streamPlan(w io.Writer, q *plan.Plan) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var one bytes.Buffer
+	// value writes v as it appears in the document at depth 1 (prefix
+	// "  ") or 2 ("    ").
+	value := func(v any, prefix string) error {
+		one.Reset()
+		enc := json.NewEncoder(&one)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent(prefix, "  ")
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		_, err := bw.Write(bytes.TrimSuffix(one.Bytes(), []byte("\n")))
+		return err
+	}
+	field := func(name string, v any, last bool) error {
+		bw.WriteString("  \"" + name + "\": ")
+		if err := value(v, "  "); err != nil {
+			return err
+		}
+		if !last {
+			bw.WriteByte(',')
+		}
+		return bw.WriteByte('\n')
+	}
+	// list writes a field holding an array element by element.
+	list := func(name string, n int, item func(int) any, last bool) error {
+		bw.WriteString("  \"" + name + "\": ")
+		if n == 0 {
+			bw.WriteString("[]")
+		} else {
+			bw.WriteString("[\n")
+			for i := range n {
+				bw.WriteString("    ")
+				if err := value(item(i), "    "); err != nil {
+					return err
+				}
+				if i < n-1 {
+					bw.WriteByte(',')
+				}
+				bw.WriteByte('\n')
+			}
+			bw.WriteString("  ]")
+		}
+		if !last {
+			bw.WriteByte(',')
+		}
+		return bw.WriteByte('\n')
+	}
+	bw.WriteString("{\n")
+	noRefusals := len(q.Refusals) == 0 // omitempty
+	if err := field("version", q.Version, false); err != nil {
+		return err
+	}
+	if err := field("fingerprint", q.Fingerprint, false); err != nil {
+		return err
+	}
+	if err := list("changes", len(q.Changes), func(i int) any { return &q.Changes[i] }, false); err != nil {
+		return err
+	}
+	if err := list("stages", len(q.Stages), func(i int) any { return &q.Stages[i] }, false); err != nil {
+		return err
+	}
+	if err := field("cost", q.Cost, noRefusals); err != nil {
+		return err
+	}
+	if !noRefusals {
+		if err := list("refusals", len(q.Refusals), func(i int) any { return &q.Refusals[i] }, true); err != nil {
+			return err
+		}
+	}
+	bw.WriteString("}\n")
+	return bw.Flush()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -247,6 +248,40 @@ func TestJSONText(t *testing.T) {
 		}
 		if d := cmp.Diff(back, jsonText(s)); d != "" {
 			t.Errorf("%q (-json +jsonText):\n%s", s, d)
+		}
+	}
+}
+
+// TestStreamPlanBytes: streamPlan writes the bytes json.Encoder writes,
+// and knows every field of plan.Plan in order.
+func TestStreamPlanBytes(t *testing.T) {
+	var fields []string
+	pt := reflect.TypeFor[plan.Plan]()
+	for i := range pt.NumField() {
+		fields = append(fields, pt.Field(i).Tag.Get("json"))
+	}
+	want := []string{"version", "fingerprint", "changes", "stages", "cost", "refusals,omitempty"}
+	if d := cmp.Diff(want, fields); d != "" {
+		t.Fatalf("plan.Plan's fields changed; teach streamPlan (-streamPlan +plan.Plan):\n%s", d)
+	}
+	plans := []*plan.Plan{fullPlan(), emptyPlan(), bigPlan(50)}
+	for seed := range uint64(300) {
+		plans = append(plans, randomPlan(rand.New(rand.NewPCG(seed, 0x73747265))))
+	}
+	for i, p := range plans {
+		q := normalize(p)
+		var want, got bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(&q); err != nil {
+			t.Fatal(err)
+		}
+		if err := streamPlan(&got, &q); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(want.String(), got.String()); d != "" {
+			t.Fatalf("plan %d (-encoder +streamPlan):\n%s", i, d)
 		}
 	}
 }
