@@ -285,3 +285,19 @@ func TestCrossChecksCollisions(t *testing.T) {
 		}
 	}
 }
+
+// TestNoRecordsIsEmptyList: a dns section without (usable) records has an
+// empty record list, not none.
+func TestNoRecordsIsEmptyList(t *testing.T) {
+	cfg := testCfg(t)
+	for _, src := range []string{
+		"domain: example.com\ndns:\n  provider: dnspod\n",
+		"domain: example.com\ndns:\n  provider: dnspod\n  records: []\n",
+		"domain: example.com\ndns:\n  provider: dnspod\n  records: 5\n",
+	} {
+		dom, _ := ParseZone(cfg, "z.yaml", []byte(src))
+		if dom == nil || dom.DNS == nil || dom.DNS.Records == nil || len(dom.DNS.Records) != 0 {
+			t.Errorf("%q: records %#v", src, dom.DNS)
+		}
+	}
+}

@@ -307,7 +307,7 @@ func (z *zoneDecoder) dns(c cursor, domain string) *model.DNS {
 	}
 
 	rc, hasRecords := c.get("records")
-	var recs []model.Record
+	recs := []model.Record{} // an empty list, never nil, when there are none
 	items := 0
 	if hasRecords && rc.kind() == yaml.SequenceNode {
 		recs = make([]model.Record, 0, len(rc.n.Content))
