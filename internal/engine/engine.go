@@ -133,7 +133,7 @@ func build(pc spec.Provider, opts Options, log *slog.Logger) (*provider, error) 
 		}
 		o := dnspod.Options{Endpoint: pc.Endpoint, Token: cr.Token.Reveal(), Version: opts.Version,
 			RateLimit: pc.RateLimit, Burst: pc.Burst, Timeout: pc.Timeout, BatchSize: pc.BatchSize,
-			DefaultMinTTL: pc.MinTTL, Logger: plog}
+			DefaultMinTTL: pc.MinTTL, ThrottleBackoff: pc.ThrottleBackoff, Logger: plog}
 		if hc != nil {
 			o.HTTPClient = hc
 		} else {

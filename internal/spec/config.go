@@ -57,9 +57,12 @@ type Provider struct {
 	MinTTL       int           `json:"min_ttl,omitempty"` // dnspod only
 	Lines        []string      `json:"lines,omitempty"`   // dnspod only: extra accepted lines
 	PollInterval time.Duration `json:"poll_interval"`
-	TaskTimeout  time.Duration `json:"task_timeout"`
-	Timeout      time.Duration `json:"timeout"` // per HTTP request
-	Pos          model.Pos     `json:"pos,omitempty"`
+	// ThrottleBackoff is how long a dnspod client waits after code -2
+	// ("used too frequently"); 0 keeps the client's default (60s).
+	ThrottleBackoff time.Duration `json:"throttle_backoff,omitempty"`
+	TaskTimeout     time.Duration `json:"task_timeout"`
+	Timeout         time.Duration `json:"timeout"` // per HTTP request
+	Pos             model.Pos     `json:"pos,omitempty"`
 }
 
 // Defaults apply to every zone that does not say otherwise.
@@ -350,10 +353,13 @@ func (cfg *Config) decodeProvider(name string, c cursor) (Provider, bool) {
 			p.Lines = lc.strings()
 		}
 	}
+	if tc, ok := c.get("throttle_backoff"); ok && p.Type != ProviderDNSPod {
+		tc.errorf(RuleProvOption, fmt.Sprintf("throttle_backoff applies to dnspod providers only, not %s", p.Type))
+	}
 	for _, f := range []struct {
 		key string
 		dst *time.Duration
-	}{{"poll_interval", &p.PollInterval}, {"task_timeout", &p.TaskTimeout}, {"timeout", &p.Timeout}} {
+	}{{"poll_interval", &p.PollInterval}, {"task_timeout", &p.TaskTimeout}, {"timeout", &p.Timeout}, {"throttle_backoff", &p.ThrottleBackoff}} {
 		s, sc, ok := c.strField(f.key)
 		if !ok {
 			continue

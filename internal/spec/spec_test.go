@@ -274,6 +274,10 @@ func TestConfig(t *testing.T) {
 	if empty.Defaults != (Defaults{TTL: 600, Line: model.DefaultLine, Policy: model.PolicySync}) || empty.StateDir != filepath.Join("x", ".dnssync") {
 		t.Errorf("defaults: %+v", empty)
 	}
+	tb, ds := ParseConfig("dnssync.yaml", []byte("providers: {d: {type: dnspod, throttle_backoff: 90s}}"))
+	if len(ds) != 0 || tb.Providers["d"].ThrottleBackoff != 90*time.Second {
+		t.Errorf("throttle_backoff: %v, %v", tb.Providers["d"].ThrottleBackoff, ds)
+	}
 	if p := DefaultProvider("a", ProviderAliyun); p.Endpoint != DefaultAliyunEndpoint || !p.Credentials.Env {
 		t.Errorf("aliyun defaults: %+v", p)
 	}
@@ -286,6 +290,8 @@ func TestConfigRules(t *testing.T) {
 		{RuleEndpoint, "providers: {a: {type: aliyun, endpoint: 'https://127.0.0.1:18443/'}}", "providers: {a: {type: aliyun, endpoint: '127.0.0.1:18443'}}"},
 		{RuleCredentials, "providers: {a: {type: aliyun, credentials: {file: c.yaml}}}", "providers: {a: {type: aliyun, credentials: {env: true, file: c.yaml}}}"},
 		{RuleProvOption, "providers: {d: {type: dnspod, min_ttl: 1}}", "providers: {a: {type: aliyun, min_ttl: 1}}"},
+		{RuleProvOption, "providers: {d: {type: dnspod, throttle_backoff: 5s}}", "providers: {a: {type: aliyun, throttle_backoff: 5s}}"},
+		{RuleDuration, "providers: {d: {type: dnspod, throttle_backoff: 250ms}}", "providers: {d: {type: dnspod, throttle_backoff: 0s}}"},
 		{RuleDuration, "providers: {a: {type: aliyun, timeout: 1m30s}}", "providers: {a: {type: aliyun, timeout: 0s}}"},
 		{RuleLine, "defaults: {line: 电信}", "defaults: {line: 火星}"},
 		{RuleUnknownKey, "state_dir: s", "statedir: s"},
