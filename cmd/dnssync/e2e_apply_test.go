@@ -378,7 +378,7 @@ func newEnv(t testing.TB, sc *scenario, o envOpts) *env {
 	}
 	conf := fmt.Sprintf(`providers:
   aliyun: {type: aliyun, endpoint: %q, ca_file: %q, credentials: {file: %q}, rate_limit: 500, burst: 50, poll_interval: %s, task_timeout: 2m}
-  dnspod: {type: dnspod, endpoint: %q, ca_file: %q, credentials: {file: %q}, rate_limit: 500, burst: 50, min_ttl: 60, concurrency: 4, poll_interval: %s, task_timeout: 2m}
+  dnspod: {type: dnspod, endpoint: %q, ca_file: %q, credentials: {file: %q}, rate_limit: 500, burst: 50, min_ttl: 60, concurrency: 4, poll_interval: %s, task_timeout: 2m, throttle_backoff: 200ms}
 zones: zones
 state_dir: .dnssync
 %s`, sb.AliyunURL(), sb.CAFile(), sb.CredentialsFile(), o.pollInterval,
@@ -765,15 +765,13 @@ func TestE2EApplyRealistic(t *testing.T) {
 func TestE2EApplyUnderFaults(t *testing.T) {
 	t.Parallel()
 	sc := genScenario(shape{domains: 6, zones: 3, live: 30, deletes: 1, values: 2, ttls: 2, disables: 1, enables: 1, creates: 5})
-	// 20% of requests and task items fail at each emulator. DNSPod's share
-	// has no throttling: its client rightly waits 60 s after code -2 (the
-	// service bans the account for a while), which would only make this
-	// test slow; internal/providers/dnspod covers that path.
+	// 20% of requests and task items fail at each emulator (the DNSPod
+	// client's wait after code -2 is shortened with throttle_backoff).
 	e := newEnv(t, sc, envOpts{
 		aliyun: sandbox.EmulatorOptions{TaskDelay: 20 * time.Millisecond,
 			Faults: sandbox.Faults{Throttle: 0.05, ServerError: 0.05, Drop: 0.05, ItemFail: 0.05}},
 		dnspod: sandbox.EmulatorOptions{TaskDelay: time.Millisecond,
-			Faults: sandbox.Faults{ServerError: 0.07, Drop: 0.07, ItemFail: 0.06}},
+			Faults: sandbox.Faults{Throttle: 0.05, ServerError: 0.05, Drop: 0.05, ItemFail: 0.05}},
 		randSeed: 20250301,
 	})
 	const maxRuns = 10
