@@ -327,7 +327,7 @@ func (z *zoneDecoder) dns(c cursor, domain string) *model.DNS {
 	dns.Records = recs
 	model.SortRecords(dns.Records)
 	if len(dns.Records) == 0 && dns.Policy == model.PolicySync && (!c.has("records") || hasRecords && items == 0) {
-		z.d.warn(dns.Pos, RuleNoRecords, "dns declares no records under policy sync: a plan would delete every record at the provider except ignored ones (the safety checks refuse that without --force)")
+		z.d.warn(dns.Pos, RuleNoRecords, "dns declares no records under policy sync: a plan would delete every record at the provider except ignored ones (the safety checks refuse such a plan)")
 	}
 	return dns
 }
