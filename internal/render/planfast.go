@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/dnssync/dnssync/internal/schemaguard"
 	"io"
 	"strings"
 	"sync"
@@ -72,31 +73,8 @@ func fastPathParts(schema []byte) ([]byte, bool) {
 	for _, name := range []string{"change", "batch", "record", "pos", "host", "name", "names", "count"} {
 		parts[name] = defs[name]
 	}
-	b, err := json.Marshal(stripAnnotations(parts))
+	b, err := json.Marshal(schemaguard.StripAnnotations(parts))
 	return b, err == nil
-}
-
-// stripAnnotations drops the keywords that do not validate.
-func stripAnnotations(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(v))
-		for k, x := range v {
-			switch k {
-			case "title", "description", "examples", "$comment":
-			default:
-				m[k] = stripAnnotations(x)
-			}
-		}
-		return m
-	case []any:
-		s := make([]any, len(v))
-		for i, x := range v {
-			s[i] = stripAnnotations(x)
-		}
-		return s
-	}
-	return v
 }
 
 // fastPathDigest is the digest of fastPathParts; "" when the schema's

@@ -3,6 +3,7 @@ package spec
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/dnssync/dnssync/internal/schemaguard"
 	"math"
 	"strconv"
 
@@ -74,7 +75,7 @@ func fastRecordsMatch(schema any) bool {
 		"rrtype":  defs["rrtype"],
 		"ttl":     defs["ttl"],
 	}
-	a, err1 := json.Marshal(stripAnnotations(got))
+	a, err1 := json.Marshal(schemaguard.StripAnnotations(got))
 	var want any
 	dec := json.NewDecoder(bytes.NewReader([]byte(fastRecordSchema)))
 	dec.UseNumber()
@@ -91,29 +92,6 @@ func dig(v any, keys ...string) any {
 			return nil
 		}
 		v = m[k]
-	}
-	return v
-}
-
-// stripAnnotations drops the keywords that do not validate.
-func stripAnnotations(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(v))
-		for k, x := range v {
-			switch k {
-			case "title", "description", "examples", "$comment":
-			default:
-				m[k] = stripAnnotations(x)
-			}
-		}
-		return m
-	case []any:
-		s := make([]any, len(v))
-		for i, x := range v {
-			s[i] = stripAnnotations(x)
-		}
-		return s
 	}
 	return v
 }
