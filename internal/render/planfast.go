@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"github.com/dnssync/dnssync/internal/schemaguard"
 	"io"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
+	"github.com/dnssync/dnssync/internal/schemaguard"
 )
 
 // Checking a written plan against the schema. A plan of a large zone holds

@@ -3,11 +3,12 @@ package spec
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/dnssync/dnssync/internal/schemaguard"
 	"math"
 	"strconv"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/dnssync/dnssync/internal/schemaguard"
 )
 
 // The fast path for dns.records. A large zone holds tens of thousands of
