@@ -83,12 +83,13 @@ func newApplyCmd(g *globalOptions) *cobra.Command {
 			}
 			res, err := eng.Apply(cmd.Context(), desired, ao)
 			flush()
+			if res != nil && res.Summary != nil && (len(res.Summary.Results) > 0 || res.Summary.Error != "") {
+				// Includes tasks an interrupted run left, resumed first.
+				printSummary(g.stdout, res.Summary)
+			}
 			if res != nil && res.Plan != nil && res.Plan.Empty() && err == nil {
 				fmt.Fprintln(g.stdout, "No changes. Live state matches the zone files.")
 				return nil
-			}
-			if res != nil && res.Summary != nil && (len(res.Summary.Results) > 0 || res.Summary.Error != "") {
-				printSummary(g.stdout, res.Summary)
 			}
 			if res != nil && res.Remaining != nil && !res.Remaining.Empty() && res.Plan != res.Remaining {
 				fmt.Fprintln(g.stdout, "\nStill different after this apply:")
