@@ -19,6 +19,11 @@ type domainView struct {
 	Changes  []plan.Change
 	Refusals []plan.Refusal
 	Counts   Counts
+	// Replaces notes, by change id, the record a create replaces or the
+	// record that replaces a delete (same name, type and line): the planner
+	// realises some value changes as create + remove, and a reviewer should
+	// read them as the one change they are.
+	Replaces map[string]string
 }
 
 // byDomain groups p's changes and refusals per domain, domains sorted by
@@ -48,8 +53,61 @@ func byDomain(p *plan.Plan) []domainView {
 	for i := range out {
 		sort.SliceStable(out[i].Changes, func(a, b int) bool { return changeLess(out[i].Changes[a], out[i].Changes[b]) })
 		sortRefusals(out[i].Refusals)
+		out[i].Replaces = replacements(out[i].Changes)
 	}
 	return out
+}
+
+// replacements pairs, in display order, the creates and deletes of one
+// domain that share a name, type and line.
+func replacements(cs []plan.Change) map[string]string {
+	type key struct{ name, typ, line string }
+	creates, deletes := map[key][]plan.Change{}, map[key][]plan.Change{}
+	var keys []key
+	for _, c := range cs {
+		var r *model.Record
+		switch c.Kind {
+		case plan.RecordCreate:
+			r = c.After
+		case plan.RecordDelete:
+			r = c.Before
+		}
+		if r == nil {
+			continue
+		}
+		k := key{r.Name, r.Type, r.Line}
+		if len(creates[k]) == 0 && len(deletes[k]) == 0 {
+			keys = append(keys, k)
+		}
+		if c.Kind == plan.RecordCreate {
+			creates[k] = append(creates[k], c)
+		} else {
+			deletes[k] = append(deletes[k], c)
+		}
+	}
+	notes := map[string]string{}
+	for _, k := range keys {
+		cr, de := creates[k], deletes[k]
+		for i := 0; i < len(cr) && i < len(de); i++ {
+			notes[cr[i].ID] = "replaces " + shortValue(*de[i].Before)
+			notes[de[i].ID] = "replaced by " + shortValue(*cr[i].After)
+		}
+	}
+	return notes
+}
+
+// shortValue is a record's value as a reviewer compares it.
+func shortValue(r model.Record) string {
+	return viewRecord(r).Value
+}
+
+// describeIn is describe with the domain's replacement note, if any.
+func describeIn(d domainView, c plan.Change) string {
+	s := describe(c)
+	if n := d.Replaces[c.ID]; n != "" {
+		s += " (" + n + ")"
+	}
+	return s
 }
 
 func sortRefusals(rs []plan.Refusal) {

@@ -96,7 +96,7 @@ func Markdown(w io.Writer, p *plan.Plan, o Options) error {
 		line("| | name | type | value | change | source |")
 		line("|:-:|:--|:--|:--|:--|:--|")
 		for _, c := range records {
-			line("| %s |", strings.Join(recordCells(c), " | "))
+			line("| %s |", strings.Join(recordCells(c, d.Replaces[c.ID]), " | "))
 		}
 		line("")
 		if folded {
@@ -130,8 +130,9 @@ func Markdown(w io.Writer, p *plan.Plan, o Options) error {
 	return bw.Flush()
 }
 
-// recordCells are the table cells of one record change.
-func recordCells(c plan.Change) []string {
+// recordCells are the table cells of one record change; note says what a
+// create replaces or what replaces a delete.
+func recordCells(c plan.Change, note string) []string {
 	cells := []string{mdCode(symbol(c.Kind), true), "", "", "", "", mdCode(source(c), true)}
 	r := subject(c)
 	if r == nil {
@@ -146,6 +147,11 @@ func recordCells(c plan.Change) []string {
 		change = append([]string{"create"}, v.Attrs...)
 	case plan.RecordDelete:
 		change = append([]string{"delete"}, v.Attrs...)
+	}
+	if note != "" {
+		change = append(change, note)
+	}
+	switch c.Kind {
 	case plan.RecordUpdate:
 		change = fieldChanges(c)
 		for i := range change {

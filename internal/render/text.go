@@ -78,7 +78,7 @@ func Text(w io.Writer, p *plan.Plan, o Options) error {
 			t.line("  %s", t.paint(ansiBoldRd, "! refused: "+printable(r.Rule)))
 		}
 		for _, c := range d.Changes {
-			text := t.paint(kindColor(c.Kind), symbol(c.Kind)+" "+describe(c))
+			text := t.paint(kindColor(c.Kind), symbol(c.Kind)+" "+describeIn(d, c))
 			if src := source(c); src != "" {
 				text += "  " + t.paint(ansiDim, "# "+src)
 			}
