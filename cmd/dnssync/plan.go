@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -82,13 +83,10 @@ func newPlanCmd(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-func colorChoice(mode string, w any) (bool, error) {
+func colorChoice(mode string, w io.Writer) (bool, error) {
 	switch mode {
 	case "auto":
-		if ww, ok := w.(interface{ Write([]byte) (int, error) }); ok {
-			return render.ColorEnabled(ww), nil
-		}
-		return false, nil
+		return render.ColorEnabled(w), nil
 	case "always":
 		return true, nil
 	case "never":

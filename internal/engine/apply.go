@@ -181,7 +181,7 @@ func (e *Engine) ApplyJournaled(ctx context.Context, j apply.Journal, desired *m
 		// Nothing was submitted for this plan; say why in the plan's words.
 		return res, planErr
 	}
-	if res.Plan == nil || (res.Plan.Empty() && runErr == nil && sum.OK() && len(sum.Results) == 0) {
+	if res.Plan == nil || (res.Plan.Empty() && runErr == nil && len(sum.Results) == 0) {
 		// Nothing was planned (or nothing to do): no verification needed
 		// beyond the plan just made.
 		if res.Plan != nil {
@@ -191,9 +191,9 @@ func (e *Engine) ApplyJournaled(ctx context.Context, j apply.Journal, desired *m
 	}
 	// Verify: a fresh plan must be empty. It is read even after failures, so
 	// the person sees exactly what still differs.
-	vctx := context.WithoutCancel(ctx)
-	if ctx.Err() == nil {
-		vctx = ctx
+	vctx := ctx
+	if ctx.Err() != nil {
+		vctx = context.WithoutCancel(ctx) // the run timed out; still say what differs
 	}
 	rem, _, verr := e.Plan(vctx, desired, ao.PlanOptions)
 	if verr != nil {

@@ -14,6 +14,7 @@
 package model
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -279,36 +280,18 @@ func SortRecords(rs []Record) {
 	slices.SortStableFunc(rs, CompareRecords)
 }
 
-// CompareRecords is RecordLess as a three-way comparison.
+// CompareRecords is the canonical record order as a three-way comparison:
+// name (apex first), type, line, value, mx, id.
 func CompareRecords(a, b Record) int {
-	switch {
-	case RecordLess(a, b):
-		return -1
-	case RecordLess(b, a):
+	if a.Name != b.Name && (a.Name == "@" || b.Name == "@") {
+		if a.Name == "@" {
+			return -1
+		}
 		return 1
 	}
-	return 0
+	return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Type, b.Type), cmp.Compare(a.Line, b.Line),
+		cmp.Compare(a.Value, b.Value), cmp.Compare(a.MX, b.MX), cmp.Compare(a.ID, b.ID))
 }
 
 // RecordLess is the canonical record order.
-func RecordLess(a, b Record) bool {
-	if a.Name != b.Name {
-		if a.Name == "@" || b.Name == "@" {
-			return a.Name == "@"
-		}
-		return a.Name < b.Name
-	}
-	if a.Type != b.Type {
-		return a.Type < b.Type
-	}
-	if a.Line != b.Line {
-		return a.Line < b.Line
-	}
-	if a.Value != b.Value {
-		return a.Value < b.Value
-	}
-	if a.MX != b.MX {
-		return a.MX < b.MX
-	}
-	return a.ID < b.ID
-}
+func RecordLess(a, b Record) bool { return CompareRecords(a, b) < 0 }

@@ -22,19 +22,6 @@ const (
 	ProviderDNSPod ProviderType = "dnspod" // DNSPod legacy API: records
 )
 
-// EnvVars returns the environment variables a provider of type t reads when
-// Credentials.Env is set (Aliyun: key id, secret, optional STS token; DNSPod:
-// "ID,Token"). Only the names live here; the credentials loader reads them.
-func EnvVars(t ProviderType) []string {
-	switch t {
-	case ProviderAliyun:
-		return []string{"ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN"}
-	case ProviderDNSPod:
-		return []string{"DNSPOD_TOKEN"}
-	}
-	return nil
-}
-
 // Credentials records where a provider's secrets come from. It never holds
 // a secret itself.
 type Credentials struct {
