@@ -53,7 +53,7 @@ type ApplyResult struct {
 // earlier run left in flight, reads live state, plans (or checks a saved
 // plan), asks for confirmation, executes stage by stage with journaling, and
 // finally reads live state again to verify convergence.
-func (e *Engine) Apply(ctx context.Context, desired *model.Desired, ao ApplyOptions) (*ApplyResult, error) {
+func (e *Pass) Apply(ctx context.Context, desired *model.Desired, ao ApplyOptions) (*ApplyResult, error) {
 	dir := e.cfg.StateDir
 	if err := statedir.Ensure(dir); err != nil {
 		return nil, err
@@ -73,7 +73,7 @@ func (e *Engine) Apply(ctx context.Context, desired *model.Desired, ao ApplyOpti
 
 // ApplyJournaled is Apply for a caller that already holds the lock and the
 // journal (the daemon).
-func (e *Engine) ApplyJournaled(ctx context.Context, j apply.Journal, desired *model.Desired, ao ApplyOptions) (*ApplyResult, error) {
+func (e *Pass) ApplyJournaled(ctx context.Context, j apply.Journal, desired *model.Desired, ao ApplyOptions) (*ApplyResult, error) {
 	res := &ApplyResult{}
 	o := ao.Apply
 	if o.ProviderConcurrency == nil {
@@ -94,7 +94,7 @@ func (e *Engine) ApplyJournaled(ctx context.Context, j apply.Journal, desired *m
 	var syncMu sync.Mutex
 	synced := map[string]bool{}
 	watchSync := apply.ReporterFunc(func(ev apply.Event) {
-		if ev.Kind == apply.BatchDone && ev.Resumed && ev.Op == plan.AliyunSyncDNSHost && ev.Status == journal.StatusOK {
+		if ev.Kind == apply.BatchDone && ev.Resumed && ev.Status == journal.StatusOK && e.Recovered(ev.Provider, ev.Op) {
 			syncMu.Lock()
 			for _, d := range ev.Domains {
 				synced[d] = true
@@ -174,7 +174,7 @@ func (e *Engine) ApplyJournaled(ctx context.Context, j apply.Journal, desired *m
 		}
 		return p, nil
 	}
-	eng := &apply.Engine{Executors: e.Executors(), Journal: j, Options: o, Replan: replan}
+	eng := &apply.Runner{Executors: e.Executors(), Journal: j, Options: o, Replan: replan}
 	sum, runErr := eng.Run(ctx, first)
 	res.Summary = sum
 	if planErr != nil {

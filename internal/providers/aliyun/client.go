@@ -542,6 +542,7 @@ func (c *Client) redact(s string) string {
 // (the common ones are added per attempt), out receives the JSON answer.
 func (c *Client) call(ctx context.Context, action string, params map[string]string, write bool, out any) error {
 	st := &callState{action: action, params: params, write: write}
+	ctx = providers.WithOperation(ctx, action) // metrics and logs name the call by it
 	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, callKey{}, st), http.MethodPost, c.endpoint, nil)
 	if err != nil {
 		return fmt.Errorf("aliyun: %s: %w", action, err)

@@ -510,6 +510,7 @@ type envelope struct {
 // call POSTs action with params plus the common parameters and decodes the
 // answer into out (which may be nil). write marks calls that change state.
 func (c *Client) call(ctx context.Context, action string, params url.Values, write bool, out any) error {
+	ctx = providers.WithOperation(ctx, action) // metrics and logs name the call by it
 	form := url.Values{}
 	for k, v := range params {
 		form[k] = v
