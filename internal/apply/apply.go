@@ -22,11 +22,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dnssync/dnssync/internal/backoff"
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
@@ -174,22 +175,12 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // equalJitter keeps at least half of the wait, so that backoff still grows,
 // and spreads the rest to keep concurrent pollers apart.
-func equalJitter(d time.Duration) time.Duration {
-	if d <= 1 {
-		return d
-	}
-	half := d / 2
-	return half + rand.N(d-half+1)
-}
+func equalJitter(d time.Duration) time.Duration { return backoff.Jitter(d, nil) }
 
 // backoff returns the wait before attempt n+1 (n from 0): PollMin·2ⁿ capped
 // at PollMax, then jittered.
 func (o *Options) backoff(n int) time.Duration {
-	d := o.PollMin
-	for i := 0; i < n && d < o.PollMax; i++ {
-		d *= 2
-	}
-	return o.Jitter(min(d, o.PollMax))
+	return o.Jitter(backoff.Delay(o.PollMin, o.PollMax, n))
 }
 
 // Runner executes a plan's stages: it submits each batch, journals it,

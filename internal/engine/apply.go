@@ -7,9 +7,11 @@ import (
 	"maps"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/dnssync/dnssync/internal/apply"
 	"github.com/dnssync/dnssync/internal/diff"
+	"github.com/dnssync/dnssync/internal/interrupt"
 	"github.com/dnssync/dnssync/internal/journal"
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
@@ -40,7 +42,13 @@ type ApplyOptions struct {
 	// Apply tunes the execution engine; Executors, concurrency, poll
 	// interval and task timeout default from the configuration.
 	Apply apply.Options
+	// VerifyTimeout bounds the read of live state after the run
+	// (DefaultVerifyTimeout when zero).
+	VerifyTimeout time.Duration
 }
+
+// DefaultVerifyTimeout bounds verification after an apply.
+const DefaultVerifyTimeout = 2 * time.Minute
 
 // ApplyResult is what an apply did and what remains.
 type ApplyResult struct {
@@ -189,12 +197,19 @@ func (e *Pass) ApplyJournaled(ctx context.Context, j apply.Journal, desired *mod
 		}
 		return res, runErr
 	}
-	// Verify: a fresh plan must be empty. It is read even after failures, so
-	// the person sees exactly what still differs.
+	// Verify: a fresh plan must be empty. It is read even after failures
+	// and interruptions, so the person sees exactly what still differs —
+	// within a deadline, and never past a second interrupt.
 	vctx := ctx
 	if ctx.Err() != nil {
-		vctx = context.WithoutCancel(ctx) // the run timed out; still say what differs
+		vctx = interrupt.Detached(ctx)
 	}
+	vt := ao.VerifyTimeout
+	if vt <= 0 {
+		vt = DefaultVerifyTimeout
+	}
+	vctx, cancel := context.WithTimeout(vctx, vt)
+	defer cancel()
 	rem, _, verr := e.Plan(vctx, desired, ao.PlanOptions)
 	if verr != nil {
 		return res, errors.Join(runErr, fmt.Errorf("verify: %w", verr))

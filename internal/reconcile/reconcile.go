@@ -1,6 +1,8 @@
-// Package reconcile wires the watch daemon (internal/daemon) to the real
-// product: its Loader reads desired state through internal/spec, its
-// Reconciler plans and applies through internal/engine and internal/apply.
+// Package reconcile decides HOW the watch daemon converges domains; the
+// daemon (internal/daemon) decides WHICH domains and WHEN. It implements the
+// daemon's two interfaces with the real product: its Loader reads desired
+// state through internal/spec, its Reconciler plans and applies through
+// internal/engine (one pass per reconcile) and reports a per-domain outcome.
 //
 // Data flow of one daemon reconcile:
 //
