@@ -35,7 +35,8 @@ func Plan(desired *model.Desired, live *model.Live, opts Options) *plan.Plan {
 	slices.SortStableFunc(dds, func(a, b *model.Domain) int { return cmp.Compare(a.Name, b.Name) })
 	dds = slices.CompactFunc(dds, func(a, b *model.Domain) bool { return a.Name == b.Name })
 
-	p := &plan.Plan{Version: plan.FormatVersion, Fingerprint: plan.Fingerprint(canonicalLive(live))}
+	p := &plan.Plan{Version: plan.FormatVersion, Fingerprint: plan.Fingerprint(canonicalLive(live)),
+		DesiredFingerprint: plan.DesiredFingerprint(canonicalDesired(desired, dds))}
 	regsBy := map[string][]*providers.RegistrarDiff{}
 	zonesBy := map[string][]*providers.ZoneDiff{}
 	var zones []*zone
@@ -232,6 +233,20 @@ func splitID(id string) (string, int) {
 		}
 	}
 	return id, 0
+}
+
+// canonicalDesired returns desired with its domains in the canonical order
+// dds gives (sorted by name, duplicates dropped), so that the fingerprint
+// does not depend on input order.
+func canonicalDesired(desired *model.Desired, dds []*model.Domain) *model.Desired {
+	if len(dds) == len(desired.Domains) && slices.IsSortedFunc(desired.Domains, func(a, b model.Domain) int { return cmp.Compare(a.Name, b.Name) }) {
+		return desired
+	}
+	out := &model.Desired{Domains: make([]model.Domain, len(dds))}
+	for i, d := range dds {
+		out.Domains[i] = *d
+	}
+	return out
 }
 
 // canonicalLive returns live in canonical order (domains by name, records,

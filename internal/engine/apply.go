@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -26,6 +28,10 @@ var (
 	ErrStale = errors.New("live state changed since the plan was made")
 	// ErrDeclined: the person asked did not confirm.
 	ErrDeclined = errors.New("apply not confirmed")
+	// ErrTampered: a saved plan is not what dnssync plans from the same
+	// zone files and live state (edited by hand, or made by another
+	// version); nothing was submitted.
+	ErrTampered = errors.New("the saved plan differs from the plan dnssync computes now")
 	// ErrNotConverged: every batch ran, yet live state still differs.
 	ErrNotConverged = errors.New("live state does not match desired state")
 )
@@ -144,15 +150,21 @@ func (e *Pass) ApplyJournaled(ctx context.Context, j apply.Journal, desired *mod
 	var planErr error // the first plan's own error, kept for errors.Is
 	first := func(ctx context.Context) (p *plan.Plan, err error) {
 		defer func() { planErr = err }()
-		p, _, err = e.Plan(ctx, desired, firstOptions())
+		po := firstOptions()
+		var live *model.Live
+		p, live, err = e.Plan(ctx, desired, po)
 		if err != nil {
 			return nil, err
 		}
 		if ao.Saved != nil {
-			if fp := p.Fingerprint; fp != ao.Saved.Fingerprint {
-				return nil, fmt.Errorf("%w: the plan was made from %s, live state is now %s; run `dnssync plan` again and review it", ErrStale, short(ao.Saved.Fingerprint), short(fp))
+			saved := ao.Saved
+			if fp := p.Fingerprint; fp != saved.Fingerprint {
+				return nil, fmt.Errorf("%w: the plan was made from %s, live state is now %s; run `dnssync plan` again and review it", ErrStale, short(saved.Fingerprint), short(fp))
 			}
-			if len(ao.Saved.Refusals) == 0 {
+			if fp := p.DesiredFingerprint; fp != saved.DesiredFingerprint {
+				return nil, fmt.Errorf("%w: the plan was made from zone files %s, they are now %s; run `dnssync plan` again and review it", ErrStale, short(saved.DesiredFingerprint), short(fp))
+			}
+			if len(saved.Refusals) == 0 {
 				for _, r := range p.Refusals {
 					switch r.Rule {
 					case diff.RuleDelegation:
@@ -161,8 +173,19 @@ func (e *Pass) ApplyJournaled(ctx context.Context, j apply.Journal, desired *mod
 						consent.Force = true
 					}
 				}
+				if consent.AllowDelegation != po.AllowDelegation || consent.Force != po.Force {
+					// What the reviewed plan was consented to; the same
+					// live state, planned again under that consent.
+					po.AllowDelegation, po.Force = consent.AllowDelegation, consent.Force
+					p = diff.Plan(desired, live, e.DiffOptions(po))
+				}
 			}
-			p = ao.Saved
+			// Only batches dnssync derives itself run: the saved plan
+			// must be exactly what the files and live state give now.
+			if err := SamePlan(saved, p); err != nil {
+				return nil, fmt.Errorf("%w: %w; run `dnssync plan` again and review it", ErrTampered, err)
+			}
+			p = saved
 		}
 		res.Plan = p
 		if len(p.Refusals) > 0 {
@@ -237,4 +260,58 @@ func short(fp string) string {
 		return fp[:i+13]
 	}
 	return fp
+}
+
+// SamePlan reports the first difference between a saved plan and the plan
+// computed now from the same inputs, nil when they are identical: version,
+// fingerprints, every change, every stage and batch (payloads included),
+// cost and refusals.
+func SamePlan(saved, now *plan.Plan) error {
+	if saved.Version != now.Version {
+		return fmt.Errorf("format version %d, not %d", saved.Version, now.Version)
+	}
+	if saved.Fingerprint != now.Fingerprint || saved.DesiredFingerprint != now.DesiredFingerprint {
+		return errors.New("fingerprints differ")
+	}
+	same := func(a, b any) bool {
+		x, err1 := json.Marshal(a)
+		y, err2 := json.Marshal(b)
+		return err1 == nil && err2 == nil && bytes.Equal(x, y)
+	}
+	for i := range max(len(saved.Changes), len(now.Changes)) {
+		switch {
+		case i >= len(saved.Changes):
+			return fmt.Errorf("change %s is missing from the saved plan", now.Changes[i].ID)
+		case i >= len(now.Changes):
+			return fmt.Errorf("change %s of the saved plan is not planned now", saved.Changes[i].ID)
+		case !same(saved.Changes[i], now.Changes[i]):
+			return fmt.Errorf("change %s differs", saved.Changes[i].ID)
+		}
+	}
+	for i := range max(len(saved.Stages), len(now.Stages)) {
+		if i >= len(saved.Stages) || i >= len(now.Stages) {
+			return fmt.Errorf("the saved plan has %d stages, the plan now %d", len(saved.Stages), len(now.Stages))
+		}
+		s, n := saved.Stages[i], now.Stages[i]
+		if s.Name != n.Name || s.Replan != n.Replan {
+			return fmt.Errorf("stage %d differs", i+1)
+		}
+		for j := range max(len(s.Batches), len(n.Batches)) {
+			switch {
+			case j >= len(s.Batches):
+				return fmt.Errorf("batch %s is missing from the saved plan", n.Batches[j].ID)
+			case j >= len(n.Batches):
+				return fmt.Errorf("batch %s of the saved plan is not planned now", s.Batches[j].ID)
+			case !same(s.Batches[j], n.Batches[j]):
+				return fmt.Errorf("batch %s differs", s.Batches[j].ID)
+			}
+		}
+	}
+	if !same(saved.Cost, now.Cost) {
+		return errors.New("cost differs")
+	}
+	if !same(saved.Refusals, now.Refusals) {
+		return errors.New("refusals differ")
+	}
+	return nil
 }

@@ -114,6 +114,9 @@ type Refusal struct {
 type Plan struct {
 	Version     int       `json:"version"`
 	Fingerprint string    `json:"fingerprint"` // of the live state it was computed from
+	// DesiredFingerprint is the digest of the desired state (the zone
+	// files as loaded, positions included) the plan was computed from.
+	DesiredFingerprint string `json:"desired_fingerprint"`
 	Changes     []Change  `json:"changes"`
 	Stages      []Stage   `json:"stages"`
 	Cost        Cost      `json:"cost"`
@@ -122,6 +125,17 @@ type Plan struct {
 
 // Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
+
+// DesiredFingerprint returns a stable digest of desired state: the JSON
+// encoding of its canonical form (domains sorted, as spec.Load returns
+// them), hashed with SHA-256.
+func DesiredFingerprint(d *model.Desired) string {
+	h := sha256.New()
+	if err := json.NewEncoder(h).Encode(d); err != nil {
+		panic("plan: desired state not encodable: " + err.Error())
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
 
 // Fingerprint returns a stable digest of live state: the JSON encoding of
 // canonical (sorted) data, hashed with SHA-256.

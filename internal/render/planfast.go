@@ -322,6 +322,9 @@ func streamPlan(w io.Writer, q *plan.Plan) error {
 	if err := field("fingerprint", q.Fingerprint, false); err != nil {
 		return err
 	}
+	if err := field("desired_fingerprint", q.DesiredFingerprint, false); err != nil {
+		return err
+	}
 	if err := list("changes", len(q.Changes), func(i int) any { return &q.Changes[i] }, false); err != nil {
 		return err
 	}
