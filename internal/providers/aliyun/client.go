@@ -408,8 +408,9 @@ func newNonce() string {
 
 // checkRetry is the retry policy. Reads retry on every transient failure.
 // Writes retry only when the server certainly did not act: a throttling,
-// Busy or ServiceUnavailable answer, or a transport failure before the
-// request was sent (dial error, connection refused, limiter).
+// Busy or ServiceUnavailable answer below HTTP 500, or a transport failure
+// before the request was sent (dial error, connection refused, limiter).
+// Any 5xx to a write leaves its outcome unknown (spec §4.3).
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	st := stateFrom(ctx)
 	write := st != nil && st.write

@@ -148,7 +148,8 @@ func TestRetryPolicy(t *testing.T) {
 	}{
 		{"read survives every transient kind", false, []string{"throttle", "unavailable", "busy", "internal", "bad-gateway", "networkio", "drop"}, 8, 8, false, false, false, "", 0},
 		{"read gives up", false, []string{"throttle", "throttle", "throttle"}, 2, 3, true, false, true, "Throttling.User", 0},
-		{"write retried when refused", true, []string{"throttle", "unavailable", "busy"}, 6, 4, false, false, false, "", 1},
+		{"write retried when refused", true, []string{"throttle", "busy"}, 6, 3, false, false, false, "", 1},
+		{"write 503 is unknown (spec §4.3)", true, []string{"unavailable"}, 6, 1, true, true, true, "ServiceUnavailable", 0},
 		{"write 500 is unknown", true, []string{"internal"}, 6, 1, true, true, true, "InternalError", 0},
 		{"write bad gateway is unknown", true, []string{"bad-gateway"}, 6, 1, true, true, true, "", 0},
 		{"write NetworkIOError is unknown", true, []string{"networkio"}, 6, 1, true, true, true, "NetworkIOError", 0},
@@ -386,5 +387,68 @@ func TestRateLimit(t *testing.T) {
 	}
 	if n := len(emu.Log()); n != 1 {
 		t.Errorf("%d requests reached the server, want 1", n)
+	}
+}
+
+// TestWritesNeverResentAfterUnknownOutcome: for every write operation, an
+// answer that does not prove nothing happened — 500, 502, 503, a dropped
+// connection, a committed write whose answer is lost — ends the call with
+// ErrOutcomeUnknown after exactly one request (spec §4.3).
+func TestWritesNeverResentAfterUnknownOutcome(t *testing.T) {
+	writes := []struct {
+		name string
+		call func(c *aliyun.Client, inst string) error
+	}{
+		{"SaveBatchTaskForModifyingDomainDns", func(c *aliyun.Client, _ string) error {
+			_, err := c.SaveBatchTaskForModifyingDomainDns(context.Background(), []string{"example.com"}, []string{"ns1.new.net", "ns2.new.net"}, false)
+			return err
+		}},
+		{"SaveSingleTaskForSynchronizingDnsHost", func(c *aliyun.Client, inst string) error {
+			_, err := c.SaveSingleTaskForSynchronizingDnsHost(context.Background(), inst)
+			return err
+		}},
+		{"SaveSingleTaskForCreatingDnsHost", func(c *aliyun.Client, inst string) error {
+			_, err := c.SaveSingleTaskForCreatingDnsHost(context.Background(), inst, "ns9", []string{"192.0.2.9"})
+			return err
+		}},
+		{"SaveSingleTaskForModifyingDnsHost", func(c *aliyun.Client, inst string) error {
+			_, err := c.SaveSingleTaskForModifyingDnsHost(context.Background(), inst, "ns1", []string{"192.0.2.10"})
+			return err
+		}},
+		{"SaveSingleTaskForDeletingDnsHost", func(c *aliyun.Client, inst string) error {
+			_, err := c.SaveSingleTaskForDeletingDnsHost(context.Background(), inst, "ns1")
+			return err
+		}},
+	}
+	for _, w := range writes {
+		for _, fault := range []string{"unavailable", "internal", "bad-gateway", "drop", "commit-then-internal"} {
+			t.Run(w.name+"/"+fault, func(t *testing.T) {
+				emu := newEmulator(t, aliyuntest.Options{})
+				inst := emu.AddDomain("example.com", []string{"ns1.old.net"}, false)
+				for _, set := range []func(string, string, []string) error{emu.SetRegistryHost, emu.SetRegistrarHost} {
+					if err := set("example.com", "ns1.example.com", []string{"192.0.2.1"}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				sc := &script{next: emu, steps: []string{fault}}
+				ts := httptest.NewServer(sc)
+				defer ts.Close()
+				o := fastOptions(ts.URL)
+				o.MaxRetries = 6
+				err := w.call(newClient(t, o), inst)
+				if !errors.Is(err, providers.ErrOutcomeUnknown) {
+					t.Fatalf("err = %v, want an unknown outcome", err)
+				}
+				n := 0
+				for _, a := range sc.attempts() {
+					if a.Get("Action") == w.name {
+						n++
+					}
+				}
+				if n != 1 {
+					t.Fatalf("%s sent %d times after %s", w.name, n, fault)
+				}
+			})
+		}
 	}
 }

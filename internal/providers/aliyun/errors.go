@@ -104,6 +104,11 @@ func isThrottling(code string) bool {
 // notProcessed reports whether the answer proves the server did not carry
 // out the request: these may be retried even for writes.
 func (e *Error) notProcessed() bool {
+	if e.HTTPStatus >= 500 {
+		// Spec §4.3: after a 5xx to a Save* the outcome is unknown,
+		// whatever the code says (a 503 ServiceUnavailable included).
+		return false
+	}
 	return isThrottling(e.Code) || e.Code == CodeServiceUnavailable || e.Code == CodeBusy ||
 		e.Code == CodeSignatureNonceUsed || e.HTTPStatus == 429
 }

@@ -224,3 +224,60 @@ func TestFaultyServiceNoDuplicateWrites(t *testing.T) {
 		t.Errorf("only %d of %d requests faulty", injected, total)
 	}
 }
+
+// TestWritesNeverResentAfterUnknownOutcome: for every write operation, an
+// answer that does not prove nothing happened (HTTP 502, a dropped
+// connection, a committed write whose answer is lost) ends the call with
+// ErrOutcomeUnknown after exactly one request, as the request log shows.
+func TestWritesNeverResentAfterUnknownOutcome(t *testing.T) {
+	writes := []struct {
+		action string
+		call   func(c *dnspod.Client, dom, rid string) error
+	}{
+		{"Record.Create", func(c *dnspod.Client, dom, _ string) error {
+			_, err := c.RecordCreate(context.Background(), dom, dnspod.RecordParams{SubDomain: "new", Type: "A", Value: "192.0.2.9", TTL: 600})
+			return err
+		}},
+		{"Record.Modify", func(c *dnspod.Client, dom, rid string) error {
+			return c.RecordModify(context.Background(), dom, rid, dnspod.RecordParams{SubDomain: "www", Type: "A", Value: "192.0.2.8", TTL: 600})
+		}},
+		{"Record.Remove", func(c *dnspod.Client, dom, rid string) error {
+			return c.RecordRemove(context.Background(), dom, rid)
+		}},
+		{"Batch.Record.Create", func(c *dnspod.Client, dom, _ string) error {
+			_, err := c.BatchRecordCreate(context.Background(), []string{dom}, []dnspod.BatchRecord{{SubDomain: "new", Type: "A", Line: "默认", Value: "192.0.2.9", TTL: 600}})
+			return err
+		}},
+		{"Batch.Record.Modify", func(c *dnspod.Client, _, rid string) error {
+			_, err := c.BatchRecordModify(context.Background(), dnspod.BatchModify{RecordIDs: []string{rid}, Change: "ttl", ChangeTo: "1200"})
+			return err
+		}},
+	}
+	for _, w := range writes {
+		for _, f := range []dnspodtest.Faults{{ServerError: 1}, {Drop: 1}, {FailAfterCommit: 1}} {
+			f.Actions = []string{w.action}
+			t.Run(fmt.Sprintf("%s/%+v", w.action, f), func(t *testing.T) {
+				h := start(t, dnspodtest.Options{Seed: 7}, false, func(o *dnspod.Options) { o.MaxRetries = 6 })
+				dom := h.domain(t, "example.com", "DP_Free")
+				rid, err := h.c.RecordCreate(context.Background(), dom, dnspod.RecordParams{SubDomain: "www", Type: "A", Value: "192.0.2.1", TTL: 600})
+				if err != nil {
+					t.Fatal(err)
+				}
+				h.emu.ResetLog()
+				h.emu.SetFaults(f)
+				if err := w.call(h.c, dom, rid); !errors.Is(err, providers.ErrOutcomeUnknown) {
+					t.Fatalf("err = %v, want an unknown outcome", err)
+				}
+				n := 0
+				for _, e := range h.emu.Log() {
+					if e.Action == w.action {
+						n++
+					}
+				}
+				if n != 1 {
+					t.Fatalf("%s sent %d times", w.action, n)
+				}
+			})
+		}
+	}
+}
