@@ -112,15 +112,15 @@ type Refusal struct {
 
 // Plan is the whole plan.
 type Plan struct {
-	Version     int       `json:"version"`
-	Fingerprint string    `json:"fingerprint"` // of the live state it was computed from
+	Version     int    `json:"version"`
+	Fingerprint string `json:"fingerprint"` // of the live state it was computed from
 	// DesiredFingerprint is the digest of the desired state (the zone
 	// files as loaded, positions included) the plan was computed from.
-	DesiredFingerprint string `json:"desired_fingerprint"`
-	Changes     []Change  `json:"changes"`
-	Stages      []Stage   `json:"stages"`
-	Cost        Cost      `json:"cost"`
-	Refusals    []Refusal `json:"refusals,omitempty"`
+	DesiredFingerprint string    `json:"desired_fingerprint"`
+	Changes            []Change  `json:"changes"`
+	Stages             []Stage   `json:"stages"`
+	Cost               Cost      `json:"cost"`
+	Refusals           []Refusal `json:"refusals,omitempty"`
 }
 
 // Empty reports whether the plan changes nothing.
