@@ -133,8 +133,12 @@ func confirm(in io.Reader, out io.Writer) (bool, error) {
 }
 
 func printSummary(w io.Writer, s *journal.Summary) {
-	fmt.Fprintf(w, "\nApply %s: batches %d ok, %d failed, %d skipped, %d unknown; items %d ok, %d failed (%s)\n",
-		s.Run, s.Batches.OK, s.Batches.Failed, s.Batches.Skipped, s.Batches.Unknown, s.Items.OK, s.Items.Failed,
+	retried := ""
+	if s.Retries > 0 {
+		retried = fmt.Sprintf(", %d retried in %d round(s)", s.Batches.Retried, s.Retries)
+	}
+	fmt.Fprintf(w, "\nApply %s: batches %d ok, %d failed, %d skipped, %d unknown%s; items %d ok, %d failed (%s)\n",
+		s.Run, s.Batches.OK, s.Batches.Failed, s.Batches.Skipped, s.Batches.Unknown, retried, s.Items.OK, s.Items.Failed,
 		s.Finished.Sub(s.Started).Round(time.Millisecond))
 	for _, r := range s.Results {
 		if r.Status == journal.StatusOK && r.Run == "" {
@@ -143,6 +147,9 @@ func printSummary(w io.Writer, s *journal.Summary) {
 		prefix := ""
 		if r.Run != "" {
 			prefix = "(from run " + r.Run + ") "
+		}
+		if r.Retried {
+			prefix += "(retried) "
 		}
 		fmt.Fprintf(w, "  %s%s %s %s [%s]: %s\n", prefix, r.Batch, r.Op, strings.Join(r.Domains, ","), r.Status, r.Reason)
 		for _, it := range r.Items {

@@ -672,7 +672,7 @@ func (e *env) assertAccounted() {
 				e.t.Errorf("run %s: submitted batch %s missing from the run's summary", run, b)
 			}
 		}
-		n := s.Batches.OK + s.Batches.Failed + s.Batches.Unknown + s.Batches.Skipped
+		n := s.Batches.OK + s.Batches.Failed + s.Batches.Unknown + s.Batches.Skipped + s.Batches.Retried
 		if n != len(s.Results) {
 			e.t.Errorf("run %s: counts %+v do not add up to %d results", run, s.Batches, len(s.Results))
 		}

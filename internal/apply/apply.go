@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -97,6 +98,19 @@ type Options struct {
 	ReplanAfter func(s plan.Stage) bool
 	MaxReplans  int
 
+	// RetryRounds bounds how often one run plans again, from fresh live
+	// state, the changes of domains whose batches failed for a transient
+	// reason (refused without effect, an unknown outcome, failed task
+	// items), waiting RetryWait·2ⁿ (jittered, capped at 16·RetryWait and
+	// PollMax) before round n+1. Zero: never — retrying is only safe when
+	// the plan function reads live state afresh, which the caller knows
+	// (the engine sets it). A domain is not retried once an item failure
+	// is marked permanent by its provider or the same item failed with the
+	// same message more than 3 times: that failure is the provider's
+	// answer, reported with its message.
+	RetryRounds int
+	RetryWait   time.Duration
+
 	// Now, Sleep and Jitter replace the clock, the wait between attempts
 	// and the jitter applied to each wait (default: equal jitter, a random
 	// duration in [d/2, d]). Tests inject them; timeouts use contexts.
@@ -140,6 +154,10 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxReplans <= 0 {
 		o.MaxReplans = 4
+	}
+	o.RetryRounds = max(o.RetryRounds, 0)
+	if o.RetryWait <= 0 {
+		o.RetryWait = o.PollMin
 	}
 	if o.ReplanAfter == nil {
 		o.ReplanAfter = func(s plan.Stage) bool { return s.Replan }
@@ -221,7 +239,8 @@ func (e *Runner) Resume(ctx context.Context) (*journal.Summary, error) {
 // ErrIncomplete (and any journal error). The summary is never nil.
 func (e *Runner) Run(ctx context.Context, planFn func(context.Context) (*plan.Plan, error)) (*journal.Summary, error) {
 	o := e.Options.withDefaults()
-	r := &runner{e: e, o: o, sems: map[string]*semaphore.Weighted{}, blocked: map[string]string{}}
+	r := &runner{e: e, o: o, sems: map[string]*semaphore.Weighted{}, blocked: map[string]string{},
+		seenFailures: map[string]int{}, permanent: map[string]bool{}}
 	for name := range e.Executors {
 		n := o.Concurrency
 		if c, ok := o.ProviderConcurrency[name]; ok && c > 0 {
@@ -295,6 +314,11 @@ type runner struct {
 	sum        journal.Summary
 	blocked    map[string]string // domain → why later batches touching it are skipped
 	journalErr error
+
+	// Retry rounds: how often each item failure was seen (domain, item,
+	// message), and domains whose failure is the provider's final answer.
+	seenFailures map[string]int
+	permanent    map[string]bool
 }
 
 func (r *runner) emit(ev Event) {
@@ -399,6 +423,10 @@ func (r *runner) emitDone(ev Event, res journal.BatchResult) {
 func (r *runner) execute(ctx context.Context, p *plan.Plan, planFn func(context.Context) (*plan.Plan, error)) error {
 	stages := append([]plan.Stage(nil), p.Stages...)
 	var runErr error
+	// Domains left unfinished by transient failures in the stages run so
+	// far; they are planned again once the plan's stages are done, so one
+	// round covers the failures of every stage.
+	pending := map[string]bool{}
 	for i := 0; i < len(stages); i++ {
 		st := stages[i]
 		if err := r.checkIDs(st); err != nil {
@@ -406,8 +434,35 @@ func (r *runner) execute(ctx context.Context, p *plan.Plan, planFn func(context.
 			r.skipStages(stages[i:], "not run: "+err.Error())
 			break
 		}
-		attempted := r.runStage(ctx, st)
-		if !r.o.ReplanAfter(st) || !attempted || ctx.Err() != nil {
+		attempted, results := r.runStage(ctx, st)
+		if ctx.Err() != nil {
+			continue
+		}
+		for _, d := range r.retryable(results) {
+			pending[d] = true
+		}
+		if i == len(stages)-1 && r.sum.Retries < r.o.RetryRounds {
+			var retry []string
+			for d := range pending {
+				if !r.permanent[d] {
+					retry = append(retry, d)
+				}
+			}
+			slices.Sort(retry)
+			clear(pending)
+			if len(retry) > 0 {
+				np, err := r.retryRound(ctx, st, retry, planFn)
+				if err != nil {
+					runErr = err
+					break
+				}
+				if np != nil {
+					stages = append(stages, np.Stages...)
+				}
+				continue
+			}
+		}
+		if !r.o.ReplanAfter(st) || !attempted {
 			continue
 		}
 		if r.sum.Replans >= r.o.MaxReplans {
@@ -429,10 +484,138 @@ func (r *runner) execute(ctx context.Context, p *plan.Plan, planFn func(context.
 			break
 		}
 		r.sum.Replans++
+		// The fresh plan covers what transient failures left undone so far.
+		r.unblock(pending)
+		clear(pending)
 		stages = append(stages[:i+1:i+1], np.Stages...)
 		r.emit(Event{Kind: Replanned, Stage: st.Name, Total: len(np.Stages)})
 	}
 	return runErr
+}
+
+// itemRetries is how often the same item may fail with the same message
+// before its failure is taken as the provider's final answer; providers
+// that know a failure is final say so at once (ItemResult.Permanent).
+const itemRetries = 3
+
+// retryable returns the domains of a stage's results that failed for a
+// transient reason and may be planned again, sorted; domains whose failure
+// is final are recorded in r.permanent and left out.
+func (r *runner) retryable(results []journal.BatchResult) []string {
+	if r.o.RetryRounds == 0 {
+		return nil
+	}
+	retry := map[string]bool{}
+	for _, res := range results {
+		switch {
+		case res.Status == journal.StatusOK || res.Status == journal.StatusSkipped:
+			// Skipped batches follow the domain that blocked them.
+		case res.Transient:
+			for _, d := range res.Domains {
+				retry[d] = true
+			}
+		case res.Status == journal.StatusFailed && len(res.Items) > 0:
+			for _, it := range res.Items {
+				if it.State != providers.ItemFailed {
+					continue
+				}
+				domains := res.Domains
+				if it.Domain != "" {
+					domains = []string{it.Domain}
+				}
+				for _, d := range domains {
+					key := d + "\x00" + it.What + "\x00" + it.Message
+					r.seenFailures[key]++
+					if it.Permanent || r.seenFailures[key] > itemRetries {
+						r.permanent[d] = true
+					}
+					retry[d] = true
+				}
+			}
+		default:
+			for _, d := range res.Domains {
+				r.permanent[d] = true
+			}
+		}
+	}
+	var out []string
+	for d := range retry {
+		if !r.permanent[d] {
+			out = append(out, d)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// retryRound plans again from fresh live state after a stage that left the
+// given domains unfinished for transient reasons. It returns the new plan,
+// whose stages replace the rest of the current one, or nil when nothing
+// is retried (the wait was interrupted).
+func (r *runner) retryRound(ctx context.Context, st plan.Stage, domains []string, planFn func(context.Context) (*plan.Plan, error)) (*plan.Plan, error) {
+	replan := r.e.Replan
+	if replan == nil {
+		replan = planFn
+	}
+	var np *plan.Plan
+	for {
+		wait := r.o.Jitter(backoff.Delay(r.o.RetryWait, min(r.o.PollMax, 16*r.o.RetryWait), r.sum.Retries))
+		r.emit(Event{Kind: RetryRound, Stage: st.Name, Domains: domains, Attempt: r.sum.Retries + 1, Wait: wait,
+			Reason: fmt.Sprintf("%d domain(s) left unfinished by transient failures", len(domains))})
+		if err := r.o.Sleep(ctx, wait); err != nil {
+			return nil, nil
+		}
+		var err error
+		np, err = replan(ctx)
+		if err == nil && np == nil {
+			err = errors.New("no plan")
+		}
+		if err == nil {
+			break
+		}
+		// Reading live state may itself meet a transient failure: that
+		// round is spent, the next one reads again.
+		if errors.Is(err, providers.ErrTransient) && r.sum.Retries+1 < r.o.RetryRounds && ctx.Err() == nil {
+			r.sum.Retries++
+			continue
+		}
+		return nil, fmt.Errorf("retry round %d after stage %s: %w", r.sum.Retries+1, st.Name, err)
+	}
+	retry := map[string]bool{}
+	for _, d := range domains {
+		retry[d] = true
+	}
+	r.sum.Retries++
+	r.unblock(retry)
+	r.emit(Event{Kind: Replanned, Stage: st.Name, Total: len(np.Stages)})
+	return np, nil
+}
+
+// unblock is called when a fresh plan, computed from live state read
+// again, replaces the rest of the run: it covers every domain, so what any
+// earlier batch left unfinished is planned again — except for domains whose
+// failure is final, which stay blocked. Earlier unfinished results of the
+// other domains are marked retried. domains are those that failed
+// transiently; nothing is done when there are none.
+func (r *runner) unblock(domains map[string]bool) {
+	if len(domains) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for d := range r.blocked {
+		if !r.permanent[d] {
+			delete(r.blocked, d)
+		}
+	}
+	r.sum.MarkRetried(func(res journal.BatchResult) bool {
+		for _, d := range res.Domains {
+			if r.permanent[d] {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // checkIDs refuses a stage whose batch ids repeat: results and journal
@@ -469,8 +652,8 @@ func (r *runner) skipped(stage string, b plan.Batch, reason string) journal.Batc
 
 // runStage submits the batches of st that do not depend on an unfinished
 // batch, concurrently within per-provider limits, and waits for all of
-// them. It reports whether any batch was attempted.
-func (r *runner) runStage(ctx context.Context, st plan.Stage) bool {
+// them. It reports whether any batch was attempted, and the results.
+func (r *runner) runStage(ctx context.Context, st plan.Stage) (bool, []journal.BatchResult) {
 	r.emit(Event{Kind: StageStarted, Stage: st.Name, Total: len(st.Batches)})
 	var g errgroup.Group
 	results := make([]journal.BatchResult, len(st.Batches))
@@ -503,7 +686,7 @@ func (r *runner) runStage(ctx context.Context, st plan.Stage) bool {
 	r.emit(Event{Kind: StageDone, Stage: st.Name, Total: len(st.Batches), Done: b.OK,
 		Failed: b.Failed + b.Unknown + b.Skipped,
 		Reason: fmt.Sprintf("ok %d, failed %d, unknown %d, skipped %d", b.OK, b.Failed, b.Unknown, b.Skipped)})
-	return attempted
+	return attempted, results
 }
 
 // dependency returns why b must be skipped, or "". A batch depends on every
@@ -666,7 +849,8 @@ func (r *runner) submit(ctx, tctx context.Context, ex providers.Executor, ref st
 		}
 		if unknown {
 			res.Status = journal.StatusUnknown
-			res.Reason = msg + "; not resubmitted: the next run reads live state again"
+			res.Transient = true
+			res.Reason = msg + "; not resubmitted: live state is read again before anything else is planned"
 			if jerr := r.e.Journal.Unknown(ref, msg); jerr != nil {
 				r.journalFailed(jerr)
 			}
@@ -696,6 +880,7 @@ func (r *runner) submit(ctx, tctx context.Context, ex providers.Executor, ref st
 		// Refused: nothing was started at the provider.
 		res.Status = journal.StatusFailed
 		res.Reason = msg
+		res.Transient = errors.Is(err, providers.ErrTransient) || errors.Is(err, providers.ErrBusy)
 		if jerr := r.e.Journal.Rejected(ref, msg); jerr != nil {
 			r.journalFailed(jerr)
 		}

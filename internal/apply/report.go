@@ -24,8 +24,9 @@ const (
 	BatchDone      EventKind = "batch-done"      // Status ok, failed or unknown; Reason
 	BatchSkipped   EventKind = "batch-skipped"   // Reason names the dependency or the stop
 	StageDone      EventKind = "stage-done"
-	Replanned      EventKind = "replanned" // Total = stages that replace the rest
-	RunDone        EventKind = "run-done"  // Summary
+	RetryRound     EventKind = "retry-round" // Attempt = round, Domains to retry, Wait before planning
+	Replanned      EventKind = "replanned"   // Total = stages that replace the rest
+	RunDone        EventKind = "run-done"    // Summary
 )
 
 // Event is one progress event. Fields not meaningful for a kind are zero.

@@ -53,6 +53,10 @@ type ApplyOptions struct {
 	VerifyTimeout time.Duration
 }
 
+// DefaultRetryRounds is how often one apply plans again, from fresh live
+// state, what transient failures left undone (apply.Options.RetryRounds).
+const DefaultRetryRounds = 10
+
 // DefaultVerifyTimeout bounds verification after an apply.
 const DefaultVerifyTimeout = 2 * time.Minute
 
@@ -101,6 +105,14 @@ func (e *Pass) ApplyJournaled(ctx context.Context, j apply.Journal, desired *mod
 	}
 	if o.ReplanAfter == nil {
 		o.ReplanAfter = func(s plan.Stage) bool { return s.Replan }
+	}
+	// Every plan of this pass is computed from a fresh read of live state,
+	// so transient failures can be planned again within the run.
+	switch {
+	case o.RetryRounds == 0:
+		o.RetryRounds = DefaultRetryRounds
+	case o.RetryRounds < 0:
+		o.RetryRounds = 0
 	}
 	// Recovery runs before the first plan: a DNS host synchronisation an
 	// interrupted run left in flight and this run saw finish has done what

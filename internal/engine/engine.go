@@ -9,6 +9,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dnssync/dnssync/internal/backoff"
 	"github.com/dnssync/dnssync/internal/diff"
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
@@ -212,9 +214,28 @@ func (e *Pass) DiffOptions(po PlanOptions) diff.Options {
 	return o
 }
 
+// readAttempts bounds how often Plan reads live state when a read fails
+// transiently after the clients' own retries (reads have no side effects).
+const readAttempts = 3
+
 // Plan reads live state and plans desired against it.
 func (e *Pass) Plan(ctx context.Context, desired *model.Desired, po PlanOptions) (*plan.Plan, *model.Live, error) {
-	live, err := e.ReadLive(ctx, desired)
+	var live *model.Live
+	var err error
+	for attempt := 0; ; attempt++ {
+		live, err = e.ReadLive(ctx, desired)
+		if err == nil || !errors.Is(err, providers.ErrTransient) || attempt+1 >= readAttempts || ctx.Err() != nil {
+			break
+		}
+		wait := backoff.Jitter(backoff.Delay(time.Second, 10*time.Second, attempt), nil)
+		e.log.Warn("reading live state failed; reading again", "wait", wait, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+	}
 	if err != nil {
 		return nil, nil, err
 	}

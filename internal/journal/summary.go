@@ -42,6 +42,14 @@ type BatchResult struct {
 	// Run is set on results carried over from an earlier run: tasks resumed
 	// after a crash and unknown outcomes found in the journal.
 	Run string `json:"run,omitempty"`
+	// Transient: the batch was refused without effect (throttling, busy)
+	// or its outcome is left to a fresh read of live state, so the run may
+	// plan its changes again.
+	Transient bool `json:"transient,omitempty"`
+	// Retried: the changes this batch did not complete were planned again
+	// from fresh live state later in the same run; the later batches'
+	// results say how that went.
+	Retried bool `json:"retried,omitempty"`
 }
 
 // BatchCounts counts batches by status.
@@ -50,6 +58,9 @@ type BatchCounts struct {
 	Failed  int `json:"failed"`
 	Skipped int `json:"skipped"`
 	Unknown int `json:"unknown"`
+	// Retried counts results superseded by a retry within the run (they
+	// are not counted as failed, skipped or unknown).
+	Retried int `json:"retried,omitempty"`
 }
 
 // ItemCounts counts task items by final state.
@@ -68,6 +79,8 @@ type Summary struct {
 	Items    ItemCounts    `json:"items"`
 	Results  []BatchResult `json:"results"`
 	Replans  int           `json:"replans,omitempty"`
+	// Retries is how many retry rounds the run made.
+	Retries int `json:"retries,omitempty"`
 	// Error is the run-level error (plan failed, timeout), if any.
 	Error string `json:"error,omitempty"`
 }
@@ -75,6 +88,31 @@ type Summary struct {
 // Add appends r and updates the counts.
 func (s *Summary) Add(r BatchResult) {
 	s.Results = append(s.Results, r)
+	s.count(r)
+}
+
+// MarkRetried marks the results for which retried returns true as retried
+// and recounts.
+func (s *Summary) MarkRetried(retried func(BatchResult) bool) {
+	s.Batches, s.Items = BatchCounts{}, ItemCounts{}
+	for i := range s.Results {
+		if s.Results[i].Status != StatusOK && !s.Results[i].Retried && retried(s.Results[i]) {
+			s.Results[i].Retried = true
+		}
+		s.count(s.Results[i])
+	}
+}
+
+func (s *Summary) count(r BatchResult) {
+	if r.Retried {
+		s.Batches.Retried++
+		for _, it := range r.Items {
+			if it.State == providers.ItemOK {
+				s.Items.OK++
+			}
+		}
+		return
+	}
 	switch r.Status {
 	case StatusOK:
 		s.Batches.OK++

@@ -94,6 +94,8 @@ func (b *Bars) Report(e apply.Event) {
 		}
 	case apply.BatchSkipped:
 		b.printf("skipped %s: %s\n", batchLabel(e), e.Reason)
+	case apply.RetryRound:
+		b.printf("retry round %d after stage %s: %s; planning again from live state in %s\n", e.Attempt, e.Stage, e.Reason, e.Wait.Round(time.Millisecond))
 	case apply.Replanned:
 		b.printf("re-planned after stage %s: %d stages follow\n", e.Stage, e.Total)
 	case apply.StageDone:

@@ -160,12 +160,15 @@ func (g *Log) Report(e apply.Event) {
 		g.l.Warn("batch skipped", append(batch, "reason", e.Reason)...)
 	case apply.StageDone:
 		g.l.Info("stage done", "stage", e.Stage, "result", e.Reason)
+	case apply.RetryRound:
+		g.l.Warn("retrying", "after_stage", e.Stage, "round", e.Attempt, "domains", strings.Join(e.Domains, ","),
+			"wait", e.Wait, "reason", e.Reason)
 	case apply.Replanned:
 		g.l.Info("re-planned", "after_stage", e.Stage, "stages", e.Total)
 	case apply.RunDone:
 		if s := e.Summary; s != nil {
 			attrs := []any{"run", s.Run, "batches_ok", s.Batches.OK, "batches_failed", s.Batches.Failed,
-				"batches_skipped", s.Batches.Skipped, "batches_unknown", s.Batches.Unknown,
+				"batches_skipped", s.Batches.Skipped, "batches_unknown", s.Batches.Unknown, "batches_retried", s.Batches.Retried,
 				"items_ok", s.Items.OK, "items_failed", s.Items.Failed, "elapsed", e.Elapsed.Round(time.Second)}
 			if s.Error != "" {
 				attrs = append(attrs, "error", s.Error)

@@ -72,6 +72,9 @@ type ItemResult struct {
 	State    ItemState `json:"state"`
 	Message  string    `json:"message,omitempty"` // the provider's own message
 	Tries    int       `json:"tries,omitempty"`
+	// Permanent: the provider's message says trying again cannot help
+	// (the item breaks a rule), so a retry round does not plan it again.
+	Permanent bool `json:"permanent,omitempty"`
 }
 
 // TaskStatus is one poll's view of a task.
