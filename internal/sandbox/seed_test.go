@@ -89,7 +89,7 @@ func TestSeedErrors(t *testing.T) {
 			err := CheckSeed(all.Emulators(), "s.yaml", []byte(tt.data))
 			var se *SeedError
 			if !errors.As(err, &se) {
-				t.Fatalf("ParseSeed: %v, want a *SeedError", err)
+				t.Fatalf("CheckSeed: %v, want a *SeedError", err)
 			}
 			var got []string
 			for i, p := range se.Problems {
