@@ -30,6 +30,9 @@ import (
 
 	"github.com/dnssync/dnssync/internal/journal"
 	"github.com/dnssync/dnssync/internal/model"
+	"github.com/dnssync/dnssync/internal/providers/aliyun/aliyuntest"
+	"github.com/dnssync/dnssync/internal/providers/all"
+	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest"
 	"github.com/dnssync/dnssync/internal/sandbox"
 )
 
@@ -354,7 +357,8 @@ func newEnv(t testing.TB, sc *scenario, o envOpts) *env {
 		o.randSeed = 1
 	}
 	sb, err := sandbox.Start(context.Background(), sandbox.Options{
-		StateDir: sbDir, SeedFile: seedFile, Aliyun: o.aliyun, DNSPod: o.dnspod, RandSeed: o.randSeed,
+		Kinds: all.Emulators(), StateDir: sbDir, SeedFile: seedFile, RandSeed: o.randSeed,
+		Emulators:       map[string]sandbox.EmulatorOptions{"aliyun": o.aliyun, "dnspod": o.dnspod},
 		PersistInterval: 200 * time.Millisecond,
 	})
 	if err != nil {
@@ -381,8 +385,8 @@ func newEnv(t testing.TB, sc *scenario, o envOpts) *env {
   dnspod: {type: dnspod, endpoint: %q, ca_file: %q, credentials: {file: %q}, rate_limit: 500, burst: 50, min_ttl: 60, concurrency: 4, poll_interval: %s, task_timeout: 2m, throttle_backoff: 200ms}
 zones: zones
 state_dir: .dnssync
-%s`, sb.AliyunURL(), sb.CAFile(), sb.CredentialsFile(), o.pollInterval,
-		sb.DNSPodURL(), sb.CAFile(), sb.CredentialsFile(), o.pollInterval, minExisting)
+%s`, sb.URL("aliyun"), sb.CAFile(), sb.CredentialsFile(), o.pollInterval,
+		sb.URL("dnspod"), sb.CAFile(), sb.CredentialsFile(), o.pollInterval, minExisting)
 	if err := os.WriteFile(filepath.Join(dir, "dnssync.yaml"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -393,6 +397,15 @@ state_dir: .dnssync
 		}
 	})
 	return e
+}
+
+// aliyun and dnspod are the emulators behind the sandbox.
+func (e *env) aliyun() *aliyuntest.Server {
+	return e.sb.Emulator("aliyun").(*aliyuntest.Emulator).Server()
+}
+
+func (e *env) dnspod() *dnspodtest.Server {
+	return e.sb.Emulator("dnspod").(*dnspodtest.Emulator).Server()
 }
 
 // result is one finished command.
@@ -454,7 +467,7 @@ func (e *env) liveRecords() map[string][]rec {
 	got := map[string][]rec{}
 	for zone := range e.sc.wantRecs {
 		var rs []rec
-		for _, r := range e.sb.DNSPod().Records(zone) {
+		for _, r := range e.dnspod().Records(zone) {
 			if !r.System {
 				rs = append(rs, recOf(r))
 			}
@@ -470,7 +483,7 @@ func (e *env) liveRecords() map[string][]rec {
 func (e *env) liveRegistrar() map[string]registrarWant {
 	got := map[string]registrarWant{}
 	for d := range e.sc.wantReg {
-		st, ok := e.sb.Aliyun().Domain(d)
+		st, ok := e.aliyun().Domain(d)
 		if !ok {
 			e.t.Fatalf("registrar lost %s", d)
 		}
@@ -530,7 +543,7 @@ type write struct {
 // the same batch (timestamps, nonces).
 func (e *env) writes() []write {
 	var ws []write
-	for _, le := range e.sb.Aliyun().Log() {
+	for _, le := range e.aliyun().Log() {
 		if !strings.HasPrefix(le.Action, "Save") {
 			continue
 		}
@@ -550,7 +563,7 @@ func (e *env) writes() []write {
 		}
 		ws = append(ws, write{"aliyun", le.Action, b.String(), le.Fault})
 	}
-	for _, le := range e.sb.DNSPod().Log() {
+	for _, le := range e.dnspod().Log() {
 		switch le.Action {
 		case "Batch.Record.Create", "Batch.Record.Modify", "Record.Remove", "Record.Create", "Record.Modify", "Record.Status":
 		default:
@@ -737,7 +750,7 @@ func TestE2EApplyRealistic(t *testing.T) {
 	// Name-server changes: one SaveBatchTaskForModifyingDomainDns per
 	// distinct set, covering all 20 domains.
 	var nsCalls, nsDomains int
-	for _, le := range e.sb.Aliyun().Log() {
+	for _, le := range e.aliyun().Log() {
 		if le.Action == "SaveBatchTaskForModifyingDomainDns" && le.Fault == "" {
 			nsCalls++
 			for k := range le.Params {
@@ -959,7 +972,7 @@ func TestE2EApplyRefusals(t *testing.T) {
 		t.Fatalf("plan -o: %s", r)
 	}
 	// Drift behind dnssync's back.
-	if _, err := e.sb.DNSPod().AddRecord(sc.domains[0], model.Record{Name: "drift", Type: "A", Line: model.DefaultLine, Value: "192.0.2.250", TTL: 600, Enabled: true}); err != nil {
+	if _, err := e.dnspod().AddRecord(sc.domains[0], model.Record{Name: "drift", Type: "A", Line: model.DefaultLine, Value: "192.0.2.250", TTL: 600, Enabled: true}); err != nil {
 		t.Fatal(err)
 	}
 	r = e.run("apply", "plan.json", "--yes", "--allow-delegation")
@@ -983,7 +996,7 @@ func TestE2EApplyRefusals(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("apply of a fresh plan file: %s", r)
 	}
-	for _, rr := range e.sb.DNSPod().Records(sc.domains[0]) {
+	for _, rr := range e.dnspod().Records(sc.domains[0]) {
 		if rr.Name == "drift" {
 			t.Error("the drift record survived the apply of the fresh plan")
 		}
@@ -1033,8 +1046,8 @@ func BenchmarkApply10kRecords100Zones(b *testing.B) {
 			b.Fatal(err)
 		}
 		perRecord += pj.Cost.PerRecordCalls
-		e.sb.Aliyun().ResetLog()
-		e.sb.DNSPod().ResetLog()
+		e.aliyun().ResetLog()
+		e.dnspod().ResetLog()
 		b.StartTimer()
 		start := time.Now()
 		r = e.run("apply", "--yes", "-q")
@@ -1044,7 +1057,7 @@ func BenchmarkApply10kRecords100Zones(b *testing.B) {
 			b.Fatalf("apply: %s", r)
 		}
 		e.assertConverged()
-		calls += len(e.sb.Aliyun().Log()) + len(e.sb.DNSPod().Log())
+		calls += len(e.aliyun().Log()) + len(e.dnspod().Log())
 		writes += len(e.writes())
 		e.sb.Close()
 	}

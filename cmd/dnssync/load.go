@@ -8,6 +8,7 @@ import (
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/providers"
 	"github.com/dnssync/dnssync/internal/providers/all"
+	"github.com/dnssync/dnssync/internal/sandbox/emulator"
 	"github.com/dnssync/dnssync/internal/spec"
 )
 
@@ -37,6 +38,10 @@ func reportDiagnostics(g *globalOptions, diags spec.Diagnostics) error {
 // registry is every provider type this build knows: the one place the
 // command wires the concrete providers into the core.
 func registry() *providers.Registry { return all.Registry() }
+
+// emulators is the sandbox emulator of every provider type that has one,
+// wired in beside the registry.
+func emulators() []emulator.Kind { return all.Emulators() }
 
 // newEngine builds the providers of cfg.
 func newEngine(g *globalOptions, cfg *spec.Config) (*engine.Pass, error) {

@@ -1,32 +1,45 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dnssync/dnssync/internal/sandbox"
+	"github.com/dnssync/dnssync/internal/sandbox/emulator"
 	"github.com/dnssync/dnssync/internal/spec"
 )
 
 func newSandboxCmd(g *globalOptions) *cobra.Command {
-	o := sandbox.Options{
-		AliyunAddr: sandbox.DefaultAliyunAddr,
-		DNSPodAddr: sandbox.DefaultDNSPodAddr,
-		RandSeed:   1,
-		Aliyun:     sandbox.EmulatorOptions{TaskDelay: time.Second},
-		DNSPod:     sandbox.EmulatorOptions{TaskDelay: time.Second},
+	kinds := slices.SortedFunc(slices.Values(emulators()), func(a, b emulator.Kind) int { return cmp.Compare(a.Name(), b.Name()) })
+	o := sandbox.Options{Kinds: kinds, RandSeed: 1}
+	// The flags write into one address and one set of options per
+	// emulator; RunE hands them to the sandbox.
+	addrs := map[string]*string{}
+	emus := map[string]*sandbox.EmulatorOptions{}
+	var names, titles, perS, perD []string
+	for _, k := range kinds {
+		addr := k.DefaultAddr()
+		addrs[k.Name()] = &addr
+		emus[k.Name()] = &sandbox.EmulatorOptions{TaskDelay: time.Second}
+		names = append(names, k.Name())
+		titles = append(titles, k.Title())
+		perS = append(perS, k.Name()+"=S")
+		perD = append(perD, k.Name()+"=D")
 	}
 	cmd := &cobra.Command{
 		Use:   "sandbox",
-		Short: "Serve local emulators of both providers, for trying configs without accounts",
-		Long: "sandbox serves protocol-faithful emulators of the Alibaba Cloud Domain API and of DNSPod on\n" +
+		Short: "Serve local emulators of the providers, for trying configs without accounts",
+		Long: "sandbox serves protocol-faithful emulators of the providers' APIs (" + strings.Join(titles, ", ") + ") on\n" +
 			"loopback, over HTTPS with a local CA (or --plain-http), with state that survives restarts.\n" +
 			"It writes sandbox-ca.pem, sandbox-credentials.yaml and sandbox-state.json into the state\n" +
 			"directory and prints the endpoints and the sandbox's test credentials. Point dnssync.yaml's\n" +
@@ -39,6 +52,12 @@ func newSandboxCmd(g *globalOptions) *cobra.Command {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 
+			o.Addrs = map[string]string{}
+			o.Emulators = map[string]sandbox.EmulatorOptions{}
+			for _, name := range names {
+				o.Addrs[name] = *addrs[name]
+				o.Emulators[name] = *emus[name]
+			}
 			configDir := ""
 			_, statErr := os.Stat(g.config)
 			if cmd.Flags().Changed("config") || !errors.Is(statErr, fs.ErrNotExist) {
@@ -46,7 +65,7 @@ func newSandboxCmd(g *globalOptions) *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("sandbox: %s: %w", g.config, err)
 				}
-				o.Providers = sandbox.ProvidersFromConfig(cfg)
+				o.Providers = sandbox.ProvidersFromConfig(cfg, kinds)
 				configDir = cfg.Dir
 				if o.StateDir == "" {
 					o.StateDir = cfg.StateDir
@@ -81,30 +100,51 @@ func newSandboxCmd(g *globalOptions) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.AliyunAddr, "aliyun-addr", o.AliyunAddr, "loopback address of the Alibaba Cloud Domain API emulator")
-	f.StringVar(&o.DNSPodAddr, "dnspod-addr", o.DNSPodAddr, "loopback address of the DNSPod API emulator")
+	f.Var(sandbox.AddrFlag(addrs), "addr",
+		"loopback address per emulator: "+strings.Join(names, "=HOST:PORT,")+"=HOST:PORT; an emulator not named keeps its address")
+	// --TYPE-addr: the per-emulator form of --addr, kept for scripts
+	// written before --addr.
+	for _, k := range kinds {
+		f.StringVar(addrs[k.Name()], k.Name()+"-addr", *addrs[k.Name()],
+			"loopback address of the "+k.Title()+" emulator (--addr "+k.Name()+"=HOST:PORT)")
+	}
 	f.StringVar(&o.StateDir, "state-dir", o.StateDir, "directory for the CA, credentials and state (default: the config's state_dir, else .dnssync)")
 	f.BoolVar(&o.PlainHTTP, "plain-http", false, "serve plain HTTP instead of HTTPS")
 	f.StringVar(&o.SeedFile, "seed", "", "YAML fixture to start from when there is no saved state (default: sandbox/seed.yaml beside the config, else examples/sandbox/seed.yaml)")
 	f.BoolVar(&o.Reset, "reset", false, "discard the saved state and start again from the seed")
 	f.StringVar(&o.ReadyFile, "ready-file", "", "write a JSON file with the endpoints and pid once listening (removed on exit)")
-	f.Var(sandbox.DurationFlag{Aliyun: &o.Aliyun.TaskDelay, DNSPod: &o.DNSPod.TaskDelay}, "task-delay",
-		"time an asynchronous task item takes: D for both, or aliyun=D,dnspod=D")
-	rates := []struct {
+	durations := func(field func(*sandbox.EmulatorOptions) *time.Duration) sandbox.DurationFlag {
+		m := sandbox.DurationFlag{}
+		for name, e := range emus {
+			m[name] = field(e)
+		}
+		return m
+	}
+	rates := func(field func(*sandbox.EmulatorOptions) *float64) sandbox.RateFlag {
+		m := sandbox.RateFlag{}
+		for name, e := range emus {
+			m[name] = field(e)
+		}
+		return m
+	}
+	perDuration := ": D for every emulator, or " + strings.Join(perD, ",")
+	perShare := ": S in [0,1] for every emulator, or " + strings.Join(perS, ",")
+	f.Var(durations(func(e *sandbox.EmulatorOptions) *time.Duration { return &e.TaskDelay }), "task-delay",
+		"time an asynchronous task item takes"+perDuration)
+	for _, r := range []struct {
 		name, usage string
-		a, d        *float64
+		field       func(*sandbox.EmulatorOptions) *float64
 	}{
-		{"fault-throttle", "share of requests answered with throttling", &o.Aliyun.Faults.Throttle, &o.DNSPod.Faults.Throttle},
-		{"fault-5xx", "share of requests answered with HTTP 5xx", &o.Aliyun.Faults.ServerError, &o.DNSPod.Faults.ServerError},
-		{"fault-drop", "share of requests whose connection is closed without an answer", &o.Aliyun.Faults.Drop, &o.DNSPod.Faults.Drop},
-		{"fault-commit-loss", "share of writes carried out whose answer is lost", &o.Aliyun.Faults.CommitLoss, &o.DNSPod.Faults.CommitLoss},
-		{"fault-item-fail", "share of task items (domains, records) that fail", &o.Aliyun.Faults.ItemFail, &o.DNSPod.Faults.ItemFail},
+		{"fault-throttle", "share of requests answered with throttling", func(e *sandbox.EmulatorOptions) *float64 { return &e.Faults.Throttle }},
+		{"fault-5xx", "share of requests answered with HTTP 5xx", func(e *sandbox.EmulatorOptions) *float64 { return &e.Faults.ServerError }},
+		{"fault-drop", "share of requests whose connection is closed without an answer", func(e *sandbox.EmulatorOptions) *float64 { return &e.Faults.Drop }},
+		{"fault-commit-loss", "share of writes carried out whose answer is lost", func(e *sandbox.EmulatorOptions) *float64 { return &e.Faults.CommitLoss }},
+		{"fault-item-fail", "share of task items (domains, records) that fail", func(e *sandbox.EmulatorOptions) *float64 { return &e.Faults.ItemFail }},
+	} {
+		f.Var(rates(r.field), r.name, r.usage+perShare)
 	}
-	for _, r := range rates {
-		f.Var(sandbox.RateFlag{Aliyun: r.a, DNSPod: r.d}, r.name, r.usage+": S in [0,1] for both, or aliyun=S,dnspod=S")
-	}
-	f.Var(sandbox.DurationFlag{Aliyun: &o.Aliyun.Faults.Latency, DNSPod: &o.DNSPod.Faults.Latency}, "latency",
-		"delay added to every request: D for both, or aliyun=D,dnspod=D")
+	f.Var(durations(func(e *sandbox.EmulatorOptions) *time.Duration { return &e.Faults.Latency }), "latency",
+		"delay added to every request"+perDuration)
 	f.Uint64Var(&o.RandSeed, "seed-rand", o.RandSeed, "seed of the fault dice, for reproducible runs")
 	return cmd
 }

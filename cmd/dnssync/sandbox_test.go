@@ -60,7 +60,7 @@ func TestSandboxFlagsReachEmulators(t *testing.T) {
 
 	// DNSPod answers everything with code -2 (throttled), before even
 	// checking the token.
-	resp, err := hc.PostForm(r.DNSPodURL+"/Domain.List", url.Values{"login_token": {"1,x"}, "format": {"json"}})
+	resp, err := hc.PostForm(r.URLs["dnspod"]+"/Domain.List", url.Values{"login_token": {"1,x"}, "format": {"json"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestSandboxFlagsReachEmulators(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ac, err := aliyun.New(aliyun.Options{Endpoint: r.AliyunURL, CAFile: r.CAFile, AccessKeyID: creds.AccessKeyID,
+	ac, err := aliyun.New(aliyun.Options{Endpoint: r.URLs["aliyun"], CAFile: r.CAFile, AccessKeyID: creds.AccessKeyID,
 		AccessKeySecret: creds.AccessKeySecret.Reveal(), MaxRetries: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -99,8 +99,8 @@ func TestSandboxFlagsReachEmulators(t *testing.T) {
 		t.Fatal("sandbox did not stop")
 	}
 	// Read only now: the command writes stdout from its goroutine.
-	if !strings.Contains(stdout.String(), r.DNSPodURL) {
-		t.Errorf("summary does not name %s:\n%s", r.DNSPodURL, stdout.String())
+	if !strings.Contains(stdout.String(), r.URLs["dnspod"]) {
+		t.Errorf("summary does not name %s:\n%s", r.URLs["dnspod"], stdout.String())
 	}
 	if _, err := os.Stat(filepath.Join(dir, "st", sandbox.StateFileName)); err != nil {
 		t.Errorf("state not saved: %v", err)

@@ -29,6 +29,7 @@ import (
 
 	"github.com/dnssync/dnssync/internal/daemon"
 	"github.com/dnssync/dnssync/internal/model"
+	"github.com/dnssync/dnssync/internal/providers/all"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest"
 	"github.com/dnssync/dnssync/internal/sandbox"
 )
@@ -89,13 +90,14 @@ func newEnv(t *testing.T, podDelay time.Duration, domains ...string) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	sb, err := sandbox.Start(ctx, sandbox.Options{StateDir: t.TempDir(), DNSPod: sandbox.EmulatorOptions{TaskDelay: podDelay}})
+	sb, err := sandbox.Start(ctx, sandbox.Options{Kinds: all.Emulators(), StateDir: t.TempDir(),
+		Emulators: map[string]sandbox.EmulatorOptions{"dnspod": {TaskDelay: podDelay}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sb.Close() })
 	for _, d := range domains {
-		if _, err := sb.DNSPod().AddDomain(d, "DP_Free"); err != nil {
+		if _, err := sb.Emulator("dnspod").(*dnspodtest.Emulator).Server().AddDomain(d, "DP_Free"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -112,7 +114,7 @@ func newEnv(t *testing.T, podDelay time.Duration, domains ...string) *env {
     poll_interval: 50ms
 zones: zones
 state_dir: state
-`, sb.DNSPodURL(), sb.CAFile(), sb.CredentialsFile()))
+`, sb.URL("dnspod"), sb.CAFile(), sb.CredentialsFile()))
 	if err := os.MkdirAll(e.zones, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -131,6 +133,11 @@ func (e *env) write(rel, body string) string {
 	return p
 }
 
+// dnspod is the DNSPod emulator behind the sandbox.
+func (e *env) dnspod() *dnspodtest.Server {
+	return e.sb.Emulator("dnspod").(*dnspodtest.Emulator).Server()
+}
+
 // zone renders a DNSPod-only zone file with A records name → address.
 func zone(domain string, records ...string) string {
 	var b strings.Builder
@@ -143,7 +150,7 @@ func zone(domain string, records ...string) string {
 
 // has reports whether the emulator serves name A value in domain.
 func (e *env) has(domain, name, value string) bool {
-	for _, r := range e.sb.DNSPod().Records(domain) {
+	for _, r := range e.dnspod().Records(domain) {
 		if r.Name == name && r.Type == model.TypeA && r.Value == value {
 			return true
 		}
@@ -154,7 +161,7 @@ func (e *env) has(domain, name, value string) bool {
 // writes counts DNSPod write calls by action.
 func (e *env) writes() map[string]int {
 	m := map[string]int{}
-	for _, l := range e.sb.DNSPod().Log() {
+	for _, l := range e.dnspod().Log() {
 		if strings.HasPrefix(l.Action, "Batch.Record.") || strings.HasPrefix(l.Action, "Record.Remove") ||
 			strings.HasPrefix(l.Action, "Record.Modify") || strings.HasPrefix(l.Action, "Record.Create") {
 			m[l.Action]++
@@ -165,7 +172,7 @@ func (e *env) writes() map[string]int {
 
 func (e *env) logCount(action string) int {
 	n := 0
-	for _, l := range e.sb.DNSPod().Log() {
+	for _, l := range e.dnspod().Log() {
 		if l.Action == action {
 			n++
 		}
@@ -516,10 +523,10 @@ func TestWatchRepairsDriftAndServesMetrics(t *testing.T) {
 	waitFor(t, 20*time.Second, "the startup reconcile", func() bool { return p.converged("drift.example") >= 1 })
 
 	// Behind dnssync's back: an extra record, and www pointed elsewhere.
-	if _, err := e.sb.DNSPod().AddRecord("drift.example", model.Record{Name: "rogue", Type: model.TypeA, Value: "203.0.113.66", Enabled: true}); err != nil {
+	if _, err := e.dnspod().AddRecord("drift.example", model.Record{Name: "rogue", Type: model.TypeA, Value: "203.0.113.66", Enabled: true}); err != nil {
 		t.Fatal(err)
 	}
-	err := e.sb.MutateDNSPod(func(st *dnspodtest.State) error {
+	err := e.sb.Mutate("dnspod", dnspodtest.EditState(func(st *dnspodtest.State) error {
 		for i := range st.Domains {
 			for j, r := range st.Domains[i].Records {
 				if st.Domains[i].Name == "drift.example" && r.Name == "www" && r.Type == model.TypeA {
@@ -529,7 +536,7 @@ func TestWatchRepairsDriftAndServesMetrics(t *testing.T) {
 			}
 		}
 		return errors.New("www A not found")
-	})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+
+	"github.com/dnssync/dnssync/internal/sandbox/emulator"
 )
 
 // admin serves the loopback-only endpoints under /_sandbox/ of one
@@ -12,48 +14,23 @@ import (
 //
 //	GET    /_sandbox/log[?action=A]  the request log (JSON: provider, count, entries)
 //	DELETE /_sandbox/log             empty the request log
-//	GET    /_sandbox/state           the emulator's state (Export format)
+//	GET    /_sandbox/state           the emulator's state (its part of the state file)
 //	PUT    /_sandbox/state           replace it (drift injection), then save
-func (s *Sandbox) admin(kind string) http.Handler {
+func (s *Sandbox) admin(name string, emu emulator.Emulator) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_sandbox/log", func(w http.ResponseWriter, r *http.Request) {
-		action := r.URL.Query().Get("action")
-		var entries []any
-		switch kind {
-		case TypeAliyun:
-			for _, e := range s.aliyun.Log() {
-				if action == "" || e.Action == action {
-					entries = append(entries, e)
-				}
-			}
-		case TypeDNSPod:
-			for _, e := range s.dnspod.Log() {
-				if action == "" || e.Action == action {
-					entries = append(entries, e)
-				}
-			}
-		}
+		entries := emu.RequestLog(r.URL.Query().Get("action"))
 		if entries == nil {
 			entries = []any{}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"provider": kind, "count": len(entries), "entries": entries})
+		writeJSON(w, http.StatusOK, map[string]any{"provider": name, "count": len(entries), "entries": entries})
 	})
 	mux.HandleFunc("DELETE /_sandbox/log", func(w http.ResponseWriter, r *http.Request) {
-		if kind == TypeAliyun {
-			s.aliyun.ResetLog()
-		} else {
-			s.dnspod.ResetLog()
-		}
+		emu.ResetRequestLog()
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("GET /_sandbox/state", func(w http.ResponseWriter, r *http.Request) {
-		var b []byte
-		var err error
-		if kind == TypeAliyun {
-			b, err = s.aliyun.Export()
-		} else {
-			b, err = s.dnspod.MarshalState()
-		}
+		b, err := emu.ExportState()
 		if err != nil {
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 			return
@@ -68,11 +45,7 @@ func (s *Sandbox) admin(kind string) http.Handler {
 			return
 		}
 		s.mutateMu.Lock()
-		if kind == TypeAliyun {
-			err = s.aliyun.Import(b)
-		} else {
-			err = s.dnspod.UnmarshalState(b)
-		}
+		err = emu.ImportState(b)
 		s.mutateMu.Unlock()
 		if err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})

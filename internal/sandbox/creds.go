@@ -1,37 +1,36 @@
 package sandbox
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/dnssync/dnssync/internal/sandbox/emulator"
 	"github.com/dnssync/dnssync/internal/spec"
 )
 
-// Provider types the sandbox emulates.
-const (
-	TypeAliyun = "aliyun"
-	TypeDNSPod = "dnspod"
-)
-
 // Provider is a provider name from dnssync.yaml and its type; the sandbox
-// writes test credentials for each one. All providers of one type share
-// that type's emulator.
+// writes test credentials for each one whose type it serves. All
+// providers of one type share that type's emulator.
 type Provider struct {
 	Name string
-	Type string // TypeAliyun or TypeDNSPod
+	Type string // an emulator kind's name
 }
 
-// DefaultProviders are used when no configuration names any.
-func DefaultProviders() []Provider {
-	return []Provider{{Name: "aliyun", Type: TypeAliyun}, {Name: "dnspod", Type: TypeDNSPod}}
+// DefaultProviders are used when no configuration names any: one provider
+// per emulator, called like its type.
+func DefaultProviders(kinds []emulator.Kind) []Provider {
+	out := make([]Provider, 0, len(kinds))
+	for _, k := range kinds {
+		out = append(out, Provider{Name: k.Name(), Type: k.Name()})
+	}
+	slices.SortFunc(out, func(a, b Provider) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 // Credential is the sandbox test credential of one provider. These are not
@@ -39,50 +38,29 @@ func DefaultProviders() []Provider {
 // the sandbox's emulators, and are printed on purpose so that people can
 // use them with other clients.
 type Credential struct {
-	Provider        string `yaml:"-"`
-	Type            string `yaml:"-"`
-	AccessKeyID     string `yaml:"access_key_id,omitempty"`
-	AccessKeySecret string `yaml:"access_key_secret,omitempty"`
-	Token           string `yaml:"token,omitempty"` // DNSPod "ID,Token"
+	Provider string
+	Type     string
+	// Values are the provider's entry in the credentials file, as its
+	// emulator made them ("token" → "ID,Token").
+	Values map[string]string
 }
 
-// testCredentials derives stable credentials for each provider, so the
-// file and the printed values stay the same across restarts and machines.
-func testCredentials(ps []Provider) []Credential {
-	out := make([]Credential, 0, len(ps))
-	usedIDs := map[uint32]bool{}
-	for _, p := range ps {
-		h := func(purpose string) [32]byte {
-			return sha256.Sum256([]byte("dnssync-sandbox\x00" + purpose + "\x00" + p.Name))
-		}
-		c := Credential{Provider: p.Name, Type: p.Type}
-		switch p.Type {
-		case TypeAliyun:
-			id, sec := h("aliyun-key-id"), h("aliyun-key-secret")
-			c.AccessKeyID = "LTAISandbox" + hex.EncodeToString(id[:6])
-			c.AccessKeySecret = "sandbox" + hex.EncodeToString(sec[:12])
-		case TypeDNSPod:
-			idh, tok := h("dnspod-token-id"), h("dnspod-token")
-			id := 100000 + binary.BigEndian.Uint32(idh[:4])%900000
-			for usedIDs[id] {
-				id++
-			}
-			usedIDs[id] = true
-			c.Token = strconv.FormatUint(uint64(id), 10) + "," + hex.EncodeToString(tok[:16])
-		default:
-			continue
-		}
-		out = append(out, c)
+// String is the printed form: key=value pairs in key order.
+func (c Credential) String() string {
+	keys := slices.Sorted(maps.Keys(c.Values))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + c.Values[k]
 	}
-	return out
+	return strings.Join(parts, " ")
 }
 
 // credentialsFile renders the credentials file (internal/credentials
 // format: YAML keyed by provider name).
 func credentialsFile(cs []Credential) ([]byte, error) {
-	m := map[string]Credential{}
+	m := map[string]map[string]string{}
 	for _, c := range cs {
-		m[c.Provider] = c
+		m[c.Provider] = c.Values
 	}
 	body, err := yaml.Marshal(m)
 	if err != nil {
@@ -93,34 +71,23 @@ func credentialsFile(cs []Credential) ([]byte, error) {
 	return []byte(head + string(body)), nil
 }
 
-// describeCredential is the printed form of one credential.
-func describeCredential(c Credential) string {
-	var parts []string
-	if c.AccessKeyID != "" {
-		parts = append(parts, "access_key_id="+c.AccessKeyID, "access_key_secret="+c.AccessKeySecret)
+// ProvidersFromConfig lists the providers of dnssync.yaml whose type has
+// an emulator among kinds, sorted by name; DefaultProviders when there
+// are none.
+func ProvidersFromConfig(cfg *spec.Config, kinds []emulator.Kind) []Provider {
+	emulated := map[string]bool{}
+	for _, k := range kinds {
+		emulated[k.Name()] = true
 	}
-	if c.Token != "" {
-		parts = append(parts, "token="+c.Token)
-	}
-	return strings.Join(parts, " ")
-}
-
-// ProvidersFromConfig lists the providers of dnssync.yaml that the sandbox
-// emulates (types aliyun and dnspod), sorted by name; DefaultProviders when
-// there are none.
-func ProvidersFromConfig(cfg *spec.Config) []Provider {
 	var out []Provider
 	for _, name := range cfg.ProviderNames() {
 		p, _ := cfg.Provider(name)
-		switch p.Type {
-		case string(TypeAliyun):
-			out = append(out, Provider{Name: name, Type: TypeAliyun})
-		case string(TypeDNSPod):
-			out = append(out, Provider{Name: name, Type: TypeDNSPod})
+		if emulated[p.Type] {
+			out = append(out, Provider{Name: name, Type: p.Type})
 		}
 	}
 	if len(out) == 0 {
-		return DefaultProviders()
+		return DefaultProviders(kinds)
 	}
 	return out
 }

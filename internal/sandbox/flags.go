@@ -2,43 +2,41 @@ package sandbox
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// The flag values below let one command-line flag set an option of either
-// emulator or of both: "V" sets both, "aliyun=V,dnspod=V" each (a side not
-// named keeps its value). They implement pflag.Value.
+// The flag values below let one command-line flag set an option of every
+// emulator or of some: "V" sets all, "aliyun=V,dnspod=V" those named (an
+// emulator not named keeps its value). Each maps emulator names to the
+// options it sets; they implement pflag.Value.
 
 // RateFlag sets a fault share in [0,1].
-type RateFlag struct{ Aliyun, DNSPod *float64 }
+type RateFlag map[string]*float64
 
 // DurationFlag sets a duration (Go syntax: 500ms, 2s).
-type DurationFlag struct{ Aliyun, DNSPod *time.Duration }
+type DurationFlag map[string]*time.Duration
+
+// AddrFlag sets a listen address (host:port; Start checks that it is
+// loopback).
+type AddrFlag map[string]*string
 
 // Set parses the flag.
 func (f RateFlag) Set(s string) error {
-	return setPer(s, func(v string) (func(bool), error) {
+	return setPer(f, s, func(v string) (float64, error) {
 		x, err := strconv.ParseFloat(v, 64)
 		if err != nil || x < 0 || x > 1 {
-			return nil, fmt.Errorf("%q is not a share between 0 and 1", v)
+			return 0, fmt.Errorf("%q is not a share between 0 and 1", v)
 		}
-		return func(aliyun bool) {
-			if aliyun {
-				*f.Aliyun = x
-			} else {
-				*f.DNSPod = x
-			}
-		}, nil
+		return x, nil
 	})
 }
 
 func (f RateFlag) String() string {
-	if f.Aliyun == nil || f.DNSPod == nil {
-		return "0"
-	}
-	return perString(strconv.FormatFloat(*f.Aliyun, 'g', -1, 64), strconv.FormatFloat(*f.DNSPod, 'g', -1, 64))
+	return perString(f, "0", func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) })
 }
 
 // Type names the value in help output.
@@ -46,69 +44,97 @@ func (RateFlag) Type() string { return "share" }
 
 // Set parses the flag.
 func (f DurationFlag) Set(s string) error {
-	return setPer(s, func(v string) (func(bool), error) {
+	return setPer(f, s, func(v string) (time.Duration, error) {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
-			return nil, fmt.Errorf("%q is not a duration such as 500ms or 2s", v)
+			return 0, fmt.Errorf("%q is not a duration such as 500ms or 2s", v)
 		}
-		return func(aliyun bool) {
-			if aliyun {
-				*f.Aliyun = d
-			} else {
-				*f.DNSPod = d
-			}
-		}, nil
+		return d, nil
 	})
 }
 
 func (f DurationFlag) String() string {
-	if f.Aliyun == nil || f.DNSPod == nil {
-		return "0s"
-	}
-	return perString(f.Aliyun.String(), f.DNSPod.String())
+	return perString(f, "0s", time.Duration.String)
 }
 
 // Type names the value in help output.
 func (DurationFlag) Type() string { return "duration" }
 
-func perString(a, d string) string {
-	if a == d {
-		return a
-	}
-	return TypeAliyun + "=" + a + "," + TypeDNSPod + "=" + d
+// Set parses the flag.
+func (f AddrFlag) Set(s string) error {
+	return setPer(f, s, func(v string) (string, error) {
+		if v == "" {
+			return "", fmt.Errorf("empty address (use host:port)")
+		}
+		return v, nil
+	})
 }
 
-// setPer parses "V" or "aliyun=V,dnspod=V"; parse returns the setter for
-// one side. Nothing is set unless the whole value parses.
-func setPer(s string, parse func(string) (func(aliyun bool), error)) error {
+func (f AddrFlag) String() string {
+	return perString(f, "", func(s string) string { return s })
+}
+
+// Type names the value in help output.
+func (AddrFlag) Type() string { return "addresses" }
+
+// perString shows one value when every emulator has the same, else
+// "a=V,b=W" in name order; zero when there are no emulators.
+func perString[T comparable](targets map[string]*T, zero string, format func(T) string) string {
+	names := slices.Sorted(maps.Keys(targets))
+	if len(names) == 0 {
+		return zero
+	}
+	same := true
+	for _, n := range names[1:] {
+		same = same && *targets[n] == *targets[names[0]]
+	}
+	if same {
+		return format(*targets[names[0]])
+	}
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n + "=" + format(*targets[n])
+	}
+	return strings.Join(parts, ",")
+}
+
+// setPer parses "V" or "a=V,b=W" into targets. Nothing is set unless the
+// whole value parses.
+func setPer[T any](targets map[string]*T, s string, parse func(string) (T, error)) error {
 	s = strings.TrimSpace(s)
+	set := map[string]T{}
 	if !strings.Contains(s, "=") {
-		set, err := parse(s)
+		v, err := parse(s)
 		if err != nil {
 			return err
 		}
-		set(true)
-		set(false)
-		return nil
-	}
-	var todo []func()
-	for _, part := range strings.Split(s, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		set, err := parse(strings.TrimSpace(v))
-		if err != nil {
-			return err
+		for name := range targets {
+			set[name] = v
 		}
-		switch strings.TrimSpace(k) {
-		case TypeAliyun:
-			todo = append(todo, func() { set(true) })
-		case TypeDNSPod:
-			todo = append(todo, func() { set(false) })
-		default:
-			return fmt.Errorf("unknown emulator %q (use aliyun or dnspod)", k)
+	} else {
+		for part := range strings.SplitSeq(s, ",") {
+			k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+			k = strings.TrimSpace(k)
+			x, err := parse(strings.TrimSpace(v))
+			if err != nil {
+				return err
+			}
+			if targets[k] == nil {
+				return fmt.Errorf("unknown emulator %q (use %s)", k, joinOr(slices.Sorted(maps.Keys(targets))))
+			}
+			set[k] = x
 		}
 	}
-	for _, f := range todo {
-		f()
+	for name, v := range set {
+		*targets[name] = v
 	}
 	return nil
+}
+
+// joinOr joins "a", "a or b", "a, b or c".
+func joinOr(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
 }

@@ -11,14 +11,21 @@ import (
 
 	"github.com/dnssync/dnssync/internal/credentials"
 	"github.com/dnssync/dnssync/internal/providers/aliyun"
+	"github.com/dnssync/dnssync/internal/providers/aliyun/aliyuntest"
+	"github.com/dnssync/dnssync/internal/providers/all"
 	"github.com/dnssync/dnssync/internal/providers/dnspod"
+	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest"
 )
 
 const exampleSeed = "../../examples/sandbox/seed.yaml"
 
-// start runs a sandbox in dir and closes it when the test ends.
+// start runs a sandbox in dir, with dnssync's emulators unless opts names
+// kinds, and closes it when the test ends.
 func start(t *testing.T, opts Options) *Sandbox {
 	t.Helper()
+	if opts.Kinds == nil {
+		opts.Kinds = all.Emulators()
+	}
 	if opts.StateDir == "" {
 		opts.StateDir = t.TempDir()
 	}
@@ -49,7 +56,7 @@ func clients(t *testing.T, sb *Sandbox) (*aliyun.Client, *dnspod.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ao := aliyun.Options{Endpoint: sb.AliyunURL(), AccessKeyID: ac.AccessKeyID, AccessKeySecret: ac.AccessKeySecret.Reveal(),
+	ao := aliyun.Options{Endpoint: sb.URL("aliyun"), AccessKeyID: ac.AccessKeyID, AccessKeySecret: ac.AccessKeySecret.Reveal(),
 		CAFile: sb.CAFile(), MaxRetries: -1, RateLimit: -1}
 	a, err := aliyun.New(ao)
 	if err != nil {
@@ -66,7 +73,7 @@ func clients(t *testing.T, sb *Sandbox) (*aliyun.Client, *dnspod.Client) {
 			t.Fatal("CA file holds no certificate")
 		}
 	}
-	d, err := dnspod.New(dnspod.Options{Endpoint: sb.DNSPodURL(), Token: dc.Reveal(), RootCAs: pool, MaxRetries: -1, RateLimit: -1})
+	d, err := dnspod.New(dnspod.Options{Endpoint: sb.URL("dnspod"), Token: dc.Reveal(), RootCAs: pool, MaxRetries: -1, RateLimit: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,3 +96,12 @@ func writeFile(t *testing.T, dir, name, content string) string {
 }
 
 func tlsConfig(sb *Sandbox) *tls.Config { return &tls.Config{RootCAs: sb.CAPool()} }
+
+// aliyunServer and dnspodServer are the emulators behind sb.
+func aliyunServer(sb *Sandbox) *aliyuntest.Server {
+	return sb.Emulator("aliyun").(*aliyuntest.Emulator).Server()
+}
+
+func dnspodServer(sb *Sandbox) *dnspodtest.Server {
+	return sb.Emulator("dnspod").(*dnspodtest.Emulator).Server()
+}

@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -10,18 +12,19 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gofrs/flock"
 
-	"github.com/dnssync/dnssync/internal/providers/aliyun/aliyuntest"
-	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest"
+	"github.com/dnssync/dnssync/internal/sandbox/emulator"
 	"github.com/dnssync/dnssync/internal/statedir"
 )
 
@@ -34,72 +37,48 @@ const (
 	LockFileName        = "sandbox.lock"
 )
 
-// Default listen addresses, matching examples/dnssync.yaml.
-const (
-	DefaultAliyunAddr = "127.0.0.1:18443"
-	DefaultDNSPodAddr = "127.0.0.1:18444"
-)
-
 // StateVersion is the version of sandbox-state.json.
 const StateVersion = 1
 
-// Faults are the injected failures of one emulator. Shares are
-// probabilities in [0,1] rolled per request (ItemFail per task item).
-type Faults struct {
-	Throttle    float64       // throttling answer (Throttling.User / code -2)
-	ServerError float64       // HTTP 5xx answer
-	Drop        float64       // connection closed without an answer
-	CommitLoss  float64       // a write is committed, then its answer is lost
-	ItemFail    float64       // a task item (domain / record) ends in failure
-	Latency     time.Duration // added to every request
-}
-
-func (f Faults) check(name string) error {
-	for _, v := range []float64{f.Throttle, f.ServerError, f.Drop, f.CommitLoss, f.ItemFail} {
-		if v < 0 || v > 1 {
-			return fmt.Errorf("sandbox: %s fault share %v outside [0,1]", name, v)
-		}
-	}
-	if f.Throttle+f.ServerError+f.Drop > 1 {
-		return fmt.Errorf("sandbox: %s throttle + 5xx + drop shares exceed 1", name)
-	}
-	if f.Latency < 0 {
-		return fmt.Errorf("sandbox: %s latency is negative", name)
-	}
-	return nil
-}
+// Faults are the injected failures of one emulator.
+type Faults = emulator.Faults
 
 // EmulatorOptions configure one emulator.
 type EmulatorOptions struct {
 	// TaskDelay is how long an asynchronous task item takes from submission
-	// to its final state: half waiting, half running.
+	// to its final state.
 	TaskDelay time.Duration
 	Faults    Faults
 }
 
 // Options configure Start.
 type Options struct {
+	// Kinds are the emulators to serve, each on a listener of its own
+	// (dnssync passes internal/providers/all.Emulators()). At least one.
+	Kinds []emulator.Kind
 	// StateDir holds the CA, the credentials and the state file (default
 	// ".dnssync"). One sandbox at a time may use it.
 	StateDir string
-	// AliyunAddr and DNSPodAddr are loopback host:port addresses (default
-	// "127.0.0.1:0": a free port each; the CLI uses 18443 and 18444).
-	AliyunAddr, DNSPodAddr string
+	// Addrs are loopback host:port addresses by emulator name (default
+	// "127.0.0.1:0": a free port each; the CLI uses each kind's
+	// DefaultAddr).
+	Addrs map[string]string
 	// PlainHTTP serves HTTP instead of HTTPS (no CA is made).
 	PlainHTTP bool
-	// Providers get test credentials (default DefaultProviders).
+	// Providers get test credentials (default DefaultProviders(Kinds)).
 	Providers []Provider
 	// SeedFile is the YAML fixture a sandbox without saved state starts
 	// from; "" starts with empty emulators.
 	SeedFile string
 	// Reset discards the saved state (the CA is kept) and reseeds.
 	Reset bool
-	// Aliyun and DNSPod configure the emulators.
-	Aliyun, DNSPod EmulatorOptions
+	// Emulators configure the emulators by name; one not named gets the
+	// zero value (no task delay, no faults).
+	Emulators map[string]EmulatorOptions
 	// RandSeed seeds the emulators' fault dice, for reproducible runs.
 	RandSeed uint64
-	// ReadyFile, when set, receives a small JSON document (Ready) once both
-	// listeners accept connections; it is removed by Close.
+	// ReadyFile, when set, receives a small JSON document (Ready) once
+	// every listener accepts connections; it is removed by Close.
 	ReadyFile string
 	// PersistInterval bounds how long a state change may stay unsaved when
 	// it happens without a request (tasks finishing; default 1s). Requests
@@ -111,19 +90,72 @@ type Options struct {
 
 // Ready is the content of the ready file.
 type Ready struct {
-	PID             int    `json:"pid"`
-	AliyunURL       string `json:"aliyun_url"`
-	DNSPodURL       string `json:"dnspod_url"`
-	CAFile          string `json:"ca_file,omitempty"`
-	CredentialsFile string `json:"credentials_file"`
-	StateFile       string `json:"state_file"`
+	PID int `json:"pid"`
+	// URLs are the emulators' endpoints by name ("https://127.0.0.1:port").
+	URLs            map[string]string `json:"urls"`
+	CAFile          string            `json:"ca_file,omitempty"`
+	CredentialsFile string            `json:"credentials_file"`
+	StateFile       string            `json:"state_file"`
 }
 
-// Sandbox is a running pair of emulators.
+// MarshalJSON writes the fields in a fixed order and, besides urls, each
+// endpoint as NAME_url at the top level ("aliyun_url"): the form scripts
+// read before emulators were plug-ins, one line per endpoint.
+func (r Ready) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	field := func(key string, v any) error {
+		if b.Len() == 0 {
+			b.WriteByte('{')
+		} else {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(key)
+		if err != nil {
+			return err
+		}
+		val, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(val)
+		return nil
+	}
+	errs := []error{field("pid", r.PID)}
+	names := make([]string, 0, len(r.URLs))
+	for name := range r.URLs {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		errs = append(errs, field(name+"_url", r.URLs[name]))
+	}
+	errs = append(errs, field("urls", r.URLs))
+	if r.CAFile != "" {
+		errs = append(errs, field("ca_file", r.CAFile))
+	}
+	errs = append(errs, field("credentials_file", r.CredentialsFile), field("state_file", r.StateFile))
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// hosted is one emulator the sandbox serves.
+type hosted struct {
+	name  string
+	title string
+	emu   emulator.Emulator
+	addr  string // loopback host:port to listen on
+	url   string // scheme://host:port once listening
+}
+
+// Sandbox is a running set of emulators.
 type Sandbox struct {
 	opts        Options
-	aliyun      *aliyuntest.Server
-	dnspod      *dnspodtest.Server
+	emus        []*hosted // by name
 	creds       []Credential
 	lock        *flock.Flock
 	caFile      string
@@ -131,9 +163,8 @@ type Sandbox struct {
 	credsFile   string
 	stateFile   string
 	origin      string
-	aliyunURL   string
-	dnspodURL   string
 	servers     []*http.Server
+	serving     sync.WaitGroup // the servers' Serve goroutines
 	log         *slog.Logger
 	dirty       chan struct{}
 	stop        chan struct{}
@@ -152,47 +183,32 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 	if opts.StateDir == "" {
 		opts.StateDir = statedir.DefaultDir
 	}
-	if opts.AliyunAddr == "" {
-		opts.AliyunAddr = "127.0.0.1:0"
-	}
-	if opts.DNSPodAddr == "" {
-		opts.DNSPodAddr = "127.0.0.1:0"
-	}
-	if opts.Providers == nil {
-		opts.Providers = DefaultProviders()
-	}
 	if opts.PersistInterval <= 0 {
 		opts.PersistInterval = time.Second
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := opts.Aliyun.Faults.check(TypeAliyun); err != nil {
-		return nil, err
-	}
-	if err := opts.DNSPod.Faults.check(TypeDNSPod); err != nil {
-		return nil, err
-	}
-	aliyunAddr, err := loopbackAddr("aliyun", opts.AliyunAddr)
+	emus, err := newEmulators(opts)
 	if err != nil {
 		return nil, err
 	}
-	dnspodAddr, err := loopbackAddr("dnspod", opts.DNSPodAddr)
-	if err != nil {
-		return nil, err
+	if opts.Providers == nil {
+		opts.Providers = DefaultProviders(opts.Kinds)
 	}
 	if err := statedir.Ensure(opts.StateDir); err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 	s := &Sandbox{
 		opts:      opts,
+		emus:      emus,
 		log:       opts.Logger,
 		credsFile: filepath.Join(opts.StateDir, CredentialsFileName),
 		stateFile: filepath.Join(opts.StateDir, StateFileName),
 		dirty:     make(chan struct{}, 1),
 		stop:      make(chan struct{}),
 		loopDone:  make(chan struct{}),
-		serveErrs: make(chan error, 2),
+		serveErrs: make(chan error, len(emus)),
 	}
 	s.lock = flock.New(filepath.Join(opts.StateDir, LockFileName))
 	locked, err := s.lock.TryLock()
@@ -212,7 +228,9 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 		}
 	}()
 
-	s.newEmulators()
+	if err := s.addCredentials(); err != nil {
+		return nil, err
+	}
 	if err := s.loadState(); err != nil {
 		return nil, err
 	}
@@ -222,7 +240,11 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 
 	var tlsConf *tls.Config
 	if !opts.PlainHTTP {
-		if tlsConf, err = s.setupTLS(aliyunAddr, dnspodAddr); err != nil {
+		addrs := make([]string, len(s.emus))
+		for i, h := range s.emus {
+			addrs[i] = h.addr
+		}
+		if tlsConf, err = s.setupTLS(addrs...); err != nil {
 			return nil, err
 		}
 	}
@@ -238,25 +260,20 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 	}
 
 	var lc net.ListenConfig
-	for _, l := range []struct {
-		addr string
-		url  *string
-		kind string
-		h    http.Handler
-	}{{aliyunAddr, &s.aliyunURL, TypeAliyun, s.aliyun}, {dnspodAddr, &s.dnspodURL, TypeDNSPod, s.dnspod}} {
-		ln, err := lc.Listen(ctx, "tcp", l.addr)
+	scheme := "https"
+	if opts.PlainHTTP {
+		scheme = "http"
+	}
+	for _, h := range s.emus {
+		ln, err := lc.Listen(ctx, "tcp", h.addr)
 		if err != nil {
-			return nil, fmt.Errorf("sandbox: %s emulator: %w", l.kind, err)
+			return nil, fmt.Errorf("sandbox: %s emulator: %w", h.name, err)
 		}
 		listeners = append(listeners, ln)
-		scheme := "https"
-		if opts.PlainHTTP {
-			scheme = "http"
-		}
-		*l.url = scheme + "://" + ln.Addr().String()
+		h.url = scheme + "://" + ln.Addr().String()
 		mux := http.NewServeMux()
-		mux.Handle("/_sandbox/", s.admin(l.kind))
-		mux.Handle("/", s.track(l.h))
+		mux.Handle("/_sandbox/", s.admin(h.name, h.emu))
+		mux.Handle("/", s.track(h.emu))
 		s.servers = append(s.servers, &http.Server{
 			Handler:           mux,
 			TLSConfig:         tlsConf,
@@ -269,12 +286,12 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 		if tlsConf != nil {
 			ln = tls.NewListener(ln, tlsConf)
 		}
-		go func() {
+		s.serving.Go(func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				s.log.Error("sandbox listener stopped", "err", err)
-				s.serveErrs <- err
+				s.log.Error("sandbox listener stopped", "emulator", s.emus[i].name, "err", err)
+				s.serveErrs <- err // buffered: one slot per server
 			}
-		}()
+		})
 	}
 	go s.persistLoop()
 	if opts.ReadyFile != "" {
@@ -283,8 +300,69 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 			return nil, err
 		}
 	}
-	s.log.Info("sandbox serving", "aliyun", s.aliyunURL, "dnspod", s.dnspodURL, "state", s.origin)
+	attrs := make([]any, 0, 2*len(s.emus)+2)
+	for _, h := range s.emus {
+		attrs = append(attrs, h.name, h.url)
+	}
+	s.log.Info("sandbox serving", append(attrs, "state", s.origin)...)
 	return s, nil
+}
+
+// newEmulators checks the per-emulator options and makes one emulator per
+// kind, ordered by name so that output and credentials are stable.
+func newEmulators(opts Options) ([]*hosted, error) {
+	if len(opts.Kinds) == 0 {
+		return nil, errors.New("sandbox: no emulators to serve")
+	}
+	kinds := slices.SortedFunc(slices.Values(opts.Kinds), func(a, b emulator.Kind) int { return cmp.Compare(a.Name(), b.Name()) })
+	byName := map[string]bool{}
+	var emus []*hosted
+	for _, k := range kinds {
+		name := k.Name()
+		if byName[name] {
+			return nil, fmt.Errorf("sandbox: two emulators are called %q", name)
+		}
+		byName[name] = true
+		eo := opts.Emulators[name]
+		if err := eo.Faults.Check(); err != nil {
+			return nil, fmt.Errorf("sandbox: %s faults: %w", name, err)
+		}
+		addr := cmp.Or(opts.Addrs[name], "127.0.0.1:0")
+		addr, err := loopbackAddr(name, addr)
+		if err != nil {
+			return nil, err
+		}
+		emu, err := k.NewEmulator(emulator.Options{TaskDelay: eo.TaskDelay, Faults: eo.Faults, RandSeed: opts.RandSeed})
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: %w", err)
+		}
+		emus = append(emus, &hosted{name: name, title: k.Title(), emu: emu, addr: addr})
+	}
+	// A setting for an emulator that is not served is a typo.
+	for _, m := range []map[string]bool{keySet(opts.Addrs), keySet(opts.Emulators)} {
+		for name := range m {
+			if !byName[name] {
+				return nil, fmt.Errorf("sandbox: no emulator called %q (have %s)", name, strings.Join(kindNames(kinds), ", "))
+			}
+		}
+	}
+	return emus, nil
+}
+
+func keySet[V any](m map[string]V) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
+
+func kindNames(kinds []emulator.Kind) []string {
+	out := make([]string, len(kinds))
+	for i, k := range kinds {
+		out[i] = k.Name()
+	}
+	return out
 }
 
 // loopbackAddr accepts host:port only for loopback hosts: the sandbox
@@ -304,46 +382,31 @@ func loopbackAddr(which, addr string) (string, error) {
 	return net.JoinHostPort(ip.String(), port), nil
 }
 
-func (s *Sandbox) newEmulators() {
-	o := s.opts
-	half := func(d time.Duration) time.Duration { return d / 2 }
-	af, df := o.Aliyun.Faults, o.DNSPod.Faults
-	s.aliyun = aliyuntest.New(aliyuntest.Options{
-		WaitDelay: half(o.Aliyun.TaskDelay),
-		ExecDelay: o.Aliyun.TaskDelay - half(o.Aliyun.TaskDelay),
-		Seed:      o.RandSeed,
-		Faults: aliyuntest.Faults{
-			Throttle: af.Throttle, ServerError: af.ServerError, DropConn: af.Drop, CommitLoss: af.CommitLoss,
-			Latency: af.Latency, FailItems: af.ItemFail,
-		},
-	})
-	dfaults := dnspodtest.Faults{
-		Throttle: df.Throttle, ServerError: df.ServerError, Drop: df.Drop, FailAfterCommit: df.CommitLoss,
-		Latency: df.Latency, FailItem: df.ItemFail,
-	}
-	if df.Latency > 0 {
-		dfaults.LatencyShare = 1
-	}
-	// Item k of a DNSPod job is done at created + (2k+2)·BatchStep, so the
-	// first item takes TaskDelay and later ones follow in order.
-	s.dnspod = dnspodtest.New(dnspodtest.Options{BatchStep: half(o.DNSPod.TaskDelay), Seed: o.RandSeed, Faults: dfaults})
-	s.creds = testCredentials(o.Providers)
-	for _, c := range s.creds {
-		switch c.Type {
-		case TypeAliyun:
-			s.aliyun.AddKey(c.AccessKeyID, c.AccessKeySecret)
-		case TypeDNSPod:
-			id, tok, _ := strings.Cut(c.Token, ",")
-			s.dnspod.AddToken(id, tok)
+func (s *Sandbox) emulator(name string) *hosted {
+	for _, h := range s.emus {
+		if h.name == name {
+			return h
 		}
 	}
+	return nil
 }
 
-// persisted is sandbox-state.json.
-type persisted struct {
-	Version int             `json:"version"`
-	Aliyun  json.RawMessage `json:"aliyun"`
-	DNSPod  json.RawMessage `json:"dnspod"`
+// addCredentials gives every provider whose type is served a credential
+// from its type's emulator, in the order given (a stable order keeps the
+// derived values stable).
+func (s *Sandbox) addCredentials() error {
+	for _, p := range s.opts.Providers {
+		h := s.emulator(p.Type)
+		if h == nil {
+			continue
+		}
+		values, err := h.emu.AddCredentials(p.Name)
+		if err != nil {
+			return fmt.Errorf("sandbox: credentials for %s: %w", p.Name, err)
+		}
+		s.creds = append(s.creds, Credential{Provider: p.Name, Type: p.Type, Values: values})
+	}
+	return nil
 }
 
 // loadState imports the saved state, or seeds when there is none.
@@ -356,18 +419,8 @@ func (s *Sandbox) loadState() error {
 	data, err := os.ReadFile(s.stateFile)
 	switch {
 	case err == nil:
-		var p persisted
-		if err := json.Unmarshal(data, &p); err != nil {
-			return fmt.Errorf("sandbox: state file %s is damaged (%v); start with --reset to discard it", s.stateFile, err)
-		}
-		if p.Version != StateVersion {
-			return fmt.Errorf("sandbox: state file %s has version %d, this dnssync reads %d; start with --reset to discard it", s.stateFile, p.Version, StateVersion)
-		}
-		if err := s.aliyun.Import(p.Aliyun); err != nil {
-			return fmt.Errorf("sandbox: state file %s: %w (start with --reset to discard it)", s.stateFile, err)
-		}
-		if err := s.dnspod.UnmarshalState(p.DNSPod); err != nil {
-			return fmt.Errorf("sandbox: state file %s: %w (start with --reset to discard it)", s.stateFile, err)
+		if err := s.importState(data); err != nil {
+			return fmt.Errorf("sandbox: state file %s: %w; start with --reset to discard it", s.stateFile, err)
 		}
 		s.origin = "loaded from " + s.stateFile
 		return nil
@@ -378,14 +431,51 @@ func (s *Sandbox) loadState() error {
 		s.origin = "empty (no seed file)"
 		return nil
 	}
-	seed, err := LoadSeed(s.opts.SeedFile)
+	data, err = os.ReadFile(s.opts.SeedFile)
 	if err != nil {
-		return err
+		return fmt.Errorf("sandbox: seed: %w", err)
 	}
-	if err := seed.Apply(s.aliyun, s.dnspod); err != nil {
+	if err := seed(s.opts.SeedFile, data, s.emus); err != nil {
 		return err
 	}
 	s.origin = "seeded from " + s.opts.SeedFile
+	return nil
+}
+
+// importState loads sandbox-state.json: {"version": 1, NAME: state, ...}
+// with one part per emulator, in the emulator's own export format. An
+// emulator without a part starts empty (a state file written before it
+// was served); a part for an emulator not served is refused rather than
+// dropped at the next save.
+func (s *Sandbox) importState(data []byte) error {
+	var parts map[string]json.RawMessage
+	if err := json.Unmarshal(data, &parts); err != nil {
+		return fmt.Errorf("damaged: %w", err)
+	}
+	var version int
+	if v, ok := parts["version"]; ok {
+		if err := json.Unmarshal(v, &version); err != nil {
+			return fmt.Errorf("damaged: version: %w", err)
+		}
+	}
+	if version != StateVersion {
+		return fmt.Errorf("version %d, this dnssync reads %d", version, StateVersion)
+	}
+	delete(parts, "version")
+	for _, h := range s.emus {
+		part, ok := parts[h.name]
+		if !ok {
+			s.log.Info("sandbox: no saved state for an emulator; it starts empty", "emulator", h.name)
+			continue
+		}
+		delete(parts, h.name)
+		if err := h.emu.ImportState(part); err != nil {
+			return fmt.Errorf("%s: %w", h.name, err)
+		}
+	}
+	for name := range parts {
+		return fmt.Errorf("state of %q, which this sandbox does not serve", name)
+	}
 	return nil
 }
 
@@ -423,7 +513,7 @@ func (s *Sandbox) writeReady() error {
 		}
 		return p
 	}
-	r := Ready{PID: os.Getpid(), AliyunURL: s.aliyunURL, DNSPodURL: s.dnspodURL, CAFile: abs(s.caFile),
+	r := Ready{PID: os.Getpid(), URLs: s.URLs(), CAFile: abs(s.caFile),
 		CredentialsFile: abs(s.credsFile), StateFile: abs(s.stateFile)}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
@@ -465,21 +555,34 @@ func (s *Sandbox) persistLoop() {
 	}
 }
 
-// snapshot encodes both emulators' state (tasks due by now applied).
+// snapshot encodes every emulator's state (tasks due by now applied) as
+// {"version": 1, NAME: state, ...}, emulators in name order.
 func (s *Sandbox) snapshot() ([]byte, error) {
-	a, err := s.aliyun.Export()
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: export aliyun state: %w", err)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `{"version":%d`, StateVersion)
+	for _, h := range s.emus {
+		part, err := h.emu.ExportState()
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: export %s state: %w", h.name, err)
+		}
+		key, err := json.Marshal(h.name)
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: encode state: %w", err)
+		}
+		b.WriteByte(',')
+		b.Write(key)
+		b.WriteByte(':')
+		if err := json.Compact(&b, part); err != nil {
+			return nil, fmt.Errorf("sandbox: export %s state: %w", h.name, err)
+		}
 	}
-	d, err := s.dnspod.MarshalState()
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: export dnspod state: %w", err)
-	}
-	b, err := json.MarshalIndent(persisted{Version: StateVersion, Aliyun: a, DNSPod: d}, "", "  ")
-	if err != nil {
+	b.WriteByte('}')
+	var out bytes.Buffer
+	if err := json.Indent(&out, b.Bytes(), "", "  "); err != nil {
 		return nil, fmt.Errorf("sandbox: encode state: %w", err)
 	}
-	return append(b, '\n'), nil
+	out.WriteByte('\n')
+	return out.Bytes(), nil
 }
 
 // Persist writes the state file now if the state changed since the last
@@ -491,7 +594,7 @@ func (s *Sandbox) Persist() error {
 	if err != nil {
 		return err
 	}
-	if string(b) == string(s.lastWritten) {
+	if bytes.Equal(b, s.lastWritten) {
 		return nil
 	}
 	if err := writeFileAtomic(s.stateFile, b, 0o600); err != nil {
@@ -501,7 +604,7 @@ func (s *Sandbox) Persist() error {
 	return nil
 }
 
-// Close stops both listeners (waiting briefly for requests in flight),
+// Close stops the listeners (waiting briefly for requests in flight),
 // saves the state and releases the state directory. It is safe to call
 // more than once.
 func (s *Sandbox) Close() error {
@@ -515,6 +618,7 @@ func (s *Sandbox) Close() error {
 				srv.Close()
 			}
 		}
+		s.serving.Wait()
 		close(s.stop)
 		<-s.loopDone
 		if err := s.Persist(); err != nil {
@@ -536,11 +640,42 @@ func (s *Sandbox) Close() error {
 // Err returns a channel that receives an error if a listener fails.
 func (s *Sandbox) Err() <-chan error { return s.serveErrs }
 
-// AliyunURL is the Alibaba Domain API endpoint ("https://127.0.0.1:port").
-func (s *Sandbox) AliyunURL() string { return s.aliyunURL }
+// Names are the served emulators' names, sorted.
+func (s *Sandbox) Names() []string {
+	out := make([]string, len(s.emus))
+	for i, h := range s.emus {
+		out[i] = h.name
+	}
+	return out
+}
 
-// DNSPodURL is the DNSPod API endpoint.
-func (s *Sandbox) DNSPodURL() string { return s.dnspodURL }
+// URL is the endpoint of the emulator called name
+// ("https://127.0.0.1:port"), "" when there is none.
+func (s *Sandbox) URL(name string) string {
+	if h := s.emulator(name); h != nil {
+		return h.url
+	}
+	return ""
+}
+
+// URLs are the endpoints by emulator name.
+func (s *Sandbox) URLs() map[string]string {
+	out := make(map[string]string, len(s.emus))
+	for _, h := range s.emus {
+		out[h.name] = h.url
+	}
+	return out
+}
+
+// Emulator is the emulator called name (nil when there is none), for
+// request-log assertions and faults in tests; the provider's emulator
+// package gives typed access (for example aliyuntest.Emulator.Server).
+func (s *Sandbox) Emulator(name string) emulator.Emulator {
+	if h := s.emulator(name); h != nil {
+		return h.emu
+	}
+	return nil
+}
 
 // CAFile is the PEM file of the sandbox CA ("" with PlainHTTP).
 func (s *Sandbox) CAFile() string { return s.caFile }
@@ -559,44 +694,28 @@ func (s *Sandbox) StateFile() string { return s.stateFile }
 func (s *Sandbox) Origin() string { return s.origin }
 
 // Credentials are the test credentials, one per provider.
-func (s *Sandbox) Credentials() []Credential { return append([]Credential(nil), s.creds...) }
-
-// Aliyun is the registrar emulator: request log, seeding methods, faults.
-func (s *Sandbox) Aliyun() *aliyuntest.Server { return s.aliyun }
-
-// DNSPod is the DNSPod emulator.
-func (s *Sandbox) DNSPod() *dnspodtest.Server { return s.dnspod }
-
-// MutateAliyun changes the registrar emulator's state in place — drift
-// made behind dnssync's back — and saves it. Requests that arrive while f
-// runs may be overwritten; tests call it between passes.
-func (s *Sandbox) MutateAliyun(f func(*aliyuntest.State) error) error {
-	s.mutateMu.Lock()
-	defer s.mutateMu.Unlock()
-	st := s.aliyun.Snapshot()
-	if err := f(&st); err != nil {
-		return err
+func (s *Sandbox) Credentials() []Credential {
+	out := make([]Credential, len(s.creds))
+	for i, c := range s.creds {
+		c.Values = maps.Clone(c.Values)
+		out[i] = c
 	}
-	b, err := json.Marshal(st)
-	if err != nil {
-		return fmt.Errorf("sandbox: drift: %w", err)
-	}
-	if err := s.aliyun.Import(b); err != nil {
-		return fmt.Errorf("sandbox: drift: %w", err)
-	}
-	return s.Persist()
+	return out
 }
 
-// MutateDNSPod changes the DNSPod emulator's state in place (see
-// MutateAliyun).
-func (s *Sandbox) MutateDNSPod(f func(*dnspodtest.State) error) error {
+// Mutate changes the state of the emulator called name in place — drift
+// made behind dnssync's back — and saves it. f gets the emulator; the
+// emulator's package offers typed edits (for example dnspodtest.EditState).
+// Requests that arrive while f runs may be overwritten; tests call it
+// between passes.
+func (s *Sandbox) Mutate(name string, f func(emulator.Emulator) error) error {
+	h := s.emulator(name)
+	if h == nil {
+		return fmt.Errorf("sandbox: no emulator called %q", name)
+	}
 	s.mutateMu.Lock()
 	defer s.mutateMu.Unlock()
-	st := s.dnspod.Export()
-	if err := f(&st); err != nil {
-		return err
-	}
-	if err := s.dnspod.Import(st); err != nil {
+	if err := f(h.emu); err != nil {
 		return fmt.Errorf("sandbox: drift: %w", err)
 	}
 	return s.Persist()
@@ -606,8 +725,15 @@ func (s *Sandbox) MutateDNSPod(f func(*dnspodtest.State) error) error {
 func (s *Sandbox) WriteSummary(w io.Writer) error {
 	ew := &errWriter{w: w}
 	ew.printf("dnssync sandbox: provider emulators on loopback (state %s)\n", s.origin)
-	ew.printf("  aliyun  %s  (Alibaba Cloud Domain API)\n", s.aliyunURL)
-	ew.printf("  dnspod  %s  (DNSPod API)\n", s.dnspodURL)
+	width := 0
+	for _, h := range s.emus {
+		width = max(width, len(h.name))
+	}
+	logs := make([]string, len(s.emus))
+	for i, h := range s.emus {
+		ew.printf("  %-*s  %s  (%s)\n", width, h.name, h.url, h.title)
+		logs[i] = h.url + "/_sandbox/log"
+	}
 	if s.caFile != "" {
 		ew.printf("  CA certificate:   %s\n", s.caFile)
 	}
@@ -615,10 +741,18 @@ func (s *Sandbox) WriteSummary(w io.Writer) error {
 	ew.printf("  state file:       %s\n", s.stateFile)
 	ew.printf("Sandbox test credentials (accepted only by this sandbox, printed on purpose; not secrets):\n")
 	for _, c := range s.creds {
-		ew.printf("  %s (%s): %s\n", c.Provider, c.Type, describeCredential(c))
+		ew.printf("  %s (%s): %s\n", c.Provider, c.Type, c.String())
 	}
-	ew.printf("Request logs: GET %s/_sandbox/log and %s/_sandbox/log\n", s.aliyunURL, s.dnspodURL)
+	ew.printf("Request logs: GET %s\n", joinAnd(logs))
 	return ew.err
+}
+
+// joinAnd joins "a", "a and b", "a, b and c".
+func joinAnd(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 type errWriter struct {

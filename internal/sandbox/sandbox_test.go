@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/dnssync/dnssync/internal/providers"
 	"github.com/dnssync/dnssync/internal/providers/aliyun"
 	"github.com/dnssync/dnssync/internal/providers/aliyun/aliyuntest"
+	"github.com/dnssync/dnssync/internal/providers/all"
 	"github.com/dnssync/dnssync/internal/providers/dnspod"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest"
 )
@@ -29,7 +31,7 @@ func TestStartWritesFilesAndStops(t *testing.T) {
 	ready := filepath.Join(dir, "ready.json")
 	sb := start(t, Options{StateDir: filepath.Join(dir, "state"), SeedFile: exampleSeed, ReadyFile: ready})
 
-	for _, u := range []string{sb.AliyunURL(), sb.DNSPodURL()} {
+	for _, u := range []string{sb.URL("aliyun"), sb.URL("dnspod")} {
 		if !strings.HasPrefix(u, "https://127.0.0.1:") {
 			t.Errorf("endpoint %q is not https on 127.0.0.1", u)
 		}
@@ -54,15 +56,21 @@ func TestStartWritesFilesAndStops(t *testing.T) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
-	if r.PID != os.Getpid() || r.AliyunURL != sb.AliyunURL() || r.DNSPodURL != sb.DNSPodURL() || !filepath.IsAbs(r.CAFile) {
+	if r.PID != os.Getpid() || !cmp.Equal(r.URLs, sb.URLs()) || len(r.URLs) != 2 || !filepath.IsAbs(r.CAFile) {
 		t.Errorf("ready file %+v does not describe the sandbox", r)
+	}
+	// Scripts read each endpoint as NAME_url, one per line.
+	for _, name := range []string{"aliyun", "dnspod"} {
+		if line := fmt.Sprintf("\n  %q: %q,\n", name+"_url", sb.URL(name)); !strings.Contains(string(b), line) {
+			t.Errorf("ready file lacks %s:\n%s", strings.TrimSpace(line), b)
+		}
 	}
 	if !strings.HasPrefix(sb.Origin(), "seeded from ") {
 		t.Errorf("origin %q", sb.Origin())
 	}
 
 	// A second sandbox may not share the state directory.
-	_, err = Start(context.Background(), Options{StateDir: filepath.Join(dir, "state")})
+	_, err = Start(context.Background(), Options{Kinds: all.Emulators(), StateDir: filepath.Join(dir, "state")})
 	if err == nil || !strings.Contains(err.Error(), "another running sandbox") {
 		t.Fatalf("second Start in the same directory: %v", err)
 	}
@@ -73,7 +81,7 @@ func TestStartWritesFilesAndStops(t *testing.T) {
 	if _, err := os.Stat(ready); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("ready file left behind after Close: %v", err)
 	}
-	if _, err := http.Get(strings.Replace(sb.DNSPodURL(), "https", "http", 1)); err == nil {
+	if _, err := http.Get(strings.Replace(sb.URL("dnspod"), "https", "http", 1)); err == nil {
 		t.Error("listener still accepts connections after Close")
 	}
 	// The directory is free again.
@@ -102,7 +110,7 @@ func TestLoopbackOnly(t *testing.T) {
 			t.Errorf("loopbackAddr(%q) = %q, %v; want %q ok=%v", tt.addr, got, err, tt.want, tt.ok)
 		}
 	}
-	_, err := Start(context.Background(), Options{StateDir: t.TempDir(), DNSPodAddr: "0.0.0.0:0"})
+	_, err := Start(context.Background(), Options{Kinds: all.Emulators(), StateDir: t.TempDir(), Addrs: map[string]string{"dnspod": "0.0.0.0:0"}})
 	if err == nil || !strings.Contains(err.Error(), "only loopback") {
 		t.Fatalf("Start on 0.0.0.0: %v", err)
 	}
@@ -141,15 +149,15 @@ func TestRealClientsOverHTTPS(t *testing.T) {
 	}
 
 	// Without the sandbox CA the certificate is not trusted.
-	if _, err := http.Get(sb.AliyunURL()); err == nil || !strings.Contains(err.Error(), "certificate") {
+	if _, err := http.Get(sb.URL("aliyun")); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("GET without the CA: %v, want a certificate error", err)
 	}
 }
 
 func TestPlainHTTP(t *testing.T) {
 	sb := start(t, Options{PlainHTTP: true, SeedFile: exampleSeed})
-	if !strings.HasPrefix(sb.AliyunURL(), "http://127.0.0.1:") || sb.CAFile() != "" {
-		t.Fatalf("plain sandbox: %s, CA %q", sb.AliyunURL(), sb.CAFile())
+	if !strings.HasPrefix(sb.URL("aliyun"), "http://127.0.0.1:") || sb.CAFile() != "" {
+		t.Fatalf("plain sandbox: %s, CA %q", sb.URL("aliyun"), sb.CAFile())
 	}
 	if _, err := os.Stat(filepath.Join(sb.opts.StateDir, CAFileName)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("plain sandbox wrote a CA: %v", err)
@@ -227,7 +235,7 @@ func TestPersistenceAcrossRestarts(t *testing.T) {
 	if !strings.HasPrefix(sb3.Origin(), "seeded from ") {
 		t.Errorf("origin after reset: %q", sb3.Origin())
 	}
-	if recs := sb3.DNSPod().Records("example.com"); slices.ContainsFunc(recs, func(r model.Record) bool { return r.Value == "192.0.2.200" }) {
+	if recs := dnspodServer(sb3).Records("example.com"); slices.ContainsFunc(recs, func(r model.Record) bool { return r.Value == "192.0.2.200" }) {
 		t.Error("reset kept a record created after seeding")
 	}
 	if caAfter, _ := os.ReadFile(sb3.CAFile()); string(caAfter) != string(caBefore) {
@@ -249,7 +257,7 @@ func waitFor(t *testing.T, cond func() bool) {
 func TestDamagedStateFile(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, StateFileName, `{"version": 1, "aliyun": {"version": 99}}`)
-	_, err := Start(context.Background(), Options{StateDir: dir})
+	_, err := Start(context.Background(), Options{Kinds: all.Emulators(), StateDir: dir})
 	if err == nil || !strings.Contains(err.Error(), "--reset") {
 		t.Fatalf("damaged state: %v", err)
 	}
@@ -260,7 +268,7 @@ func TestDamagedStateFile(t *testing.T) {
 }
 
 func TestCredentialsPerConfiguredProvider(t *testing.T) {
-	ps := []Provider{{"registrar", TypeAliyun}, {"records", TypeDNSPod}, {"records-b", TypeDNSPod}}
+	ps := []Provider{{"registrar", "aliyun"}, {"records", "dnspod"}, {"records-b", "dnspod"}, {"elsewhere", "route53"}}
 	sb := start(t, Options{Providers: ps, PlainHTTP: true})
 	b, err := os.ReadFile(sb.CredentialsFile())
 	if err != nil {
@@ -272,16 +280,20 @@ func TestCredentialsPerConfiguredProvider(t *testing.T) {
 		}
 	}
 	cs := sb.Credentials()
-	if len(cs) != 3 || cs[1].Token == cs[2].Token || cs[1].Token[:6] == cs[2].Token[:6] {
+	// A provider whose type has no emulator gets nothing.
+	if len(cs) != 3 || cs[1].Values["token"] == cs[2].Values["token"] || cs[1].Values["token"][:6] == cs[2].Values["token"][:6] {
 		t.Fatalf("credentials not distinct: %+v", cs)
 	}
+	if got := cs[0].String(); !strings.HasPrefix(got, "access_key_id=LTAISandbox") || !strings.Contains(got, " access_key_secret=sandbox") {
+		t.Errorf("printed aliyun credential: %q", got)
+	}
 	// Stable across starts: derived from the names.
-	if again := testCredentials(ps); !cmp.Equal(again, cs) {
-		t.Error("credentials differ between two derivations")
+	if again := start(t, Options{Providers: ps, PlainHTTP: true}).Credentials(); !cmp.Equal(again, cs) {
+		t.Error("credentials differ between two starts")
 	}
 	// Each one is accepted.
 	for _, c := range cs[1:] {
-		d, err := dnspod.New(dnspod.Options{Endpoint: sb.DNSPodURL(), Token: c.Token, MaxRetries: -1, RateLimit: -1})
+		d, err := dnspod.New(dnspod.Options{Endpoint: sb.URL("dnspod"), Token: c.Values["token"], MaxRetries: -1, RateLimit: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -294,9 +306,9 @@ func TestCredentialsPerConfiguredProvider(t *testing.T) {
 // TestFaults checks that the fault options reach the emulators.
 func TestFaults(t *testing.T) {
 	t.Run("throttle and 5xx", func(t *testing.T) {
-		sb := start(t, Options{SeedFile: exampleSeed,
-			Aliyun: EmulatorOptions{Faults: Faults{ServerError: 1}},
-			DNSPod: EmulatorOptions{Faults: Faults{Throttle: 1}}})
+		sb := start(t, Options{SeedFile: exampleSeed, Emulators: map[string]EmulatorOptions{
+			"aliyun": {Faults: Faults{ServerError: 1}},
+			"dnspod": {Faults: Faults{Throttle: 1}}}})
 		a, d := clients(t, sb)
 		ctx := ctxT(t)
 		_, err := a.QueryDomainList(ctx)
@@ -309,12 +321,12 @@ func TestFaults(t *testing.T) {
 		if !errors.As(err, &de) || de.Code != dnspod.CodeThrottled {
 			t.Errorf("dnspod with throttle faults: %v", err)
 		}
-		if l := sb.DNSPod().Log(); len(l) == 0 || l[len(l)-1].Fault != "throttle" {
+		if l := dnspodServer(sb).Log(); len(l) == 0 || l[len(l)-1].Fault != "throttle" {
 			t.Errorf("dnspod log does not show the throttle: %+v", l)
 		}
 	})
 	t.Run("latency", func(t *testing.T) {
-		sb := start(t, Options{PlainHTTP: true, DNSPod: EmulatorOptions{Faults: Faults{Latency: 150 * time.Millisecond}}})
+		sb := start(t, Options{PlainHTTP: true, Emulators: map[string]EmulatorOptions{"dnspod": {Faults: Faults{Latency: 150 * time.Millisecond}}}})
 		_, d := clients(t, sb)
 		t0 := time.Now()
 		if _, err := d.DomainList(ctxT(t)); err != nil {
@@ -325,8 +337,8 @@ func TestFaults(t *testing.T) {
 		}
 	})
 	t.Run("task delay and failing items", func(t *testing.T) {
-		sb := start(t, Options{SeedFile: exampleSeed, PlainHTTP: true,
-			Aliyun: EmulatorOptions{TaskDelay: 400 * time.Millisecond, Faults: Faults{ItemFail: 1}}})
+		sb := start(t, Options{SeedFile: exampleSeed, PlainHTTP: true, Emulators: map[string]EmulatorOptions{
+			"aliyun": {TaskDelay: 400 * time.Millisecond, Faults: Faults{ItemFail: 1}}}})
 		a, _ := clients(t, sb)
 		ctx := ctxT(t)
 		no, err := a.SaveBatchTaskForModifyingDomainDns(ctx, []string{"example.org"}, nil, true)
@@ -346,9 +358,15 @@ func TestFaults(t *testing.T) {
 		}
 	})
 	t.Run("bad shares refused", func(t *testing.T) {
-		_, err := Start(context.Background(), Options{StateDir: t.TempDir(), DNSPod: EmulatorOptions{Faults: Faults{Drop: 1.5}}})
+		_, err := Start(context.Background(), Options{Kinds: all.Emulators(), StateDir: t.TempDir(),
+			Emulators: map[string]EmulatorOptions{"dnspod": {Faults: Faults{Drop: 1.5}}}})
 		if err == nil {
 			t.Fatal("drop share 1.5 accepted")
+		}
+		_, err = Start(context.Background(), Options{Kinds: all.Emulators(), StateDir: t.TempDir(),
+			Emulators: map[string]EmulatorOptions{"dnspdo": {TaskDelay: time.Second}}})
+		if err == nil || !strings.Contains(err.Error(), `no emulator called "dnspdo"`) {
+			t.Fatalf("options for an unknown emulator: %v", err)
 		}
 	})
 }
@@ -382,22 +400,22 @@ func TestAdminEndpoints(t *testing.T) {
 		Count    int
 		Entries  []dnspodtest.LogEntry
 	}
-	get(sb.DNSPodURL()+"/_sandbox/log?action=Domain.List", &log)
+	get(sb.URL("dnspod")+"/_sandbox/log?action=Domain.List", &log)
 	if log.Provider != "dnspod" || log.Count != 3 || len(log.Entries) != 3 || log.Entries[0].Action != "Domain.List" {
 		t.Errorf("dnspod log: %+v", log)
 	}
 	if s := strings.Join(log.Entries[0].Params["login_token"], ""); s != "" {
 		t.Errorf("the log shows the token")
 	}
-	get(sb.DNSPodURL()+"/_sandbox/log?action=Batch.Record.Create", &log)
+	get(sb.URL("dnspod")+"/_sandbox/log?action=Batch.Record.Create", &log)
 	if log.Count != 0 || log.Entries == nil {
 		t.Errorf("filtered log: %+v", log)
 	}
-	req, _ := http.NewRequest(http.MethodDelete, sb.DNSPodURL()+"/_sandbox/log", nil)
+	req, _ := http.NewRequest(http.MethodDelete, sb.URL("dnspod")+"/_sandbox/log", nil)
 	if resp, err := hc.Do(req); err != nil || resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("DELETE log: %v %v", resp, err)
 	}
-	get(sb.DNSPodURL()+"/_sandbox/log", &log)
+	get(sb.URL("dnspod")+"/_sandbox/log", &log)
 	if log.Count != 0 {
 		t.Errorf("log after DELETE: %d entries", log.Count)
 	}
@@ -405,18 +423,18 @@ func TestAdminEndpoints(t *testing.T) {
 	// Drift through PUT /_sandbox/state: remove a DNS host from the
 	// registrar's view only.
 	var st aliyuntest.State
-	get(sb.AliyunURL()+"/_sandbox/state", &st)
+	get(sb.URL("aliyun")+"/_sandbox/state", &st)
 	for i := range st.Domains {
 		if st.Domains[i].Name == "example.com" {
 			st.Domains[i].RegistrarHosts = nil
 		}
 	}
 	body, _ := json.Marshal(st)
-	req, _ = http.NewRequest(http.MethodPut, sb.AliyunURL()+"/_sandbox/state", strings.NewReader(string(body)))
+	req, _ = http.NewRequest(http.MethodPut, sb.URL("aliyun")+"/_sandbox/state", strings.NewReader(string(body)))
 	if resp, err := hc.Do(req); err != nil || resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("PUT state: %v %v", resp, err)
 	}
-	if dom, _ := sb.Aliyun().Domain("example.com"); len(dom.RegistrarHosts) != 0 || len(dom.RegistryHosts) != 3 {
+	if dom, _ := aliyunServer(sb).Domain("example.com"); len(dom.RegistrarHosts) != 0 || len(dom.RegistryHosts) != 3 {
 		t.Errorf("after drift: registrar %v registry %v", dom.RegistrarHosts, dom.RegistryHosts)
 	}
 	if b, _ := os.ReadFile(sb.StateFile()); strings.Count(string(b), `"name": "ns3.example.com"`) != 1 {
@@ -427,7 +445,7 @@ func TestAdminEndpoints(t *testing.T) {
 	rec := httptest.NewRecorder()
 	r := httptest.NewRequest(http.MethodGet, "/_sandbox/log", nil)
 	r.RemoteAddr = "192.0.2.7:40000"
-	sb.admin(TypeDNSPod).ServeHTTP(rec, r)
+	sb.admin("dnspod", sb.Emulator("dnspod")).ServeHTTP(rec, r)
 	if rec.Code != http.StatusForbidden {
 		t.Errorf("non-loopback peer: %d", rec.Code)
 	}
@@ -435,7 +453,7 @@ func TestAdminEndpoints(t *testing.T) {
 
 func TestMutateDrift(t *testing.T) {
 	sb := start(t, Options{SeedFile: exampleSeed, PlainHTTP: true})
-	err := sb.MutateDNSPod(func(st *dnspodtest.State) error {
+	err := sb.Mutate("dnspod", dnspodtest.EditState(func(st *dnspodtest.State) error {
 		for i, d := range st.Domains {
 			if d.Name != "example.org" {
 				continue
@@ -447,7 +465,7 @@ func TestMutateDrift(t *testing.T) {
 			}
 		}
 		return nil
-	})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -459,8 +477,11 @@ func TestMutateDrift(t *testing.T) {
 	if !slices.ContainsFunc(live.Records, func(r model.Record) bool { return r.Name == "@" && r.Value == "192.0.2.250" }) {
 		t.Errorf("drift not visible to the client: %v", live.Records)
 	}
-	if err := sb.MutateAliyun(func(st *aliyuntest.State) error { return errors.New("no") }); err == nil {
-		t.Error("MutateAliyun swallowed the callback's error")
+	if err := sb.Mutate("aliyun", aliyuntest.EditState(func(st *aliyuntest.State) error { return errors.New("no") })); err == nil {
+		t.Error("Mutate swallowed the callback's error")
+	}
+	if err := sb.Mutate("dnspod", aliyuntest.EditState(func(st *aliyuntest.State) error { return nil })); err == nil {
+		t.Error("an aliyun edit applied to the dnspod emulator")
 	}
 }
 
@@ -479,17 +500,34 @@ func TestFlagValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		a, d := 0.1, 0.1
-		err := RateFlag{&a, &d}.Set(tt.in)
+		err := RateFlag{"aliyun": &a, "dnspod": &d}.Set(tt.in)
 		if (err == nil) != (tt.errSub == "") || (err != nil && !strings.Contains(err.Error(), tt.errSub)) || a != tt.a || d != tt.d {
 			t.Errorf("Set(%q) = %v, a=%v d=%v; want a=%v d=%v err~%q", tt.in, err, a, d, tt.a, tt.d, tt.errSub)
 		}
 	}
 	a, d := time.Second, time.Second
-	f := DurationFlag{&a, &d}
+	f := DurationFlag{"aliyun": &a, "dnspod": &d}
 	if err := f.Set("aliyun=5s"); err != nil || a != 5*time.Second || d != time.Second || f.String() != "aliyun=5s,dnspod=1s" {
 		t.Errorf("DurationFlag: %v %v %v %q", err, a, d, f.String())
 	}
 	if err := f.Set("-1s"); err == nil {
 		t.Error("negative duration accepted")
+	}
+}
+
+func TestAddrFlag(t *testing.T) {
+	a, d := "127.0.0.1:18443", "127.0.0.1:18444"
+	f := AddrFlag{"aliyun": &a, "dnspod": &d}
+	if got := f.String(); got != "aliyun=127.0.0.1:18443,dnspod=127.0.0.1:18444" {
+		t.Errorf("String() = %q", got)
+	}
+	if err := f.Set("dnspod=[::1]:0"); err != nil || a != "127.0.0.1:18443" || d != "[::1]:0" {
+		t.Errorf("Set(dnspod=...): %v, %s %s", err, a, d)
+	}
+	if err := f.Set("127.0.0.1:0"); err != nil || a != "127.0.0.1:0" || d != "127.0.0.1:0" || f.String() != "127.0.0.1:0" {
+		t.Errorf("Set(one for all): %v, %s %s", err, a, d)
+	}
+	if err := f.Set("route53=127.0.0.1:1"); err == nil || !strings.Contains(err.Error(), "use aliyun or dnspod") {
+		t.Errorf("unknown emulator: %v", err)
 	}
 }

@@ -27,7 +27,7 @@ func TestExampleSeedGivesWork(t *testing.T) {
 	if ds.HasErrors() {
 		t.Fatal(ds)
 	}
-	sb := start(t, Options{SeedFile: exampleSeed, Providers: ProvidersFromConfig(cfg)})
+	sb := start(t, Options{SeedFile: exampleSeed, Providers: ProvidersFromConfig(cfg, all.Emulators())})
 	ac, dc := clients(t, sb)
 	reg, zones := aliyun.NewProvider("aliyun", ac), dnspod.NewProvider("dnspod", dc)
 	live := &model.Live{}
@@ -90,7 +90,7 @@ func TestExampleSeedGivesWork(t *testing.T) {
 // registry has them (what a synchronize task produces).
 func withSyncedHosts(t *testing.T, sb *Sandbox, live *model.Live) *model.Live {
 	t.Helper()
-	d, ok := sb.Aliyun().Domain("example.com")
+	d, ok := aliyunServer(sb).Domain("example.com")
 	if !ok {
 		t.Fatal("example.com not seeded")
 	}

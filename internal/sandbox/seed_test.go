@@ -4,11 +4,13 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/providers/aliyun/aliyuntest"
+	"github.com/dnssync/dnssync/internal/providers/all"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest"
 )
 
@@ -84,10 +86,10 @@ func TestSeedErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseSeed("s.yaml", []byte(tt.data))
+			err := CheckSeed(all.Emulators(), "s.yaml", []byte(tt.data))
 			var se *SeedError
 			if !errors.As(err, &se) {
-				t.Fatalf("ParseSeed: %v, want a *SeedError", err)
+				t.Fatalf("CheckSeed: %v, want a *SeedError", err)
 			}
 			var got []string
 			for i, p := range se.Problems {
@@ -107,7 +109,11 @@ func TestSeedErrors(t *testing.T) {
 }
 
 func TestSeedApply(t *testing.T) {
-	s, err := ParseSeed("s.yaml", []byte(`
+	emus, err := newEmulators(Options{Kinds: all.Emulators()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = seed("s.yaml", []byte(`
 aliyun:
   domains:
     - name: Bücher.Example.
@@ -125,21 +131,18 @@ dnspod:
         - {name: "*.Dev", type: cname, value: ingress.example.net}
         - {name: straße, type: A, values: [192.0.2.1, 192.0.2.2], enabled: false}
         - {type: MX, value: mx.example.net., mx: 10, ttl: 600}
-`))
+`), emus)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, d := aliyuntest.New(aliyuntest.Options{}), dnspodtest.New(dnspodtest.Options{})
-	if err := s.Apply(a, d); err != nil {
-		t.Fatal(err)
-	}
+	a, d := emus[0].emu.(*aliyuntest.Emulator).Server(), emus[1].emu.(*dnspodtest.Emulator).Server()
 	got, ok := a.Domain("xn--bcher-kva.example")
 	if !ok {
 		t.Fatal("IDN domain not seeded under its A-label name")
 	}
 	want := aliyuntest.DomainState{
 		Name: "xn--bcher-kva.example", InstanceID: "S201800000000001", Nameservers: []string{"ns1.example.com"},
-		Registered:    seedRegistered,
+		Registered:    time.Date(2019, 5, 20, 0, 0, 0, 0, time.UTC),
 		RegistryHosts: []aliyuntest.HostState{{Name: "ns1.xn--bcher-kva.example", IPs: []string{"192.0.2.1", "2001:db8::1"}}},
 		RegistrarHosts: []aliyuntest.HostState{
 			{Name: "ns1.xn--bcher-kva.example", IPs: []string{"192.0.2.1"}},

@@ -1,12 +1,16 @@
 // Package all is the one place provider types are registered: one line
-// each. Only the command wiring (cmd/dnssync) and tests import it; the
-// core receives the registry and never names a provider.
+// each, and one line for each type's sandbox emulator. Only the command
+// wiring (cmd/dnssync) and tests import it; the core receives the registry
+// and the emulator kinds and never names a provider.
 package all
 
 import (
 	"github.com/dnssync/dnssync/internal/providers"
 	"github.com/dnssync/dnssync/internal/providers/aliyun"
+	"github.com/dnssync/dnssync/internal/providers/aliyun/aliyuntest"
 	"github.com/dnssync/dnssync/internal/providers/dnspod"
+	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest"
+	"github.com/dnssync/dnssync/internal/sandbox/emulator"
 )
 
 // Registry returns every provider type dnssync knows.
@@ -15,4 +19,13 @@ func Registry() *providers.Registry {
 		aliyun.Type{},
 		dnspod.Type{},
 	)
+}
+
+// Emulators returns the emulator of every provider type that has one, for
+// `dnssync sandbox`. Each kind's name is the type's name in Registry.
+func Emulators() []emulator.Kind {
+	return []emulator.Kind{
+		aliyuntest.Kind{},
+		dnspodtest.Kind{},
+	}
 }

@@ -170,6 +170,14 @@ func (s *Server) SetFaults(f Faults) {
 	s.faults = f
 }
 
+// SetTaskDelays replaces WaitDelay and ExecDelay. Details not yet final
+// follow the new delays, counted from their creation.
+func (s *Server) SetTaskDelays(wait, exec time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.WaitDelay, s.opts.ExecDelay = wait, exec
+}
+
 // AddDomain adds (or replaces) a domain and returns its instance id. With
 // aliyunDNS and no name servers, the Alibaba Cloud DNS servers are used.
 func (s *Server) AddDomain(name string, nameservers []string, aliyunDNS bool) string {

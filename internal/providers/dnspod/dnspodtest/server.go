@@ -330,6 +330,14 @@ func (s *Server) SetFaults(f Faults) {
 	s.opts.Faults = f
 }
 
+// SetBatchStep replaces Options.BatchStep for jobs created from now on;
+// a job keeps the step it was created with.
+func (s *Server) SetBatchStep(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.BatchStep = d
+}
+
 // State is the emulator's persistent state. Tokens are secrets and are not
 // part of it: the sandbox adds them again at start.
 type State struct {
