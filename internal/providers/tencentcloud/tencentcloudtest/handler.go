@@ -59,10 +59,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	fault, delay, afterCommit := s.drawFault(action)
-	if delay > 0 && !strings.HasPrefix(string(afterCommit), "after-commit-slow") {
-		if !wait(r, delay) {
-			return
-		}
+	if delay > 0 && afterCommit != FaultAfterCommitSlow {
+		// A slow service finishes its work whether or not the client is
+		// still waiting, as a real one would.
+		time.Sleep(delay)
 	}
 	switch fault {
 	case FaultDrop:
@@ -96,10 +96,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.record(e)
 			panic(http.ErrAbortHandler)
 		case FaultAfterCommitSlow:
-			if !wait(r, delay) {
-				s.record(e)
-				return
-			}
+			time.Sleep(delay)
 			s.answer(w, &e, lang, out)
 			return
 		}
@@ -107,18 +104,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.answer(w, &e, lang, out)
-}
-
-// wait sleeps d unless the client goes away first.
-func wait(r *http.Request, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-r.Context().Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // drawFault picks this request's fault: scheduled injections first, then
@@ -136,14 +121,18 @@ func (s *Server) drawFault(action string) (fault FaultKind, delay time.Duration,
 			continue
 		}
 		in.Count--
+		cur := *in // Delete clears the element
 		if in.Count <= 0 {
 			s.injections = slices.Delete(s.injections, i, i+1)
 		}
+		in = &cur
 		switch {
 		case in.Kind == FaultSlow:
 			return "", in.Delay, ""
-		case after:
+		case in.Kind == FaultAfterCommitSlow:
 			return "", in.Delay, in.Kind
+		case after:
+			return "", 0, in.Kind
 		default:
 			return in.Kind, 0, ""
 		}
