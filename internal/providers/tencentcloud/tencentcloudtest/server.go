@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -311,7 +312,7 @@ func (s *Server) gradeLines(grade string) []string {
 		}
 		return out
 	}
-	return lineOrder
+	return slices.Clone(lineOrder) // callers may keep it; the order stays shared
 }
 
 func (s *Server) rulesFor(grade string) dnspodrules.Options {
