@@ -77,10 +77,7 @@ func LoadCredentials(provider string, src credentials.Source) (Credentials, erro
 		}
 		return c, nil
 	}
-	getenv := src.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
+	getenv := src.Getenv // os.Getenv unless the source says otherwise
 	c := Credentials{
 		SecretID:     getenv(EnvSecretID),
 		SecretKey:    credentials.Secret(getenv(EnvSecretKey)),

@@ -38,13 +38,13 @@ func TestLoadCredentials(t *testing.T) {
 		want    Credentials
 		wantErr error // nil: success; credentials.ErrMissing or errAny
 	}{
-		{"environment", credentials.Source{Getenv: getenv}, Credentials{SecretID: "AKIDenv", SecretKey: credKey}, nil},
+		{"environment", credentials.Source{Env: getenv}, Credentials{SecretID: "AKIDenv", SecretKey: credKey}, nil},
 		{"file", credentials.Source{File: good}, Credentials{SecretID: "AKIDfile", SecretKey: credKey, SessionToken: credToken}, nil},
-		{"environment missing", credentials.Source{Getenv: func(string) string { return "" }}, Credentials{}, credentials.ErrMissing},
+		{"environment missing", credentials.Source{Env: func(string) string { return "" }}, Credentials{}, credentials.ErrMissing},
 		{"entry missing", credentials.Source{File: write("none.yaml", "dnspod:\n  token: 1,abc\n")}, Credentials{}, credentials.ErrMissing},
 		{"broken file", credentials.Source{File: broken}, Credentials{}, errAny},
 		{"no such file", credentials.Source{File: filepath.Join(dir, "absent.yaml")}, Credentials{}, os.ErrNotExist},
-		{"spaces around the id", credentials.Source{Getenv: func(k string) string {
+		{"spaces around the id", credentials.Source{Env: func(k string) string {
 			if k == EnvSecretID {
 				return " AKIDenv"
 			}
