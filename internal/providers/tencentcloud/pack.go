@@ -175,6 +175,9 @@ type recordPlanner struct {
 	// replacement could not be ordered; forceSync: ops sent as ModifyRecord
 	// to stay within the task budget.
 	legacy, forceSync map[[2]int]bool
+	// splitReplace puts replacements that enable a record into a batch
+	// after the creates (set when a cell needs that order).
+	splitReplace bool
 	// syncChunks: chunks turned into single-record calls, and why.
 	syncChunks map[string]string
 	need       int // tasks the plan needed before the budget applied
@@ -288,10 +291,22 @@ func (rp *recordPlanner) attempt() (*recordPlan, bool) {
 				continue
 			}
 		}
-		retry := false
+		split := false
+		if !rp.splitReplace {
+			for _, oi := range cellOps[c] {
+				if o := res.ops[oi]; o.replace && replaceLate(o.before(), o.after()) {
+					// Enabling replacements go after the creates and
+					// removals that make room for them.
+					rp.splitReplace, split = true, true
+				}
+			}
+		}
+		retry := split
 		for _, oi := range cellOps[c] {
 			o := res.ops[oi]
 			switch {
+			case split:
+				// Try the split first.
 			case o.pair:
 				rp.exclL[o.ref()] = true
 				rp.exclD[[2]int{c.z, o.d}] = true
@@ -567,7 +582,7 @@ func (rp *recordPlanner) chunks(ops []*recOp) []*chunk {
 		case plan.RecordUpdate:
 			if o.replace {
 				late := 0
-				if replaceLate(o.before(), o.after()) {
+				if rp.splitReplace && replaceLate(o.before(), o.after()) {
 					late = 1
 				}
 				replaces[late] = append(replaces[late], i)

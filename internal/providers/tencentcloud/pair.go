@@ -245,7 +245,9 @@ func (m *costModel) terms(p *pairer, cs []cand) int {
 	seenZ := map[int]bool{}
 	t := m.disabled + batchCost(m.deletes, m.delLimit)
 	if m.v3 {
-		t += batchCost(m.early, m.limit) + batchCost(m.late, m.limit)
+		// One pool: replacements are split around the creates only when
+		// a cell needs it.
+		t += batchCost(m.early+m.late, m.limit)
 	}
 	for _, c := range cs {
 		z := p.zones[c.z]
