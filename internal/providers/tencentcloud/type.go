@@ -64,6 +64,9 @@ func (Type) Roles() providers.Role { return providers.RoleDNS }
 // caps every action's rate.
 func (Type) Defaults(c *providers.Config) {
 	c.Endpoint, c.RateLimit, c.Concurrency = DefaultEndpoint, DefaultRate, DefaultTasksInFlight
+	// A task takes up to 5000 records (spec §4); the common default of 100
+	// would multiply the tasks, which are the scarce resource here.
+	c.BatchSize = DefaultMaxBatchRecords
 }
 
 // Options declares the type's own keys.
@@ -201,7 +204,13 @@ func (t Type) New(c providers.Config, env providers.Env) (providers.Instance, er
 	if err != nil {
 		return nil, fmt.Errorf("provider %q: %w", c.Name, err)
 	}
-	return &Instance{Provider: NewProvider(c.Name, cl, Rules(c)), cfg: c, planner: NewPlanner(c.Name, Rules(c), po)}, nil
+	return NewInstance(c, cl), nil
+}
+
+// NewInstance returns the instance of an account configured by c that
+// talks through cl (tests build clients with their own back-offs).
+func NewInstance(c providers.Config, cl *Client) *Instance {
+	return &Instance{Provider: NewProvider(c.Name, cl, Rules(c)), cfg: c, planner: NewPlanner(c.Name, Rules(c), PlannerOptionsOf(c))}
 }
 
 // Config returns the account's configuration.
