@@ -48,16 +48,25 @@ func newWorld(t testing.TB, eo tencentcloudtest.Options, mod func(*providers.Con
 		mod(&pc)
 	}
 	cfg.Providers[prov] = pc
-	o := fastOptions(ts.URL)
+	w := &world{emu: emu, cfg: cfg}
+	w.connect(t)
+	return w
+}
+
+// connect builds a new client, instance and pass (nothing cached), as a
+// new dnssync process would.
+func (w *world) connect(t testing.TB) {
+	t.Helper()
+	pc := w.cfg.Providers[prov]
+	o := fastOptions(pc.Endpoint)
 	po := tencentcloud.PlannerOptionsOf(pc)
 	o.MaxBatchRecords, o.MaxDeleteIDs = po.MaxTaskRecords, po.MaxDeleteIDs
 	cl, err := tencentcloud.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	inst := tencentcloud.NewInstance(pc, cl)
-	return &world{emu: emu, inst: inst, cfg: cfg,
-		pass: engine.NewWith(cfg, map[string]providers.Instance{prov: inst}, nil)}
+	w.inst = tencentcloud.NewInstance(pc, cl)
+	w.pass = engine.NewWith(w.cfg, map[string]providers.Instance{prov: w.inst}, nil)
 }
 
 func (w *world) domain(t testing.TB, name, grade string, recs ...model.Record) {

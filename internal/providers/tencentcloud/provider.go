@@ -24,6 +24,9 @@ type Provider struct {
 	c     *Client
 	rules dnspodrules.Options // configured: the fall-back for grade limits
 
+	// listMu makes concurrent readers that miss the cache wait for one
+	// listing instead of each listing the account.
+	listMu  sync.Mutex
 	mu      sync.Mutex
 	domains map[string]DomainItem // by lower-case name and punycode; nil until listed
 	limits  map[uint64]gradeLimits
@@ -60,6 +63,14 @@ func (p *Provider) domain(ctx context.Context, name string) (DomainItem, error) 
 	p.mu.Unlock()
 	if ok {
 		return d, nil
+	}
+	p.listMu.Lock()
+	defer p.listMu.Unlock()
+	p.mu.Lock()
+	d, ok = p.domains[name]
+	p.mu.Unlock()
+	if ok {
+		return d, nil // listed while this reader waited
 	}
 	list, err := p.c.DescribeDomainList(ctx)
 	if err != nil {
