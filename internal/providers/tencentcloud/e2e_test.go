@@ -1,6 +1,7 @@
 package tencentcloud_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/dnssync/dnssync/internal/providers/all"
 	"github.com/dnssync/dnssync/internal/providers/tencentcloud"
 	"github.com/dnssync/dnssync/internal/providers/tencentcloud/tencentcloudtest"
+	"github.com/dnssync/dnssync/internal/render"
 	"github.com/dnssync/dnssync/internal/simulate"
 	"github.com/dnssync/dnssync/internal/spec"
 )
@@ -266,7 +268,18 @@ func TestApplyConverges(t *testing.T) {
 			if v3 && ops[tencentcloud.OpModifyV3]+ops[tencentcloud.OpModify] == 0 || !v3 && ops[tencentcloud.OpModifyV3] > 0 {
 				t.Errorf("modify_v3=%t: operations %v", v3, ops)
 			}
-			res, err := w.pass.Apply(ctx, desired, applyOpts())
+			// The plan survives its file form (plan -out, apply FILE).
+			var buf bytes.Buffer
+			if err := render.WritePlanFile(&buf, p); err != nil {
+				t.Fatalf("plan file: %v", err)
+			}
+			saved, err := render.ReadPlanFile(&buf)
+			if err != nil {
+				t.Fatalf("plan file: %v", err)
+			}
+			ao := applyOpts()
+			ao.Saved = saved
+			res, err := w.pass.Apply(ctx, desired, ao)
 			if err != nil {
 				t.Fatalf("apply: %v\n%s", err, describe(res.Plan))
 			}

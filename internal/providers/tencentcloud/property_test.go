@@ -32,8 +32,9 @@ var (
 	genNames   = []string{"@", "www", "api", "mail", "x.y"}
 	genTypes   = []string{model.TypeA, model.TypeA, model.TypeAAAA, model.TypeCNAME, model.TypeCNAME, model.TypeMX, model.TypeTXT}
 	genTargets = []string{"a.example.net.", "b.example.net.", "c.example.net."}
-	line2      = "电信"
 )
+
+const line2 = "电信"
 
 func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
 
