@@ -246,10 +246,14 @@ type LiveRegistrar struct {
 
 // LiveDNS is the zone as the DNS provider reports it.
 type LiveDNS struct {
-	DomainID string   `json:"domain_id,omitempty"`
-	Grade    string   `json:"grade,omitempty"`
-	MinTTL   int      `json:"min_ttl,omitempty"`
-	Records  []Record `json:"records"` // canonical order, System rows included
+	DomainID string `json:"domain_id,omitempty"`
+	Grade    string `json:"grade,omitempty"`
+	MinTTL   int    `json:"min_ttl,omitempty"`
+	// Lines are the line names the provider offers this zone's grade, as
+	// it reported them; nil when it does not say (then the configured
+	// lines apply).
+	Lines   []string `json:"lines,omitempty"`
+	Records []Record `json:"records"` // canonical order, System rows included
 }
 
 // LiveDomain is the live state of one domain; a nil side was not read

@@ -11,6 +11,7 @@ import (
 	"github.com/dnssync/dnssync/internal/providers/dnspod"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest"
 	"github.com/dnssync/dnssync/internal/sandbox/emulator"
+	"github.com/dnssync/dnssync/internal/providers/tencentcloud"
 )
 
 // Registry returns every provider type dnssync knows.
@@ -18,6 +19,7 @@ func Registry() *providers.Registry {
 	return providers.NewRegistry(
 		aliyun.Type{},
 		dnspod.Type{},
+		tencentcloud.Type{},
 	)
 }
 

@@ -310,7 +310,7 @@ func (rp *recordPlanner) unionConflicts(c cellKey, ops []*recOp, touching []int,
 	for _, oi := range touching {
 		vs = versions(ops[oi], c, vs)
 	}
-	return compatible(rp.zones[c.z].rules, vs) != nil
+	return Compatible(rp.zones[c.z].rules, vs) != nil
 }
 
 // simCell replays cell c's share of the plan in stage order with the rule

@@ -22,7 +22,7 @@ type Cell struct {
 // CellOf returns r's cell in domain.
 func CellOf(domain string, r model.Record) Cell { return Cell{domain, r.Name, r.Line} }
 
-// compatible reports whether every record version in versions could stand
+// Compatible reports whether every record version in versions could stand
 // in one cell at the same time as any choice of the others: no duplicates,
 // no conflicts, round-robin limits kept. Versions sharing an ID are
 // alternatives (one record before and after a change) and are never
@@ -31,7 +31,7 @@ func CellOf(domain string, r model.Record) Cell { return Cell{domain, r.Name, r.
 // compatible in every subset, so changes whose versions are compatible may
 // be applied in any order and interleaving. TTLs are clamped into the
 // grade's range first: only coexistence is judged here.
-func compatible(rules dnspodrules.Options, versions []model.Record) error {
+func Compatible(rules dnspodrules.Options, versions []model.Record) error {
 	if len(versions) < 2 {
 		return nil
 	}
@@ -384,7 +384,7 @@ func (sim *Sim) CheckStage(bs []plan.Batch) error {
 			}
 		}
 		versions = append(versions, creates[c]...)
-		if err := compatible(d.rules, versions); err != nil {
+		if err := Compatible(d.rules, versions); err != nil {
 			ids := slices.Sorted(maps.Keys(cells[c]))
 			var names []string
 			for _, bi := range ids {

@@ -28,7 +28,7 @@ func TestCompatible(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := compatible(dnspodrules.DefaultOptions(), tt.vs)
+			err := Compatible(dnspodrules.DefaultOptions(), tt.vs)
 			if (err == nil) != tt.ok {
 				t.Fatalf("compatible = %v, want ok=%t", err, tt.ok)
 			}
