@@ -10,8 +10,8 @@ import (
 	"github.com/dnssync/dnssync/internal/providers/aliyun/aliyuntest"
 	"github.com/dnssync/dnssync/internal/providers/dnspod"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest"
-	"github.com/dnssync/dnssync/internal/sandbox/emulator"
 	"github.com/dnssync/dnssync/internal/providers/tencentcloud"
+	"github.com/dnssync/dnssync/internal/sandbox/emulator"
 )
 
 // Registry returns every provider type dnssync knows.
