@@ -235,16 +235,41 @@ func splitID(id string) (string, int) {
 	return id, 0
 }
 
-// canonicalDesired returns desired with its domains in the canonical order
-// dds gives (sorted by name, duplicates dropped), so that the fingerprint
-// does not depend on input order.
+// canonicalDesired returns desired in canonical order — domains as dds
+// gives them (sorted by name, duplicates dropped), records, nameservers and
+// hosts sorted — so that the fingerprint does not depend on input order.
+// spec.Load already returns this form, which is then used as it is.
 func canonicalDesired(desired *model.Desired, dds []*model.Domain) *model.Desired {
-	if len(dds) == len(desired.Domains) && slices.IsSortedFunc(desired.Domains, func(a, b model.Domain) int { return cmp.Compare(a.Name, b.Name) }) {
+	sorted := len(dds) == len(desired.Domains) &&
+		slices.IsSortedFunc(desired.Domains, func(a, b model.Domain) int { return cmp.Compare(a.Name, b.Name) })
+	hostOrder := func(a, b model.DNSHost) int { return cmp.Compare(a.Host, b.Host) }
+	for _, d := range dds {
+		if d.DNS != nil && !slices.IsSortedFunc(d.DNS.Records, CmpRecord) ||
+			d.Registrar != nil && (!slices.IsSorted(d.Registrar.Nameservers) || !slices.IsSortedFunc(d.Registrar.DNSHosts, hostOrder)) {
+			sorted = false
+		}
+	}
+	if sorted {
 		return desired
 	}
 	out := &model.Desired{Domains: make([]model.Domain, len(dds))}
 	for i, d := range dds {
-		out.Domains[i] = *d
+		c := *d
+		if d.DNS != nil {
+			dns := *d.DNS
+			dns.Records = slices.Clone(dns.Records)
+			slices.SortStableFunc(dns.Records, CmpRecord)
+			c.DNS = &dns
+		}
+		if d.Registrar != nil {
+			r := *d.Registrar
+			r.Nameservers = slices.Clone(r.Nameservers)
+			slices.Sort(r.Nameservers)
+			r.DNSHosts = slices.Clone(r.DNSHosts)
+			slices.SortStableFunc(r.DNSHosts, hostOrder)
+			c.Registrar = &r
+		}
+		out.Domains[i] = c
 	}
 	return out
 }
