@@ -1,0 +1,168 @@
+package rfc2136
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"github.com/dnssync/dnssync/internal/providers"
+)
+
+// Kinds of failure a server can report. An *Error matches exactly one of
+// them with errors.Is (plus ErrTSIG when the TSIG check failed, and
+// providers.ErrTransient or providers.ErrOutcomeUnknown where they apply).
+var (
+	// ErrPrerequisite: YXDOMAIN, YXRRSET, NXDOMAIN or NXRRSET. An RRset the
+	// update was built from is no longer as it was read; nothing was
+	// applied. Re-read and re-plan.
+	ErrPrerequisite = errors.New("prerequisite failed: live state changed since it was read; re-plan")
+	// ErrNotAuth: NOTAUTH. The server is not authoritative for the zone, or
+	// did not accept the TSIG signature (then ErrTSIG matches as well).
+	ErrNotAuth = errors.New("not authorized")
+	// ErrTSIG: the server rejected our signature (BADSIG, BADKEY, BADTIME)
+	// or its answer did not verify with our key.
+	ErrTSIG = errors.New("TSIG authentication failed")
+	// ErrZoneNotFound: the server does not serve the zone (NOTAUTH without a
+	// TSIG error to a zone transfer, or NXDOMAIN/NOTZONE for the zone).
+	ErrZoneNotFound = errors.New("zone not found on the server")
+	// ErrRefused: REFUSED. A policy of the server forbids the operation.
+	ErrRefused = errors.New("refused by the server's policy")
+	// ErrNotZone: NOTZONE. A name in the update is outside the zone.
+	ErrNotZone = errors.New("name outside the zone")
+	// ErrServFail: SERVFAIL. Also matches providers.ErrTransient: the update
+	// is atomic, so nothing was applied and a later attempt may succeed.
+	ErrServFail = errors.New("server failure")
+	// ErrFormErr: FORMERR. The server could not parse the message.
+	ErrFormErr = errors.New("format error")
+	// ErrRcode: any other response code (NOTIMP, …).
+	ErrRcode = errors.New("unexpected response code")
+	// ErrProtocol: the answer did not make sense (wrong id, bad framing,
+	// zone transfer not starting with SOA, …).
+	ErrProtocol = errors.New("protocol error")
+	// ErrTooLarge: one RRset change does not fit into the message size
+	// limit even alone; an RRset is never split over two messages.
+	ErrTooLarge = errors.New("change does not fit into one UPDATE message")
+)
+
+// Operations named in errors.
+const (
+	opTransfer = "zone transfer"
+	opUpdate   = "update"
+)
+
+// Error is a failed exchange with a server. It names the operation, zone and
+// server; it never contains the TSIG secret.
+type Error struct {
+	Op        string // "zone transfer" or "update"
+	Zone      string // absolute zone name
+	Server    string // host:port
+	Rcode     int    // response code; -1 when no trustworthy answer arrived
+	TSIGError int    // TSIG error the server reported (BADSIG, BADKEY, BADTIME); 0 if none
+	Kind      error  // one of the Err* kinds above, providers.ErrTransient or providers.ErrOutcomeUnknown
+	Detail    string // what to do about it, or what happened, for people
+	Err       error  // underlying cause (I/O, context), may be nil
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "rfc2136: %s of zone %s at %s: %v", e.Op, e.Zone, e.Server, e.Kind)
+	var codes []string
+	if e.Rcode >= 0 {
+		codes = append(codes, rcodeName(e.Rcode))
+	}
+	if e.TSIGError != 0 {
+		codes = append(codes, "TSIG "+rcodeName(e.TSIGError))
+	}
+	if len(codes) > 0 {
+		fmt.Fprintf(&b, " (%s)", strings.Join(codes, ", "))
+	}
+	if e.Detail != "" {
+		b.WriteString(": " + e.Detail)
+	}
+	if e.Err != nil {
+		b.WriteString(": " + e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap lets errors.Is/As see the kind, the cause and the generic provider
+// markers.
+func (e *Error) Unwrap() []error {
+	errs := []error{e.Kind}
+	if e.TSIGError != 0 && e.Kind != ErrTSIG {
+		errs = append(errs, ErrTSIG)
+	}
+	if e.Kind == ErrServFail {
+		errs = append(errs, providers.ErrTransient)
+	}
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	return errs
+}
+
+func rcodeName(rc int) string {
+	if s, ok := dns.RcodeToString[rc]; ok {
+		return s
+	}
+	return fmt.Sprintf("RCODE%d", rc)
+}
+
+// rcodeError maps a response code (and the TSIG error of the answer) to an
+// *Error; nil for NOERROR without TSIG error.
+func rcodeError(op, zone, server, keyName string, rcode, tsigErr int) error {
+	if rcode == dns.RcodeSuccess && tsigErr == 0 {
+		return nil
+	}
+	e := &Error{Op: op, Zone: zone, Server: server, Rcode: rcode, TSIGError: tsigErr}
+	switch {
+	case tsigErr != 0:
+		e.Kind = ErrTSIG
+		if rcode == dns.RcodeNotAuth {
+			e.Kind = ErrNotAuth
+		}
+		switch tsigErr {
+		case dns.RcodeBadTime:
+			e.Detail = "the server rejected the signature time; check that both clocks are right"
+		case dns.RcodeBadKey:
+			e.Detail = fmt.Sprintf("the server does not know key %s with this algorithm; check the key name and algorithm", keyName)
+		default:
+			e.Detail = fmt.Sprintf("the server rejected the signature made with key %s; check the secret and algorithm", keyName)
+		}
+	case rcode == dns.RcodeYXDomain || rcode == dns.RcodeYXRrset || rcode == dns.RcodeNXRrset ||
+		rcode == dns.RcodeNameError && op == opUpdate:
+		e.Kind = ErrPrerequisite
+		e.Detail = "nothing was applied"
+	case rcode == dns.RcodeNotAuth && op == opTransfer:
+		e.Kind = ErrZoneNotFound
+		e.Detail = "the server is not authoritative for the zone; check the zone name and that the server serves it"
+	case rcode == dns.RcodeNameError:
+		e.Kind = ErrZoneNotFound
+	case rcode == dns.RcodeNotAuth:
+		e.Kind = ErrNotAuth
+		e.Detail = fmt.Sprintf("the server is not authoritative for the zone or does not accept key %s for it", keyName)
+	case rcode == dns.RcodeRefused:
+		e.Kind = ErrRefused
+		if op == opUpdate {
+			e.Detail = fmt.Sprintf("updates with key %s are not allowed; check allow-update or update-policy (BIND), the zone's acl (Knot), or allow-dnsupdate-from and TSIG-ALLOW-DNSUPDATE (PowerDNS)", keyName)
+		} else {
+			e.Detail = fmt.Sprintf("transfers with key %s are not allowed; check allow-transfer (BIND), the zone's acl (Knot), or allow-axfr-ips and TSIG-ALLOW-AXFR (PowerDNS)", keyName)
+		}
+	case rcode == dns.RcodeNotZone:
+		e.Kind = ErrNotZone
+		if op == opTransfer {
+			e.Kind = ErrZoneNotFound
+		}
+	case rcode == dns.RcodeServerFailure:
+		e.Kind = ErrServFail
+		e.Detail = "nothing was applied; try again later and check the server's log"
+	case rcode == dns.RcodeFormatError:
+		e.Kind = ErrFormErr
+		e.Detail = "the server could not parse the message"
+	default:
+		e.Kind = ErrRcode
+	}
+	return e
+}
