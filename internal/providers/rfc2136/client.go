@@ -62,6 +62,13 @@ func (c *Client) Config() Config { return c.cfg }
 // String describes the client without the secret.
 func (c *Client) String() string { return c.cfg.String() }
 
+// GoString is String: %#v would otherwise print the unexported fields,
+// secret included, without asking them to redact themselves.
+func (c *Client) GoString() string { return c.cfg.String() }
+
+// LogValue describes the client in structured logs without the secret.
+func (c *Client) LogValue() slog.Value { return c.cfg.LogValue() }
+
 // Snapshot is a zone as one transfer returned it.
 type Snapshot struct {
 	Zone   string         // absolute, lower-case
@@ -211,20 +218,25 @@ func (c *Client) Apply(ctx context.Context, msg *dns.Msg) (Result, error) {
 	}
 	res.Duration = time.Since(start)
 
+	// Only a success must be signed and verify: a forged success would
+	// make us believe in a change that never happened. An error is taken
+	// at its word, signed or not (servers answer FORMERR and some refusals
+	// unsigned, and the library cannot verify a NOTAUTH answer): a forged
+	// error can only make the caller re-read the zone.
 	tsigErr := 0
-	if t := resp.IsTsig(); t != nil {
+	t := resp.IsTsig()
+	if t != nil {
 		tsigErr = int(t.Error)
-		if tsigErr == 0 {
-			if err := dns.TsigVerifyWithProvider(raw, c.tsig, reqMAC, false); err != nil {
-				return unknown("the answer does not verify with our TSIG key", fmt.Errorf("%w: %w", ErrTSIG, err))
-			}
-		}
-	} else if resp.Rcode == dns.RcodeSuccess {
-		// A success nobody signed could be forged; an unsigned error is
-		// taken at its word (servers answer FORMERR and the like unsigned).
-		return unknown("the server's success answer is not signed", ErrTSIG)
 	}
-	if err := rcodeError(opUpdate, zone, res.Server, c.cfg.Key.Name, resp.Rcode, tsigErr); err != nil {
+	if resp.Rcode == dns.RcodeSuccess && tsigErr == 0 {
+		if t == nil {
+			return unknown("the server's success answer is not signed", ErrTSIG)
+		}
+		if err := dns.TsigVerifyWithProvider(raw, c.tsig, reqMAC, false); err != nil {
+			return unknown("the server's success answer does not verify with our TSIG key", fmt.Errorf("%w: %w", ErrTSIG, err))
+		}
+	}
+	if err := c.rcodeError(ctx, opUpdate, zone, resp.Rcode, tsigErr); err != nil {
 		c.log.DebugContext(ctx, "rfc2136: update failed", slog.String("zone", zone), slog.Int("id", int(m.Id)), slog.Any("error", err))
 		return res, err
 	}
@@ -296,7 +308,7 @@ func (c *Client) axfr(ctx context.Context, zone string) ([]dns.RR, error) {
 		if t != nil {
 			tsigErr = int(t.Error)
 		}
-		if err := rcodeError(opTransfer, zone, server, c.cfg.Key.Name, m.Rcode, tsigErr); err != nil {
+		if err := c.rcodeError(ctx, opTransfer, zone, m.Rcode, tsigErr); err != nil {
 			return nil, err
 		}
 		if t == nil {
@@ -320,6 +332,40 @@ func (c *Client) axfr(ctx context.Context, zone string) ([]dns.RR, error) {
 		}
 	}
 }
+
+// rcodeError maps an error answer (see the package function). A NOTAUTH
+// without TSIG error is ambiguous — PowerDNS answers so both for a zone it
+// does not serve and for a key it does not accept — so one plain SOA query
+// tells the two apart for the message.
+func (c *Client) rcodeError(ctx context.Context, op, zone string, rcode, tsigErr int) error {
+	err := rcodeError(op, zone, c.cfg.Address(), c.cfg.Key.Name, rcode, tsigErr)
+	var e *Error
+	if rcode != dns.RcodeNotAuth || tsigErr != 0 || !errors.As(err, &e) {
+		return err
+	}
+	if c.serves(ctx, zone) {
+		e.Kind = ErrNotAuth
+		e.Detail = fmt.Sprintf("the server serves the zone but does not accept key %s for this; check the key's name, algorithm and secret, and %s", c.cfg.Key.Name, aclHint(op))
+	} else {
+		e.Kind = ErrZoneNotFound
+		e.Detail = "the server is not authoritative for the zone; check the zone name and the server's configuration"
+	}
+	return e
+}
+
+// serves reports whether the server answers authoritatively for zone's SOA.
+func (c *Client) serves(ctx context.Context, zone string) bool {
+	ctx, cancel := context.WithTimeout(ctx, min(c.cfg.ReadTimeout, probeTimeout))
+	defer cancel()
+	cl := &dns.Client{Net: TransportTCP, Timeout: min(c.cfg.ReadTimeout, probeTimeout)}
+	q := new(dns.Msg)
+	q.SetQuestion(zone, dns.TypeSOA)
+	r, _, err := cl.ExchangeContext(ctx, q, c.cfg.Address())
+	return err == nil && r.Rcode == dns.RcodeSuccess && r.Authoritative && len(r.Answer) > 0
+}
+
+// probeTimeout bounds the diagnostic query of rcodeError.
+const probeTimeout = 2 * time.Second
 
 // dial connects to the server, honouring ctx and the dial timeout.
 func (c *Client) dial(ctx context.Context, network string) (net.Conn, error) {

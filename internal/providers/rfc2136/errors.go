@@ -10,22 +10,26 @@ import (
 	"github.com/dnssync/dnssync/internal/providers"
 )
 
-// Kinds of failure a server can report. An *Error matches exactly one of
-// them with errors.Is (plus ErrTSIG when the TSIG check failed, and
-// providers.ErrTransient or providers.ErrOutcomeUnknown where they apply).
+// Kinds of failure. An *Error matches its Kind with errors.Is, plus ErrTSIG
+// when the server reported a TSIG error, ErrNotAuth for every NOTAUTH
+// answer, and providers.ErrTransient for SERVFAIL. Failures without a
+// trustworthy answer have providers.ErrTransient (nothing was sent or it was
+// a read) or providers.ErrOutcomeUnknown (an UPDATE was sent) as Kind.
 var (
 	// ErrPrerequisite: YXDOMAIN, YXRRSET, NXDOMAIN or NXRRSET. An RRset the
 	// update was built from is no longer as it was read; nothing was
 	// applied. Re-read and re-plan.
 	ErrPrerequisite = errors.New("prerequisite failed: live state changed since it was read; re-plan")
-	// ErrNotAuth: NOTAUTH. The server is not authoritative for the zone, or
-	// did not accept the TSIG signature (then ErrTSIG matches as well).
+	// ErrNotAuth: NOTAUTH. The server did not accept the key (ErrTSIG
+	// matches as well when it said why), or is not authoritative for the
+	// zone (then the Kind is ErrZoneNotFound).
 	ErrNotAuth = errors.New("not authorized")
 	// ErrTSIG: the server rejected our signature (BADSIG, BADKEY, BADTIME)
 	// or its answer did not verify with our key.
 	ErrTSIG = errors.New("TSIG authentication failed")
-	// ErrZoneNotFound: the server does not serve the zone (NOTAUTH without a
-	// TSIG error to a zone transfer, or NXDOMAIN/NOTZONE for the zone).
+	// ErrZoneNotFound: the server does not serve the zone: NOTAUTH without
+	// TSIG error while a plain SOA query for the zone gets no authoritative
+	// answer, or NXDOMAIN/NOTZONE to a zone transfer.
 	ErrZoneNotFound = errors.New("zone not found on the server")
 	// ErrRefused: REFUSED. A policy of the server forbids the operation.
 	ErrRefused = errors.New("refused by the server's policy")
@@ -94,6 +98,9 @@ func (e *Error) Unwrap() []error {
 	if e.TSIGError != 0 && e.Kind != ErrTSIG {
 		errs = append(errs, ErrTSIG)
 	}
+	if e.Rcode == dns.RcodeNotAuth && e.Kind != ErrNotAuth {
+		errs = append(errs, ErrNotAuth)
+	}
 	if e.Kind == ErrServFail {
 		errs = append(errs, providers.ErrTransient)
 	}
@@ -101,6 +108,14 @@ func (e *Error) Unwrap() []error {
 		errs = append(errs, e.Err)
 	}
 	return errs
+}
+
+// aclHint names where each server keeps the permission op needs.
+func aclHint(op string) string {
+	if op == opTransfer {
+		return "allow-transfer (BIND), the zone acl (Knot), allow-axfr-ips and TSIG-ALLOW-AXFR (PowerDNS)"
+	}
+	return "allow-update/update-policy (BIND), the zone acl (Knot), allow-dnsupdate-from and TSIG-ALLOW-DNSUPDATE (PowerDNS)"
 }
 
 func rcodeName(rc int) string {
@@ -127,7 +142,7 @@ func rcodeError(op, zone, server, keyName string, rcode, tsigErr int) error {
 		case dns.RcodeBadTime:
 			e.Detail = "the server rejected the signature time; check that both clocks are right"
 		case dns.RcodeBadKey:
-			e.Detail = fmt.Sprintf("the server does not know key %s with this algorithm; check the key name and algorithm", keyName)
+			e.Detail = fmt.Sprintf("key %s is unknown to the server or not allowed here (Knot answers BADKEY when its acl denies); check the key name and algorithm, and %s", keyName, aclHint(op))
 		default:
 			e.Detail = fmt.Sprintf("the server rejected the signature made with key %s; check the secret and algorithm", keyName)
 		}
@@ -135,9 +150,6 @@ func rcodeError(op, zone, server, keyName string, rcode, tsigErr int) error {
 		rcode == dns.RcodeNameError && op == opUpdate:
 		e.Kind = ErrPrerequisite
 		e.Detail = "nothing was applied"
-	case rcode == dns.RcodeNotAuth && op == opTransfer:
-		e.Kind = ErrZoneNotFound
-		e.Detail = "the server is not authoritative for the zone; check the zone name and that the server serves it"
 	case rcode == dns.RcodeNameError:
 		e.Kind = ErrZoneNotFound
 	case rcode == dns.RcodeNotAuth:
@@ -145,11 +157,7 @@ func rcodeError(op, zone, server, keyName string, rcode, tsigErr int) error {
 		e.Detail = fmt.Sprintf("the server is not authoritative for the zone or does not accept key %s for it", keyName)
 	case rcode == dns.RcodeRefused:
 		e.Kind = ErrRefused
-		if op == opUpdate {
-			e.Detail = fmt.Sprintf("updates with key %s are not allowed; check allow-update or update-policy (BIND), the zone's acl (Knot), or allow-dnsupdate-from and TSIG-ALLOW-DNSUPDATE (PowerDNS)", keyName)
-		} else {
-			e.Detail = fmt.Sprintf("transfers with key %s are not allowed; check allow-transfer (BIND), the zone's acl (Knot), or allow-axfr-ips and TSIG-ALLOW-AXFR (PowerDNS)", keyName)
-		}
+		e.Detail = fmt.Sprintf("the server does not allow this with key %s (PowerDNS also answers so to a wrong secret); check %s", keyName, aclHint(op))
 	case rcode == dns.RcodeNotZone:
 		e.Kind = ErrNotZone
 		if op == opTransfer {
