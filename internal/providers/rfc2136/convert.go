@@ -180,7 +180,41 @@ func RecordFromRR(zone string, rr dns.RR) (model.Record, error) {
 		return model.Record{}, fmt.Errorf("%s %s: %w", owner, typeName(h.Rrtype), ErrUnsupportedType)
 	}
 	rec.ID = recordID(rec, layout)
+	if rec.Type != model.TypeTXT && !rec.System && !sameRdata(rr, z, rec) {
+		rec.ID += inexactSuffix
+	}
 	return rec, nil
+}
+
+// inexactSuffix marks the id of a record whose RR the server spells
+// differently from the canonical form (upper-case letters in a target or a
+// CAA tag): such an RR cannot be rebuilt octet for octet from the record.
+const inexactSuffix = "/x"
+
+// inexactID reports whether id carries inexactSuffix.
+func inexactID(id string) bool { return strings.HasSuffix(id, inexactSuffix) }
+
+// sameRdata reports whether rec, written back, gives rr's RDATA exactly.
+func sameRdata(rr dns.RR, zone string, rec model.Record) bool {
+	back, err := RRFromRecord(zone, rec)
+	if err != nil {
+		return false
+	}
+	a, errA := rdata(rr)
+	b, errB := rdata(back)
+	return errA == nil && errB == nil && string(a) == string(b)
+}
+
+// rdata returns the RDATA of rr in wire form, names uncompressed.
+func rdata(rr dns.RR) ([]byte, error) {
+	rr = dns.Copy(rr)
+	rr.Header().Name = "." // so that the header is 11 octets
+	buf := make([]byte, dns.Len(rr))
+	off, err := dns.PackRR(rr, buf, 0, nil, false)
+	if err != nil {
+		return nil, err
+	}
+	return buf[11:off], nil
 }
 
 // typeName names an RR type, also one the library has no mnemonic for.

@@ -130,6 +130,13 @@ func TestRecordIDs(t *testing.T) {
 	if strings.Contains(std.ID, "/") || !strings.HasSuffix(odd.ID, "/1,2") {
 		t.Errorf("ids %q and %q: want the layout only on the unusual split", std.ID, odd.ID)
 	}
+
+	lower, _ := RecordFromRR(zone, mustRR(t, "@ 300 IN MX 10 mail.example.net."))
+	upper, _ := RecordFromRR(zone, mustRR(t, "@ 300 IN MX 10 Mail.Example.NET."))
+	caa, _ := RecordFromRR(zone, mustRR(t, `@ 300 IN CAA 0 Issue "ca.example.net"`))
+	if lower.Value != upper.Value || inexactID(lower.ID) || !inexactID(upper.ID) || !inexactID(caa.ID) {
+		t.Errorf("ids %q, %q, %q: want the inexact mark only where the server's spelling differs", lower.ID, upper.ID, caa.ID)
+	}
 }
 
 func TestRRFromRecordRoundTrip(t *testing.T) {

@@ -157,7 +157,7 @@ func rcodeError(op, zone, server, keyName string, rcode, tsigErr int) error {
 		e.Detail = fmt.Sprintf("the server is not authoritative for the zone or does not accept key %s for it", keyName)
 	case rcode == dns.RcodeRefused:
 		e.Kind = ErrRefused
-		e.Detail = fmt.Sprintf("the server does not allow this with key %s (PowerDNS also answers so to a wrong secret); check %s", keyName, aclHint(op))
+		e.Detail = fmt.Sprintf("the server does not allow this with key %s (PowerDNS also answers so to a wrong secret), or rejected the content (see its log: BIND checks e.g. that in-zone MX and NS targets have addresses); check %s", keyName, aclHint(op))
 	case rcode == dns.RcodeNotZone:
 		e.Kind = ErrNotZone
 		if op == opTransfer {

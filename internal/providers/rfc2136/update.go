@@ -28,11 +28,12 @@ func (c RRsetChange) String() string { return c.Name + " " + c.Type }
 
 // piece is one RRset change in wire form.
 type piece struct {
-	what    string
-	rank    int // 0 deletion, 1 replacement, 2 creation: the order of packing
-	prereqs []dns.RR
-	dels    []dns.RR
-	adds    []dns.RR
+	what     string
+	rank     int // 0 deletion, 1 replacement, 2 creation: the order of packing
+	prereqs  []dns.RR
+	dels     []dns.RR
+	adds     []dns.RR
+	lateDels []dns.RR // deletions that must follow the additions (apex NS)
 }
 
 // BuildUpdates turns the changes of one zone into UPDATE messages: all of
@@ -48,12 +49,16 @@ type piece struct {
 // applies a message entirely or not at all, so a concurrent change fails it
 // with NXRRSET/YXRRSET instead of being overwritten.
 //
-// Updates are precise: the RRs that go are deleted one by one and the RRs that
-// come are added, so members that stay are not touched. A TTL change deletes
-// and re-adds every member (an RRset has one TTL, and UPDATE has no way to
-// change it alone); an empty After deletes the whole RRset. Within a message
-// all deletions come before all additions, and messages with deletions come
-// first, so that replacing, say, an A RRset by a CNAME works even when split.
+// Updates are precise where that is safe: the RRs that go are deleted one by
+// one and the RRs that come are added, so members that stay are not
+// touched. The whole RRset is deleted and its members added again when the
+// TTL changes (an RRset has one TTL, and UPDATE cannot change it alone) or
+// when a Before record's ID says the server spells it differently from the
+// canonical form (for example upper-case names, which PowerDNS does not
+// match in a precise delete). An empty After deletes the RRset. Within a
+// message all deletions come before all additions, and messages with
+// deletions come first, so that replacing, say, an A RRset by a CNAME works
+// even when split. The apex NS RRset is special (see apexNS).
 //
 // SOA is never written; an apex NS RRset only when a change names it.
 // Changes whose Before and After are equal are left out; no changes give no
@@ -94,7 +99,7 @@ func pack(zone string, pieces []piece, maxSize int) ([]*dns.Msg, error) {
 	est := 0
 	for _, p := range pieces {
 		grow := 0
-		for _, rrs := range [][]dns.RR{p.prereqs, p.dels, p.adds} {
+		for _, rrs := range [][]dns.RR{p.prereqs, p.dels, p.adds, p.lateDels} {
 			for _, rr := range rrs {
 				grow += dns.Len(rr)
 			}
@@ -125,7 +130,7 @@ func pack(zone string, pieces []piece, maxSize int) ([]*dns.Msg, error) {
 }
 
 // message assembles an UPDATE from pieces: their prerequisites, then all
-// deletions, then all additions.
+// deletions, then all additions, then the deletions that must come last.
 func message(zone string, pieces []piece) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetUpdate(zone)
@@ -136,6 +141,9 @@ func message(zone string, pieces []piece) *dns.Msg {
 	}
 	for _, p := range pieces {
 		m.Ns = append(m.Ns, p.adds...)
+	}
+	for _, p := range pieces {
+		m.Ns = append(m.Ns, p.lateDels...)
 	}
 	return m
 }
@@ -190,36 +198,79 @@ func buildPiece(zone string, ch RRsetChange) (*piece, error) {
 		p.prereqs = append(p.prereqs, pr)
 	}
 	if len(after) == 0 {
+		if owner == zone && t == dns.TypeNS {
+			return nil, errors.New("the apex NS RRset cannot be deleted")
+		}
 		p.rank = 0
 		// RFC 2136 §2.5.2: delete an RRset.
 		p.dels = []dns.RR{&dns.ANY{Hdr: dns.RR_Header{Name: owner, Rrtype: t, Class: dns.ClassANY}}}
 		return p, nil
 	}
 	p.rank = 1
-	sameTTL := true
-	for _, rr := range before {
+	sameTTL, exact := true, true
+	for i, rr := range before {
 		sameTTL = sameTTL && rr.Header().Ttl == after[0].Header().Ttl
+		exact = exact && !inexactID(ch.Before[i].ID)
 	}
-	for _, rr := range before {
-		if sameTTL && containsRR(after, rr) {
-			continue
-		}
-		// RFC 2136 §2.5.4: delete an RR from an RRset.
-		d := dns.Copy(rr)
-		d.Header().Class = dns.ClassNONE
-		d.Header().Ttl = 0
-		p.dels = append(p.dels, d)
+	if owner == zone && t == dns.TypeNS {
+		return apexNS(p, before, after, sameTTL)
 	}
+	if !sameTTL || !exact {
+		// An RRset has one TTL and UPDATE cannot change it alone; and an
+		// RR the server spells differently (upper-case names) may not be
+		// matched by a precise delete (PowerDNS compares text). Replace
+		// the RRset instead: RFC 2136 §2.5.2, then add every member.
+		p.dels = []dns.RR{&dns.ANY{Hdr: dns.RR_Header{Name: owner, Rrtype: t, Class: dns.ClassANY}}}
+		p.adds = after
+		return p, nil
+	}
+	p.dels = preciseDeletes(before, after)
 	for _, rr := range after {
-		if sameTTL && containsRR(before, rr) {
-			continue
+		if !containsRR(before, rr) {
+			p.adds = append(p.adds, rr)
 		}
-		p.adds = append(p.adds, rr)
 	}
 	if len(p.dels) == 0 && len(p.adds) == 0 {
 		return nil, nil
 	}
 	return p, nil
+}
+
+// apexNS renders a change of the apex NS RRset. Servers never let an UPDATE
+// delete the last NS at the apex (RFC 2136 §3.4.2.4) and silently skip such
+// deletions, so members are added before old ones are deleted, and the
+// RRset is never deleted or given a new TTL (servers differ on what adding
+// a member with another TTL does).
+func apexNS(p *piece, before, after []dns.RR, sameTTL bool) (*piece, error) {
+	if !sameTTL {
+		return nil, errors.New("the TTL of the apex NS RRset cannot be changed by UPDATE; change it on the server")
+	}
+	for _, rr := range after {
+		if !containsRR(before, rr) {
+			p.adds = append(p.adds, rr)
+		}
+	}
+	p.lateDels = preciseDeletes(before, after)
+	if len(p.lateDels) == 0 && len(p.adds) == 0 {
+		return nil, nil
+	}
+	return p, nil
+}
+
+// preciseDeletes deletes the members of before that are not in after
+// (RFC 2136 §2.5.4).
+func preciseDeletes(before, after []dns.RR) []dns.RR {
+	var dels []dns.RR
+	for _, rr := range before {
+		if containsRR(after, rr) {
+			continue
+		}
+		d := dns.Copy(rr)
+		d.Header().Class = dns.ClassNONE
+		d.Header().Ttl = 0
+		dels = append(dels, d)
+	}
+	return dels
 }
 
 // rrset converts the records of one side of a change, checking that they

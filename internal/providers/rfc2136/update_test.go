@@ -65,12 +65,12 @@ func TestBuildUpdatesSections(t *testing.T) {
 		prereqs: []string{"mail.example.test. 0 IN A 192.0.2.25", "mail.example.test. 0 IN A 192.0.2.26"},
 		updates: []string{"mail.example.test. 0 NONE A 192.0.2.26", "mail.example.test. 300 IN A 192.0.2.27"},
 	}, {
-		name: "TTL change re-adds every member",
+		name: "TTL change replaces the RRset",
 		change: RRsetChange{Name: "mail", Type: "A",
 			Before: live(t, "mail 300 IN A 192.0.2.25", "mail 300 IN A 192.0.2.26"),
 			After:  []model.Record{rec("mail", "A", "192.0.2.25", 60), rec("mail", "A", "192.0.2.26", 60)}},
 		prereqs: []string{"mail.example.test. 0 IN A 192.0.2.25", "mail.example.test. 0 IN A 192.0.2.26"},
-		updates: []string{"mail.example.test. 0 NONE A 192.0.2.25", "mail.example.test. 0 NONE A 192.0.2.26",
+		updates: []string{"mail.example.test. 0 CLASS255 A",
 			"mail.example.test. 60 IN A 192.0.2.25", "mail.example.test. 60 IN A 192.0.2.26"},
 	}, {
 		name: "TXT split as on the server is matched exactly",
@@ -92,7 +92,14 @@ func TestBuildUpdatesSections(t *testing.T) {
 			Before: live(t, "@ 3600 IN NS ns1", "@ 3600 IN NS ns2"),
 			After:  live(t, "@ 3600 IN NS ns1", "@ 3600 IN NS ns3")},
 		prereqs: []string{"example.test. 0 IN NS ns1.example.test.", "example.test. 0 IN NS ns2.example.test."},
-		updates: []string{"example.test. 0 NONE NS ns2.example.test.", "example.test. 3600 IN NS ns3.example.test."},
+		updates: []string{"example.test. 3600 IN NS ns3.example.test.", "example.test. 0 NONE NS ns2.example.test."},
+	}, {
+		name: "server spells a target differently",
+		change: RRsetChange{Name: "@", Type: "MX",
+			Before: live(t, "@ 300 IN MX 10 mail", "@ 300 IN MX 20 Mail2.Example.NET."),
+			After:  []model.Record{mx("@", "mail.example.test.", 10)}},
+		prereqs: []string{"example.test. 0 IN MX 10 mail.example.test.", "example.test. 0 IN MX 20 mail2.example.net."},
+		updates: []string{"example.test. 0 CLASS255 MX", "example.test. 300 IN MX 10 mail.example.test."},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +123,12 @@ func TestBuildUpdatesSections(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mx(name, value string, prio int) model.Record {
+	r := rec(name, "MX", value, 300)
+	r.MX = prio
+	return r
 }
 
 func TestBuildUpdatesOneMessageDeletionsFirst(t *testing.T) {
@@ -214,6 +227,8 @@ func TestBuildUpdatesRefuses(t *testing.T) {
 		{"two CNAMEs", []RRsetChange{{Name: "www", Type: "CNAME", After: []model.Record{
 			rec("www", "CNAME", "a.example.net.", 300), rec("www", "CNAME", "b.example.net.", 300)}}}},
 		{"mixed TTLs", []RRsetChange{{Name: "www", Type: "A", After: []model.Record{a, rec("www", "A", "192.0.2.2", 60)}}}},
+		{"apex NS deleted", []RRsetChange{{Name: "@", Type: "NS", Before: live(t, "@ 3600 IN NS ns1")}}},
+		{"apex NS TTL", []RRsetChange{{Name: "@", Type: "NS", Before: live(t, "@ 3600 IN NS ns1"), After: live(t, "@ 60 IN NS ns1")}}},
 		{"RRset changed twice", []RRsetChange{
 			{Name: "www", Type: "A", After: []model.Record{a}},
 			{Name: "WWW", Type: "A", After: []model.Record{rec("WWW", "A", "192.0.2.2", 300)}}}},

@@ -105,6 +105,7 @@ type Server struct {
 	Dir         string // configuration, zone, journal, database, log
 	Version     string // as the program reports it
 	log         string
+	bins        map[string]string
 }
 
 // Addr is host:port.
@@ -116,6 +117,21 @@ func (s *Server) Log() string {
 	return string(b)
 }
 
+// KnotControl runs knotc against a Knot server (zone-freeze, zone-thaw, …)
+// and returns its output.
+func (s *Server) KnotControl(t testing.TB, args ...string) string {
+	t.Helper()
+	if s.Kind != Knot {
+		t.Fatalf("servertest: KnotControl on a %s server", s.Kind)
+	}
+	args = append([]string{"-c", filepath.Join(s.Dir, "knot.conf")}, args...)
+	out, err := exec.Command(s.bins["knotc"], args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("servertest: knotc %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
 // startTimeout bounds one server's start (preparation included).
 const startTimeout = 20 * time.Second
 
@@ -123,7 +139,7 @@ const startTimeout = 20 * time.Second
 // It skips t (or fails it, see EnvRequire) when the program is missing.
 func Start(t testing.TB, kind Kind, opts Options) *Server {
 	t.Helper()
-	progs := map[Kind][]string{BIND: {"named"}, Knot: {"knotd"}, PowerDNS: {"pdns_server", "pdnsutil", "sqlite3"}}[kind]
+	progs := map[Kind][]string{BIND: {"named"}, Knot: {"knotd", "knotc"}, PowerDNS: {"pdns_server", "pdnsutil", "sqlite3"}}[kind]
 	if progs == nil {
 		t.Fatalf("servertest: unknown server kind %q", kind)
 	}
@@ -154,6 +170,7 @@ func Start(t testing.TB, kind Kind, opts Options) *Server {
 		Dir:         t.TempDir(),
 	}
 	s.log = filepath.Join(s.Dir, "server.log")
+	s.bins = bins
 	zoneText := "$ORIGIN " + s.Zone + "\n" + opts.ZoneFile
 	if err := os.WriteFile(filepath.Join(s.Dir, "zone.db"), []byte(zoneText), 0o644); err != nil {
 		t.Fatalf("servertest: %v", err)
