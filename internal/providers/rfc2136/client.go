@@ -74,8 +74,9 @@ type Snapshot struct {
 	Zone   string         // absolute, lower-case
 	Serial uint32         // SOA serial of the transferred version
 	Live   *model.LiveDNS // records in canonical order, System rows included
-	// Skipped counts RRs by type that the provider does not manage (RRSIG,
-	// DNSKEY, NSEC, …) and left out of Live.
+	// Skipped counts by type the RRs left out of Live: types the provider
+	// does not manage (RRSIG, DNSKEY, NSEC, …) and the rare RR it cannot
+	// represent faithfully (logged as a warning).
 	Skipped map[string]int
 }
 
@@ -112,11 +113,14 @@ func (c *Client) Transfer(ctx context.Context, zone string) (*Snapshot, error) {
 		}
 		rec, err := RecordFromRR(z, rr)
 		switch {
-		case errors.Is(err, ErrUnsupportedType), errors.Is(err, ErrOutOfZone):
+		case errors.Is(err, ErrUnsupportedType):
 			snap.Skipped[typeName(rr.Header().Rrtype)]++
 			continue
 		case err != nil:
-			return nil, &Error{Op: opTransfer, Zone: z, Server: c.cfg.Address(), Rcode: -1, Kind: ErrProtocol, Err: err}
+			// Out of zone or not representable: leave it alone, and say so.
+			snap.Skipped[typeName(rr.Header().Rrtype)]++
+			c.log.WarnContext(ctx, "rfc2136: record left unmanaged", slog.String("zone", z), slog.Any("error", err))
+			continue
 		}
 		snap.Live.Records = append(snap.Live.Records, rec)
 	}

@@ -27,8 +27,10 @@ const (
 const maxTXTString = 255
 
 // Conversion errors. RecordFromRR wraps ErrUnsupportedType for RRs the
-// provider does not manage (DNSSEC records and the like) and ErrOutOfZone for
-// owners outside the zone; ReadZone counts those instead of failing.
+// provider does not manage (DNSSEC records and the like), ErrOutOfZone for
+// owners outside the zone and ErrInvalidRecord for RRs it cannot represent
+// faithfully (a CAA tag that is not letters and digits); Transfer counts
+// those in Snapshot.Skipped instead of failing.
 var (
 	ErrUnsupportedType = errors.New("record type not managed by the rfc2136 provider")
 	ErrOutOfZone       = errors.New("owner name outside the zone")
@@ -136,7 +138,14 @@ func RecordFromRR(zone string, rr dns.RR) (model.Record, error) {
 	if !ok {
 		return model.Record{}, fmt.Errorf("%s %s: %w %s", owner, typ, ErrOutOfZone, z)
 	}
-	rec := model.Record{Name: name, Type: typ, Line: model.DefaultLine, TTL: int(h.Ttl), Enabled: true}
+	if h.Class != dns.ClassINET {
+		return model.Record{}, fmt.Errorf("%s %s: %w: class %s", owner, typ, ErrInvalidRecord, dns.Class(h.Class))
+	}
+	ttl := int(h.Ttl)
+	if ttl > math.MaxInt32 {
+		ttl = 0 // RFC 2181 §8: a TTL with the top bit set means zero
+	}
+	rec := model.Record{Name: name, Type: typ, Line: model.DefaultLine, TTL: ttl, Enabled: true}
 	var layout []int // TXT only
 	switch v := rr.(type) {
 	case *dns.A:
@@ -162,6 +171,11 @@ func RecordFromRR(zone string, rr dns.RR) (model.Record, error) {
 		rec.Value = target(v.Mx)
 		rec.MX = int(v.Preference)
 	case *dns.TXT:
+		if len(v.Txt) == 0 {
+			// RFC 1035 §3.3.14 wants one string at least; there is no
+			// canonical form of none.
+			return model.Record{}, fmt.Errorf("%s TXT: %w: no character-string", owner, ErrInvalidRecord)
+		}
 		var b strings.Builder
 		for _, s := range v.Txt {
 			raw := unescapeString(s)
@@ -172,7 +186,11 @@ func RecordFromRR(zone string, rr dns.RR) (model.Record, error) {
 	case *dns.SRV:
 		rec.Value = fmt.Sprintf("%d %d %d %s", v.Priority, v.Weight, v.Port, target(v.Target))
 	case *dns.CAA:
-		rec.Value = fmt.Sprintf("%d %s %s", v.Flag, strings.ToLower(v.Tag), quoteCAA(v.Value))
+		tag := strings.ToLower(v.Tag)
+		if !validCAATag(tag) {
+			return model.Record{}, fmt.Errorf("%s CAA: %w: tag %q", owner, ErrInvalidRecord, v.Tag)
+		}
+		rec.Value = fmt.Sprintf("%d %s %s", v.Flag, tag, quoteCAA(v.Value))
 	case *dns.SOA:
 		rec.Value = fmt.Sprintf("%s %s %d %d %d %d %d", target(v.Ns), target(v.Mbox), v.Serial, v.Refresh, v.Retry, v.Expire, v.Minttl)
 		rec.System = true
@@ -410,9 +428,7 @@ func parseCAA(v string) (flag uint8, tag, value string, err error) {
 		return 0, "", "", fmt.Errorf("%q: flags %q is not a number from 0 to 255", v, flagStr)
 	}
 	tag = strings.ToLower(tag)
-	if len(tag) == 0 || len(tag) > 15 || strings.IndexFunc(tag, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
-	}) >= 0 {
+	if !validCAATag(tag) {
 		return 0, "", "", fmt.Errorf("%q: tag %q must be 1 to 15 letters or digits", v, tag)
 	}
 	val = strings.TrimSpace(val)
@@ -424,6 +440,13 @@ func parseCAA(v string) (flag uint8, tag, value string, err error) {
 		val = raw
 	}
 	return uint8(f), tag, val, nil
+}
+
+// validCAATag: 1 to 15 lower-case letters or digits (RFC 8659 §4.1).
+func validCAATag(tag string) bool {
+	return len(tag) > 0 && len(tag) <= 15 && strings.IndexFunc(tag, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+	}) < 0
 }
 
 // readQuoted reads the quoted string at the start of s (s[0] == '"') and

@@ -455,7 +455,7 @@ zone-cache-refresh-interval=0
 	if err := os.WriteFile(filepath.Join(s.Dir, "pdns.conf"), []byte(conf), 0o644); err != nil {
 		return err
 	}
-	// The database only needs creating once per start attempt.
+	// A start retried on another port keeps the database made the first time.
 	if _, err := os.Stat(db); err == nil {
 		return nil
 	}
