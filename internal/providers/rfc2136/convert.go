@@ -37,16 +37,14 @@ var (
 	ErrInvalidRecord   = errors.New("invalid record")
 )
 
-var writableTypes = map[string]uint16{
-	model.TypeA:     dns.TypeA,
-	model.TypeAAAA:  dns.TypeAAAA,
-	model.TypeCNAME: dns.TypeCNAME,
-	model.TypeMX:    dns.TypeMX,
-	model.TypeTXT:   dns.TypeTXT,
-	model.TypeNS:    dns.TypeNS,
-	model.TypeSRV:   dns.TypeSRV,
-	model.TypeCAA:   dns.TypeCAA,
-	TypePTR:         dns.TypePTR,
+// writableType returns the wire type of a record type the provider writes.
+func writableType(typ string) (uint16, bool) {
+	switch typ {
+	case model.TypeA, model.TypeAAAA, model.TypeCNAME, model.TypeMX, model.TypeTXT,
+		model.TypeNS, model.TypeSRV, model.TypeCAA, TypePTR:
+		return dns.StringToType[typ], true
+	}
+	return 0, false
 }
 
 // canonicalZone returns zone lower-case and absolute ("example.com.").
@@ -318,7 +316,7 @@ func RRFromRecord(zone string, r model.Record) (dns.RR, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, ok := writableTypes[r.Type]
+	t, ok := writableType(r.Type)
 	if !ok {
 		return nil, fmt.Errorf("%s %s: %w", r.Name, r.Type, ErrUnsupportedType)
 	}

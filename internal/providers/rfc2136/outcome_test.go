@@ -3,6 +3,7 @@ package rfc2136
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -342,6 +343,72 @@ func TestTransferRejects(t *testing.T) {
 			_, err := c.ReadZone(context.Background(), zone)
 			if !errors.Is(err, tt.want) {
 				t.Errorf("ReadZone = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestTransferRcodes(t *testing.T) {
+	key := testKey(t, testSecret)
+	tests := []struct {
+		name    string
+		rcode   int
+		tsigErr int
+		serves  bool // how the server answers the client's SOA probe
+		want    []error
+		notWant error
+	}{
+		{"REFUSED", dns.RcodeRefused, 0, true, []error{ErrRefused}, ErrZoneNotFound},
+		{"NOTAUTH BADSIG", dns.RcodeNotAuth, dns.RcodeBadSig, true, []error{ErrNotAuth, ErrTSIG}, ErrZoneNotFound},
+		{"NOTAUTH, zone served", dns.RcodeNotAuth, 0, true, []error{ErrNotAuth}, ErrZoneNotFound},
+		{"NOTAUTH, zone not served", dns.RcodeNotAuth, 0, false, []error{ErrZoneNotFound, ErrNotAuth}, ErrTSIG},
+		{"NXDOMAIN", dns.RcodeNameError, 0, false, []error{ErrZoneNotFound}, ErrPrerequisite},
+		{"SERVFAIL", dns.RcodeServerFailure, 0, true, []error{ErrServFail, providers.ErrTransient}, ErrZoneNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := startFake(t, func(f *fake, conn net.Conn) {
+				req, _, err := f.read(conn)
+				if err != nil {
+					return
+				}
+				resp := new(dns.Msg)
+				if req.Question[0].Qtype == dns.TypeSOA {
+					resp.SetRcode(req, dns.RcodeRefused)
+					if tt.serves {
+						resp.SetReply(req)
+						resp.Authoritative = true
+						resp.Answer = []dns.RR{mustRR(t, "@ 3600 IN SOA ns1 hostmaster 1 2 3 4 5")}
+					}
+				} else {
+					resp.SetRcode(req, tt.rcode)
+					if tt.tsigErr != 0 {
+						resp.SetTsig(key.Name, key.Algorithm, tsigFudge, time.Now().Unix())
+						resp.Extra[0].(*dns.TSIG).Error = uint16(tt.tsigErr)
+					}
+				}
+				out, err := resp.Pack()
+				if err != nil {
+					t.Errorf("fake: %v", err)
+					return
+				}
+				_ = writeMsg(conn, out, true, time.Second)
+			})
+			c := fakeClient(t, f.port(), nil)
+			_, err := c.ReadZone(context.Background(), zone)
+			for _, w := range tt.want {
+				if !errors.Is(err, w) {
+					t.Errorf("ReadZone = %v, does not match %v", err, w)
+				}
+			}
+			if errors.Is(err, tt.notWant) {
+				t.Errorf("ReadZone = %v, matches %v", err, tt.notWant)
+			}
+			if msg := fmt.Sprint(err); !strings.Contains(msg, "zone transfer of zone "+zone) || !strings.Contains(msg, c.Config().Address()) {
+				t.Errorf("message does not name the operation, zone and server: %s", msg)
+			}
+			if tt.rcode == dns.RcodeRefused && !strings.Contains(err.Error(), "allow-transfer") {
+				t.Errorf("message does not point at the transfer ACL: %v", err)
 			}
 		})
 	}

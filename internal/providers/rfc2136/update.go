@@ -154,7 +154,7 @@ func buildPiece(zone string, ch RRsetChange) (*piece, error) {
 	if strings.EqualFold(ch.Type, TypeSOA) {
 		return nil, errors.New("the SOA record is the server's and is never written")
 	}
-	t, ok := writableTypes[ch.Type]
+	t, ok := writableType(ch.Type)
 	if !ok {
 		return nil, fmt.Errorf("type %q: %w", ch.Type, ErrUnsupportedType)
 	}

@@ -147,11 +147,8 @@ func Start(t testing.TB, kind Kind, opts Options) *Server {
 	for _, p := range progs {
 		path, err := lookPath(p)
 		if err != nil {
-			msg := fmt.Sprintf("servertest: %s is not installed (%s not found; scripts/ci-install-dns-servers.sh installs it)", kind, p)
-			if os.Getenv(EnvRequire) == "1" {
-				t.Fatal(msg + "; " + EnvRequire + "=1 requires it")
-			}
-			t.Skip(msg)
+			missing(t, kind, p)
+			return nil
 		}
 		bins[p] = path
 	}
@@ -176,7 +173,7 @@ func Start(t testing.TB, kind Kind, opts Options) *Server {
 		t.Fatalf("servertest: %v", err)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	ctx, cancel := context.WithTimeout(t.Context(), startTimeout)
 	defer cancel()
 	// The free port is found by binding and releasing it; another process
 	// may take it before the server binds, so try a few ports.
@@ -199,6 +196,18 @@ func Start(t testing.TB, kind Kind, opts Options) *Server {
 }
 
 var errPortTaken = errors.New("port taken")
+
+// missing skips t because prog of kind is not installed, or fails it when
+// EnvRequire is 1.
+func missing(t testing.TB, kind Kind, prog string) {
+	t.Helper()
+	msg := fmt.Sprintf("servertest: %s is not installed (%s not found; scripts/ci-install-dns-servers.sh installs it)", kind, prog)
+	if os.Getenv(EnvRequire) == "1" {
+		t.Fatal(msg + "; " + EnvRequire + "=1 requires it")
+		return
+	}
+	t.Skip(msg)
+}
 
 func lookPath(p string) (string, error) {
 	if path, err := exec.LookPath(p); err == nil {
@@ -417,11 +426,12 @@ zone:
 		s.ReadOnlyKey.Name, s.ReadOnlyKey.Algorithm, s.ReadOnlyKey.Secret, s.Zone)
 }
 
-// pdnsSchemas are where Debian's pdns-backend-sqlite3 puts the schema.
-var pdnsSchemas = []string{
-	"/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql",
-	"/usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql",
-}
+// Where Debian's pdns-backend-sqlite3 puts the schema (the second in older
+// releases).
+const (
+	pdnsSchema    = "/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql"
+	pdnsSchemaDoc = "/usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql"
+)
 
 // pdnsPrepare writes pdns.conf, creates the database from the packaged
 // schema and loads the zone, keys and TSIG permissions with pdnsutil.
@@ -460,14 +470,15 @@ zone-cache-refresh-interval=0
 		return nil
 	}
 	var schema string
-	for _, p := range pdnsSchemas {
+	schemas := []string{pdnsSchema, pdnsSchemaDoc}
+	for _, p := range schemas {
 		if _, err := os.Stat(p); err == nil {
 			schema = p
 			break
 		}
 	}
 	if schema == "" {
-		return fmt.Errorf("gsqlite3 schema not found in %v", pdnsSchemas)
+		return fmt.Errorf("gsqlite3 schema not found in %v", schemas)
 	}
 	run := func(name string, args ...string) error {
 		cmd := exec.CommandContext(ctx, bins[name], args...)
