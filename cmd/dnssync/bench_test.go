@@ -18,6 +18,7 @@ import (
 	"github.com/dnssync/dnssync/internal/engine"
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/providers/aliyun/aliyuntest"
+	"github.com/dnssync/dnssync/internal/providers/all"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest"
 	"github.com/dnssync/dnssync/internal/render"
 	"github.com/dnssync/dnssync/internal/spec"
@@ -143,7 +144,7 @@ func BenchmarkPlanLargeZonePhases(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		cfg, ds := spec.LoadConfigDiagnostics(z.config)
+		cfg, ds := spec.LoadConfigDiagnostics(z.config, all.Registry())
 		if ds.HasErrors() {
 			b.Fatal(ds)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dnssync/dnssync/internal/importer"
 	"github.com/dnssync/dnssync/internal/model"
+	"github.com/dnssync/dnssync/internal/providers"
 	"github.com/dnssync/dnssync/internal/spec"
 )
 
@@ -26,18 +27,18 @@ func newImportCmd(g *globalOptions) *cobra.Command {
 		Long: "import reads the delegation (registrar) and the records (DNS provider) of each DOMAIN and\n" +
 			"prints a zone file for it, or writes <domain>.yaml into --out (the zones directory, say).\n" +
 			"Planning an imported file against the state it came from shows no changes. Provider-managed\n" +
-			"rows (DNSPod's apex NS records) are left out. It never writes to a provider.",
+			"rows (such as apex NS records the DNS provider owns) are left out. It never writes to a provider.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := spec.LoadConfig(g.config)
+			cfg, err := spec.LoadConfig(g.config, registry())
 			if err != nil {
 				return err
 			}
 			if registrar == "" {
-				registrar = onlyProvider(cfg, spec.ProviderAliyun)
+				registrar = onlyProvider(cfg, providers.RoleRegistrar)
 			}
 			if dns == "" {
-				dns = onlyProvider(cfg, spec.ProviderDNSPod)
+				dns = onlyProvider(cfg, providers.RoleDNS)
 			}
 			if registrar == "" && dns == "" {
 				return errors.New("no provider to import from: configure one, or name it with --registrar/--dns")
@@ -108,18 +109,18 @@ func newImportCmd(g *globalOptions) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&registrar, "registrar", "", "registrar provider name (default: the only aliyun provider configured)")
-	fl.StringVar(&dns, "dns", "", "DNS provider name (default: the only dnspod provider configured)")
+	fl.StringVar(&registrar, "registrar", "", "registrar provider name (default: the only registrar provider configured)")
+	fl.StringVar(&dns, "dns", "", "DNS provider name (default: the only DNS provider configured)")
 	fl.StringVarP(&outDir, "out", "o", "", "write <domain>.yaml files into this directory instead of printing")
 	fl.BoolVar(&overwrite, "overwrite", false, "replace existing files in --out")
 	return cmd
 }
 
-// onlyProvider names the single configured provider of type t, or "".
-func onlyProvider(cfg *spec.Config, t spec.ProviderType) string {
+// onlyProvider names the single configured provider that has role, or "".
+func onlyProvider(cfg *spec.Config, role providers.Role) string {
 	name := ""
 	for _, n := range cfg.ProviderNames() {
-		if cfg.Providers[n].Type == t {
+		if cfg.Roles(n).Has(role) {
 			if name != "" {
 				return ""
 			}

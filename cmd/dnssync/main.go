@@ -10,10 +10,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"strings"
 	"syscall"
 
+	"github.com/dnssync/dnssync/internal/interrupt"
 	"github.com/spf13/cobra"
 )
 
@@ -143,7 +143,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first SIGINT/SIGTERM stops work; a second one also stops the
+	// short steps that follow an interruption (see internal/interrupt).
+	ctx, stop := interrupt.Notify(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -73,7 +73,7 @@ func TestSandboxFlagsReachEmulators(t *testing.T) {
 		t.Errorf("dnspod with --fault-throttle dnspod=1: status code %q, want -2", ans.Status.Code)
 	}
 	// The Alibaba emulator delays every request, as the real client sees.
-	creds, err := credentials.LoadAliyun("aliyun", credentials.Source{File: r.CredentialsFile})
+	creds, err := aliyun.LoadCredentials("aliyun", credentials.Source{File: r.CredentialsFile})
 	if err != nil {
 		t.Fatal(err)
 	}

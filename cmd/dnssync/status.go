@@ -19,7 +19,7 @@ func newStatusCmd(g *globalOptions) *cobra.Command {
 		Short: "Show journaled in-flight tasks and the last apply's results",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := spec.LoadConfig(g.config)
+			cfg, err := spec.LoadConfig(g.config, registry())
 			if err != nil {
 				return err
 			}

@@ -21,7 +21,7 @@ func newValidateCmd(g *globalOptions) *cobra.Command {
 			if format != "text" && format != "json" {
 				return fmt.Errorf("--format must be text or json, not %q", format)
 			}
-			report, _ := spec.Validate(cmd.Context(), g.config, args...)
+			report, _ := spec.Validate(cmd.Context(), registry(), g.config, args...)
 			g.logger().Debug("validated", "files", report.Summary.Files, "errors", report.Summary.Errors, "warnings", report.Summary.Warnings)
 			var err error
 			switch {

@@ -44,6 +44,7 @@ func newWatchCmd(g *globalOptions) *cobra.Command {
 			log := g.logger()
 			m := metrics.New()
 			rc, err := reconcile.Open(reconcile.Options{
+				Registry:   registry(),
 				ConfigFile: g.config, Metrics: m, Logger: log, Quiet: g.quiet,
 				AllowDelegation: allowDelegation, Version: buildVersion(),
 			})

@@ -22,11 +22,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dnssync/dnssync/internal/backoff"
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
@@ -174,28 +175,19 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // equalJitter keeps at least half of the wait, so that backoff still grows,
 // and spreads the rest to keep concurrent pollers apart.
-func equalJitter(d time.Duration) time.Duration {
-	if d <= 1 {
-		return d
-	}
-	half := d / 2
-	return half + rand.N(d-half+1)
-}
+func equalJitter(d time.Duration) time.Duration { return backoff.Jitter(d, nil) }
 
 // backoff returns the wait before attempt n+1 (n from 0): PollMin·2ⁿ capped
 // at PollMax, then jittered.
 func (o *Options) backoff(n int) time.Duration {
-	d := o.PollMin
-	for i := 0; i < n && d < o.PollMax; i++ {
-		d *= 2
-	}
-	return o.Jitter(min(d, o.PollMax))
+	return o.Jitter(backoff.Delay(o.PollMin, o.PollMax, n))
 }
 
-// Engine executes plans. Executors maps a batch's Provider name to its
+// Runner executes a plan's stages: it submits each batch, journals it,
+// awaits its task and reports per item. Executors maps a batch's Provider name to its
 // executor. Replan, when set, computes a fresh plan after a stage that
 // Options.ReplanAfter flags; when nil, Run's planFn is used.
-type Engine struct {
+type Runner struct {
 	Executors map[string]providers.Executor
 	Journal   Journal
 	Options   Options
@@ -205,14 +197,14 @@ type Engine struct {
 // Apply runs plan p (see Run). Pending tasks of earlier runs are still
 // resumed first; a caller that can should use Run so that the plan is
 // computed after them, from fresh live state.
-func (e *Engine) Apply(ctx context.Context, p *plan.Plan) (*journal.Summary, error) {
+func (e *Runner) Apply(ctx context.Context, p *plan.Plan) (*journal.Summary, error) {
 	return e.Run(ctx, func(context.Context) (*plan.Plan, error) { return p, nil })
 }
 
 // Resume settles what earlier runs left in the journal — awaits their
 // tasks, reports their unknown outcomes — without planning anything: Run
 // with an empty plan. The daemon calls it at start-up.
-func (e *Engine) Resume(ctx context.Context) (*journal.Summary, error) {
+func (e *Runner) Resume(ctx context.Context) (*journal.Summary, error) {
 	return e.Run(ctx, func(context.Context) (*plan.Plan, error) { return &plan.Plan{Version: plan.FormatVersion}, nil })
 }
 
@@ -227,7 +219,7 @@ func (e *Engine) Resume(ctx context.Context) (*journal.Summary, error) {
 //
 // The error is nil only when every batch succeeded; otherwise it wraps
 // ErrIncomplete (and any journal error). The summary is never nil.
-func (e *Engine) Run(ctx context.Context, planFn func(context.Context) (*plan.Plan, error)) (*journal.Summary, error) {
+func (e *Runner) Run(ctx context.Context, planFn func(context.Context) (*plan.Plan, error)) (*journal.Summary, error) {
 	o := e.Options.withDefaults()
 	r := &runner{e: e, o: o, sems: map[string]*semaphore.Weighted{}, blocked: map[string]string{}}
 	for name := range e.Executors {
@@ -294,7 +286,7 @@ func countsText(s *journal.Summary) string {
 
 // runner is the state of one Run.
 type runner struct {
-	e     *Engine
+	e     *Runner
 	o     Options
 	sems  map[string]*semaphore.Weighted
 	abort context.CancelCauseFunc

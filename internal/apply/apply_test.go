@@ -46,7 +46,7 @@ func (r *recorder) batches(k EventKind) []string {
 }
 
 func bt(id, provider string, domains ...string) plan.Batch {
-	return plan.Batch{ID: id, Provider: provider, Op: plan.DNSPodModify, Domains: domains, Field: "ttl", To: "600"}
+	return plan.Batch{ID: id, Provider: provider, Op: "dnspod:Batch.Record.Modify", Domains: domains, Items: len(domains), Payload: []byte(`{"field":"ttl","to":"600"}`)}
 }
 
 func stg(name string, bs ...plan.Batch) plan.Stage { return plan.Stage{Name: name, Batches: bs} }
@@ -59,7 +59,7 @@ type env struct {
 	dir string
 	j   *journal.Journal
 	rec *recorder
-	e   *Engine
+	e   *Runner
 }
 
 func newEnv(t *testing.T, dir string, o Options, execs ...*fakeExec) *env {
@@ -78,7 +78,7 @@ func newEnv(t *testing.T, dir string, o Options, execs ...*fakeExec) *env {
 	for _, x := range execs {
 		m[x.name] = x
 	}
-	return &env{dir: dir, j: j, rec: rec, e: &Engine{Executors: m, Journal: j, Options: o}}
+	return &env{dir: dir, j: j, rec: rec, e: &Runner{Executors: m, Journal: j, Options: o}}
 }
 
 func statuses(s *journal.Summary) map[string]string {
@@ -552,7 +552,7 @@ func TestCrashAtEveryJournalPoint(t *testing.T) {
 			"C": {sync: true},
 			"D": {polls: 1, failed: map[string]string{"d.com": "参数错误"}},
 		})
-		e := &Engine{Executors: map[string]providers.Executor{"dnspod": dp}, Journal: tap}
+		e := &Runner{Executors: map[string]providers.Executor{"dnspod": dp}, Journal: tap}
 		p := mkplan(stg("1", bt("A", "dnspod", "a.com")), stg("2", bt("B", "dnspod", "b.com")),
 			stg("3", bt("C", "dnspod", "c.com")), stg("4", bt("D", "dnspod", "d.com")))
 		if _, err := e.Apply(t.Context(), p); !errors.Is(err, ErrIncomplete) {

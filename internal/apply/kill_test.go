@@ -34,7 +34,7 @@ func crashHelper(dir string) int {
 	}
 	dp := newFake("dnspod", map[string]*script{"A": {never: true}, "B": {never: true}})
 	awaiting := make(chan struct{}, 2)
-	e := &Engine{Executors: map[string]providers.Executor{"dnspod": dp}, Journal: j, Options: Options{
+	e := &Runner{Executors: map[string]providers.Executor{"dnspod": dp}, Journal: j, Options: Options{
 		PollMin: 5 * time.Millisecond, PollMax: 20 * time.Millisecond,
 		Reporter: ReporterFunc(func(ev Event) {
 			if ev.Kind == TaskAwaiting {

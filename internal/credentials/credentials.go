@@ -4,14 +4,15 @@
 // when printed, formatted or logged, so a secret cannot leak into output,
 // plans or journals by accident.
 //
-// A credentials file is YAML keyed by provider name:
+// A credentials file is YAML keyed by provider name; each entry holds the
+// keys its provider type documents:
 //
-//	aliyun:
+//	myregistrar:
 //	  access_key_id: LTAI...
 //	  access_key_secret: ...
-//	  security_token: ...   # optional (STS)
-//	dnspod:
-//	  token: "12345,0123456789abcdef..."
+//
+// Each provider package reads its own keys and environment variables
+// through Source and ReadEntry.
 package credentials
 
 import (
@@ -19,17 +20,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 
 	"gopkg.in/yaml.v3"
-)
-
-// Environment variable names (DESIGN.md, "Interfaces people expect").
-const (
-	EnvAliyunKeyID  = "ALIBABA_CLOUD_ACCESS_KEY_ID"
-	EnvAliyunSecret = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
-	EnvAliyunToken  = "ALIBABA_CLOUD_SECURITY_TOKEN"
-	EnvDNSPodToken  = "DNSPOD_TOKEN"
 )
 
 // ErrMissing reports credentials that are not configured.
@@ -53,102 +45,42 @@ func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), nil
 // Reveal returns the secret for the one place that needs it: signing.
 func (s Secret) Reveal() string { return string(s) }
 
-// Aliyun holds Alibaba Cloud AccessKey credentials.
-type Aliyun struct {
-	AccessKeyID     string // not secret: appears in signed requests
-	AccessKeySecret Secret
-	SecurityToken   Secret // STS token, optional
-}
-
-// DNSPod holds a DNSPod API token "ID,Token".
-type DNSPod struct {
-	Token Secret
-}
-
 // Source says where to read credentials: a file (when File is set) or the
 // environment.
 type Source struct {
-	File   string              // credentials file path; "" = environment
-	Getenv func(string) string // nil = os.Getenv
+	File string              // credentials file path; "" = environment
+	Env  func(string) string // nil = os.Getenv
 }
 
 func (s Source) getenv(k string) string {
-	if s.Getenv != nil {
-		return s.Getenv(k)
+	if s.Env != nil {
+		return s.Env(k)
 	}
 	return os.Getenv(k)
 }
 
-type fileEntry struct {
-	AccessKeyID     string `yaml:"access_key_id"`
-	AccessKeySecret string `yaml:"access_key_secret"`
-	SecurityToken   string `yaml:"security_token"`
-	Token           string `yaml:"token"`
-}
+// Getenv reads the environment variable k from the source.
+func (s Source) Getenv(k string) string { return s.getenv(k) }
 
-func readFile(path, provider string) (fileEntry, error) {
+// ReadEntry returns the credentials file's entry for provider: its keys
+// and values, each value a Secret. Errors never echo the file's content.
+func ReadEntry(path, provider string) (map[string]Secret, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return fileEntry{}, fmt.Errorf("credentials for provider %q: %w", provider, err)
+		return nil, fmt.Errorf("credentials for provider %q: %w", provider, err)
 	}
-	var all map[string]fileEntry
+	var all map[string]map[string]string
 	if err := yaml.Unmarshal(b, &all); err != nil {
 		// yaml errors may quote file content; do not echo it.
-		return fileEntry{}, fmt.Errorf("credentials file %s: not a YAML map of provider entries", path)
+		return nil, fmt.Errorf("credentials file %s: not a YAML map of provider entries", path)
 	}
 	e, ok := all[provider]
 	if !ok {
-		return fileEntry{}, fmt.Errorf("credentials file %s has no entry %q: %w", path, provider, ErrMissing)
+		return nil, fmt.Errorf("credentials file %s has no entry %q: %w", path, provider, ErrMissing)
 	}
-	return e, nil
-}
-
-// LoadAliyun reads Alibaba credentials for the provider named provider.
-func LoadAliyun(provider string, src Source) (Aliyun, error) {
-	var c Aliyun
-	if src.File != "" {
-		e, err := readFile(src.File, provider)
-		if err != nil {
-			return c, err
-		}
-		c = Aliyun{AccessKeyID: e.AccessKeyID, AccessKeySecret: Secret(e.AccessKeySecret), SecurityToken: Secret(e.SecurityToken)}
-	} else {
-		c = Aliyun{
-			AccessKeyID:     src.getenv(EnvAliyunKeyID),
-			AccessKeySecret: Secret(src.getenv(EnvAliyunSecret)),
-			SecurityToken:   Secret(src.getenv(EnvAliyunToken)),
-		}
+	out := make(map[string]Secret, len(e))
+	for k, v := range e {
+		out[k] = Secret(v)
 	}
-	if c.AccessKeyID == "" || c.AccessKeySecret == "" {
-		where := "environment variables " + EnvAliyunKeyID + " and " + EnvAliyunSecret
-		if src.File != "" {
-			where = "access_key_id and access_key_secret in " + src.File
-		}
-		return c, fmt.Errorf("provider %q: set %s: %w", provider, where, ErrMissing)
-	}
-	return c, nil
-}
-
-// LoadDNSPod reads the DNSPod token for the provider named provider.
-func LoadDNSPod(provider string, src Source) (DNSPod, error) {
-	var tok string
-	where := "environment variable " + EnvDNSPodToken
-	if src.File != "" {
-		e, err := readFile(src.File, provider)
-		if err != nil {
-			return DNSPod{}, err
-		}
-		tok = e.Token
-		where = "token in " + src.File
-	} else {
-		tok = src.getenv(EnvDNSPodToken)
-	}
-	if tok == "" {
-		return DNSPod{}, fmt.Errorf("provider %q: set %s: %w", provider, where, ErrMissing)
-	}
-	id, rest, ok := strings.Cut(tok, ",")
-	if !ok || id == "" || rest == "" {
-		return DNSPod{}, fmt.Errorf("provider %q: %s must have the form ID,Token", provider, where)
-	}
-	return DNSPod{Token: Secret(tok)}, nil
+	return out, nil
 }

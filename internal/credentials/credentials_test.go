@@ -12,58 +12,44 @@ import (
 	"testing"
 )
 
-func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-
-func TestLoadAliyun(t *testing.T) {
+func TestReadEntry(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "creds.yaml")
-	if err := os.WriteFile(file, []byte("aliyun:\n  access_key_id: id1\n  access_key_secret: s3cr3t\n"), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte("reg:\n  access_key_id: id1\n  access_key_secret: s3cr3t\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name    string
-		src     Source
-		wantID  string
-		wantErr error
-	}{
-		{name: "env", src: Source{Getenv: env(map[string]string{EnvAliyunKeyID: "id0", EnvAliyunSecret: "x"})}, wantID: "id0"},
-		{name: "env missing", src: Source{Getenv: env(nil)}, wantErr: ErrMissing},
-		{name: "file", src: Source{File: file}, wantID: "id1"},
+	e, err := ReadEntry(file, "reg")
+	if err != nil || e["access_key_id"].Reveal() != "id1" || e["access_key_secret"].Reveal() != "s3cr3t" {
+		t.Fatalf("got %v, %v", e, err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := LoadAliyun("aliyun", tt.src)
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("err = %v, want %v", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || c.AccessKeyID != tt.wantID {
-				t.Fatalf("got %q, %v; want %q", c.AccessKeyID, err, tt.wantID)
-			}
-		})
-	}
-	if _, err := LoadAliyun("other", Source{File: file}); !errors.Is(err, ErrMissing) {
+	if _, err := ReadEntry(file, "other"); !errors.Is(err, ErrMissing) {
 		t.Fatalf("missing entry: %v", err)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("reg: [TOPSECRET\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadEntry(bad, "reg"); err == nil || strings.Contains(err.Error(), "TOPSECRET") {
+		t.Fatalf("broken file: err = %v (must not echo the file)", err)
 	}
 }
 
-func TestLoadDNSPod(t *testing.T) {
-	if _, err := LoadDNSPod("dnspod", Source{Getenv: env(map[string]string{EnvDNSPodToken: "nocomma"})}); err == nil || strings.Contains(err.Error(), "nocomma") {
-		t.Fatalf("bad token form: err = %v (must not echo the token)", err)
-	}
-	c, err := LoadDNSPod("dnspod", Source{Getenv: env(map[string]string{EnvDNSPodToken: "1,abc"})})
-	if err != nil || c.Token.Reveal() != "1,abc" {
-		t.Fatalf("got %v, %v", c, err)
+func TestSourceEnv(t *testing.T) {
+	s := Source{Env: func(k string) string { return "v-" + k }}
+	if got := s.Getenv("X"); got != "v-X" {
+		t.Fatalf("Getenv = %q", got)
 	}
 }
 
 func TestSecretNeverPrints(t *testing.T) {
-	c := Aliyun{AccessKeyID: "id", AccessKeySecret: "TOPSECRET", SecurityToken: "TOKENSECRET"}
+	c := struct {
+		ID     string
+		Secret Secret
+		Token  Secret
+	}{"id", "TOPSECRET", "TOKENSECRET"}
 	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "%v %+v %#v %s", c, c, c, c.AccessKeySecret)
-	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "creds", c, "secret", c.AccessKeySecret)
+	fmt.Fprintf(&buf, "%v %+v %#v %s", c, c, c, c.Secret)
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "creds", c, "secret", c.Secret)
 	b, _ := json.Marshal(c)
 	buf.Write(b)
 	for _, s := range []string{"TOPSECRET", "TOKENSECRET"} {

@@ -1,4 +1,8 @@
-// Package daemon is the long-running core of `dnssync watch`.
+// Package daemon is the long-running core of `dnssync watch`: it decides
+// WHICH domains to reconcile and WHEN (file changes, resyncs, retries with
+// backoff, shutdown), and serves health, readiness and metrics. HOW a
+// domain is converged is behind its Reconciler interface
+// (internal/reconcile in production).
 //
 // Data flow: internal/watch reports which files changed; the daemon loads
 // them through a Loader (internal/spec in production), keeps the last good

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/dnssync/dnssync/internal/backoff"
+
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/providers"
 	"github.com/dnssync/dnssync/internal/watch"
@@ -479,13 +481,8 @@ func (l *loop) finish(wd workDone) {
 // backoff is the delay before retry n (n ≥ 1): exponential, capped, drawn
 // from the upper half so that domains failing together spread out.
 func (l *loop) backoff(n int) time.Duration {
-	d := l.d.opts.BackoffBase
-	for i := 1; i < n && d < l.d.opts.BackoffMax; i++ {
-		d *= 2
-	}
-	d = min(d, l.d.opts.BackoffMax)
-	half := d / 2
-	return half + time.Duration(l.d.rng.Int64N(int64(d-half)+1))
+	d := backoff.Delay(l.d.opts.BackoffBase, l.d.opts.BackoffMax, n-1)
+	return backoff.Jitter(d, func(k int64) int64 { return l.d.rng.Int64N(k + 1) })
 }
 
 // nextResync is the resync interval, jittered.

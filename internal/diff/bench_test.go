@@ -98,7 +98,7 @@ func reportPlan(b *testing.B, p *plan.Plan, desired *model.Desired, live *model.
 	b.ReportMetric(float64(p.Cost.PerRecordCalls)/float64(p.Cost.APICalls), "x-fewer-calls")
 	runtime.GC()
 	base := peakHeap(func() {})
-	peak := peakHeap(func() { Plan(desired, live, Options{Force: true, AllowDelegation: true}) })
+	peak := peakHeap(func() { planT(desired, live, Options{Force: true, AllowDelegation: true}) })
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 	b.ReportMetric(float64(peak-min(peak, base))/(1<<20), "plan-heap-MB")
 }
@@ -113,7 +113,7 @@ func BenchmarkPlanZone(b *testing.B) {
 			b.ReportAllocs()
 			var p *plan.Plan
 			for b.Loop() {
-				p = Plan(desired, live, opts)
+				p = planT(desired, live, opts)
 			}
 			b.StopTimer()
 			reportPlan(b, p, desired, live)
@@ -144,7 +144,7 @@ func BenchmarkPlanDomains(b *testing.B) {
 	b.ReportAllocs()
 	var p *plan.Plan
 	for b.Loop() {
-		p = Plan(desired, live, opts)
+		p = planT(desired, live, opts)
 	}
 	b.StopTimer()
 	reportPlan(b, p, desired, live)

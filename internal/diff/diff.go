@@ -8,24 +8,20 @@ import (
 
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
+	"github.com/dnssync/dnssync/internal/providers"
 )
-
-// Compute returns the semantic changes that turn live into desired: the
-// Changes of Plan(desired, live, opts). Whether a leftover live record is
-// updated into a desired one or deleted while the desired one is created
-// depends on what costs fewer provider calls, so the changes and the
-// packing are decided together.
-func Compute(desired *model.Desired, live *model.Live, opts Options) []plan.Change {
-	return Plan(desired, live, opts).Changes
-}
 
 // Plan computes the full plan: changes, stages of batches, cost, refusals
 // and the fingerprint of the live state it was computed from. Only domains
 // in desired are considered, and of them only the managed sides (non-nil
 // Registrar, DNS). The result depends only on the content of its inputs,
 // not on their order.
+//
+// The semantic difference is computed here, provider-neutrally; each
+// provider's planner (Options.Planners) packs its share into batches and
+// places them in phases; the stages follow the phases, so the no-downtime
+// order holds across providers.
 func Plan(desired *model.Desired, live *model.Live, opts Options) *plan.Plan {
-	opts = opts.withDefaults()
 	liveBy := make(map[string]*model.LiveDomain, len(live.Domains))
 	for i := range live.Domains {
 		if _, dup := liveBy[live.Domains[i].Name]; !dup {
@@ -40,37 +36,70 @@ func Plan(desired *model.Desired, live *model.Live, opts Options) *plan.Plan {
 	dds = slices.CompactFunc(dds, func(a, b *model.Domain) bool { return a.Name == b.Name })
 
 	p := &plan.Plan{Version: plan.FormatVersion, Fingerprint: plan.Fingerprint(canonicalLive(live))}
+	regsBy := map[string][]*providers.RegistrarDiff{}
+	zonesBy := map[string][]*providers.ZoneDiff{}
 	var zones []*zone
-	var regs []*regDiff
+	var provNames []string
+	addProv := func(n string) {
+		if _, ok := regsBy[n]; ok {
+			return
+		}
+		if _, ok := zonesBy[n]; ok {
+			return
+		}
+		provNames = append(provNames, n)
+	}
+	refuse := func(domain, rule, reason string) {
+		p.Refusals = append(p.Refusals, plan.Refusal{Domain: domain, Rule: rule, Reason: reason})
+	}
+	nreg := 0
 	for _, dd := range dds {
 		ld := liveBy[dd.Name]
 		if dd.Registrar != nil {
-			if ld == nil || ld.Registrar == nil {
-				p.Refusals = append(p.Refusals, plan.Refusal{Domain: dd.Name, Rule: RuleUnknownDomain,
-					Reason: "the registrar does not report this domain"})
-			} else {
-				regs = append(regs, diffRegistrar(dd, ld.Registrar, opts.HostsSynced || opts.HostsSyncedDomains[dd.Name]))
+			switch {
+			case opts.Planners[dd.Registrar.Provider] == nil:
+				refuse(dd.Name, RuleProvider, fmt.Sprintf("registrar provider %q is not configured", dd.Registrar.Provider))
+			case ld == nil || ld.Registrar == nil:
+				refuse(dd.Name, RuleUnknownDomain, "the registrar does not report this domain")
+			default:
+				addProv(dd.Registrar.Provider)
+				regsBy[dd.Registrar.Provider] = append(regsBy[dd.Registrar.Provider], diffRegistrar(nreg, dd, ld.Registrar))
+				nreg++
 			}
 		}
 		if dd.DNS != nil {
-			if ld == nil || ld.DNS == nil {
-				p.Refusals = append(p.Refusals, plan.Refusal{Domain: dd.Name, Rule: RuleUnknownDomain,
-					Reason: "the DNS provider does not report this zone"})
+			switch {
+			case opts.Planners[dd.DNS.Provider] == nil:
+				refuse(dd.Name, RuleProvider, fmt.Sprintf("DNS provider %q is not configured", dd.DNS.Provider))
 				continue
+			case ld == nil || ld.DNS == nil:
+				refuse(dd.Name, RuleUnknownDomain, "the DNS provider does not report this zone")
+				continue
+			case ld.DNS.DomainID == "":
+				refuse(dd.Name, RuleUnknownDomain, "the DNS provider reports no domain id for this zone")
 			}
-			if ld.DNS.DomainID == "" {
-				p.Refusals = append(p.Refusals, plan.Refusal{Domain: dd.Name, Rule: RuleUnknownDomain,
-					Reason: "the DNS provider reports no domain id for this zone"})
-			}
-			zones = append(zones, newZone(len(zones), dd, ld.DNS, *opts.Rules))
+			z := newZone(len(zones), dd, ld.DNS)
+			zones = append(zones, z)
+			addProv(dd.DNS.Provider)
+			zonesBy[dd.DNS.Provider] = append(zonesBy[dd.DNS.Provider], z.diff)
+		}
+	}
+	slices.Sort(provNames)
+
+	po := providers.PlanOptions{HostsSynced: opts.HostsSynced, HostsSyncedDomains: opts.HostsSyncedDomains}
+	var packs []*providers.Packed
+	for _, n := range provNames {
+		pl := opts.Planners[n]
+		if regs := regsBy[n]; len(regs) > 0 {
+			packs = append(packs, pl.PlanRegistrar(regs, po))
+		}
+		if zs := zonesBy[n]; len(zs) > 0 {
+			packs = append(packs, pl.PlanRecords(zs, po))
 		}
 	}
 
-	rp := planRecords(zones, opts)
-	p.Refusals = append(p.Refusals, rp.refusals...)
-
-	// Changes, numbered per domain: registrar first, then records in
-	// canonical record order.
+	// Changes, numbered per domain: registrar first (nameservers, then
+	// hosts), then records, each in the order its planner gave.
 	byDomain := map[string][]*plan.Change{}
 	var names []string
 	add := func(c *plan.Change) {
@@ -79,23 +108,23 @@ func Plan(desired *model.Desired, live *model.Live, opts Options) *plan.Plan {
 		}
 		byDomain[c.Domain] = append(byDomain[c.Domain], c)
 	}
-	for _, rd := range regs {
-		if rd.ns != nil {
-			add(rd.ns)
-		}
-		for _, h := range rd.hosts {
-			add(h)
-		}
+	for _, pk := range packs {
+		p.Refusals = append(p.Refusals, pk.Refusals...)
 	}
-	ops := slices.Clone(rp.ops)
-	slices.SortStableFunc(ops, cmpOp)
-	opChange := make(map[*recOp]*plan.Change, len(ops))
-	zoneChanges := make([][]*plan.Change, len(zones))
-	for _, o := range ops {
-		c := o.toChange()
-		opChange[o] = c
-		zoneChanges[o.z.idx] = append(zoneChanges[o.z.idx], c)
-		add(c)
+	recordChanges := map[string][]*plan.Change{}
+	for pass := range 2 {
+		for _, pk := range packs {
+			for _, c := range pk.Changes {
+				rec := isRecordKind(c.Kind)
+				if rec != (pass == 1) {
+					continue
+				}
+				add(c)
+				if rec {
+					recordChanges[c.Domain] = append(recordChanges[c.Domain], c)
+				}
+			}
+		}
 	}
 	slices.Sort(names)
 	for _, n := range names {
@@ -104,191 +133,88 @@ func Plan(desired *model.Desired, live *model.Live, opts Options) *plan.Plan {
 			p.Changes = append(p.Changes, *c)
 		}
 	}
-	for _, o := range rp.ops {
-		o.change = opChange[o].ID
-	}
 
-	for _, rd := range regs {
-		if rd.ns != nil {
-			if r := delegationSafety(rd.ns, opts); r != nil {
-				p.Refusals = append(p.Refusals, *r)
+	for _, pk := range packs {
+		for _, c := range pk.Changes {
+			if c.Kind == plan.NameserversSet {
+				if r := delegationSafety(c, opts); r != nil {
+					p.Refusals = append(p.Refusals, *r)
+				}
 			}
 		}
 	}
 	for _, z := range zones {
-		p.Refusals = append(p.Refusals, zoneSafety(z, zoneChanges[z.idx], opts)...)
+		p.Refusals = append(p.Refusals, zoneSafety(z, recordChanges[z.diff.Domain], opts)...)
 	}
 	slices.SortStableFunc(p.Refusals, func(a, b plan.Refusal) int {
 		return cmp.Or(cmp.Compare(a.Domain, b.Domain), cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Reason, b.Reason))
 	})
 
-	sync, upsert, ns, del := registrarStages(regs, opts)
-	stages := append(sync, upsert...)
-	stages = append(stages, recordStages(zones, rp)...)
-	stages = append(stages, ns)
-	stages = append(stages, del...)
-	for _, s := range stages {
-		if len(s.Batches) == 0 {
-			continue
-		}
-		n := len(p.Stages) + 1
-		for j := range s.Batches {
-			s.Batches[j].ID = "s" + strconv.Itoa(n) + ".b" + strconv.Itoa(j+1)
-			if s.Batches[j].Changes == nil {
-				s.Batches[j].Changes = []string{}
-			}
-		}
-		p.Stages = append(p.Stages, s)
+	tasks, lower := 0, 0
+	for _, pk := range packs {
+		lower += pk.LowerBound
 	}
+	p.Stages, tasks = stages(packs)
 	if p.Changes == nil {
 		p.Changes = []plan.Change{}
 	}
-	if p.Stages == nil {
-		p.Stages = []plan.Stage{}
-	}
-	p.Cost = planCost(p, lowerBound(zones, regs, opts))
+	p.Cost = planCost(p, tasks, lower)
 	return p
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
-
-func opKindOrder(k plan.ChangeKind) int {
-	switch k {
-	case plan.RecordCreate:
-		return 0
-	case plan.RecordUpdate:
-		return 1
-	}
-	return 2
+func isRecordKind(k plan.ChangeKind) bool {
+	return k == plan.RecordCreate || k == plan.RecordUpdate || k == plan.RecordDelete
 }
 
-func (o *recOp) record() model.Record {
-	if o.d >= 0 {
-		return o.after()
+// stages merges the providers' batches into stages: phase by phase in the
+// core's order, and within a phase step by step; each stage holds the
+// batches of every provider at that (phase, step), in the order the
+// providers gave them. It returns the stages and the number of tasks.
+func stages(packs []*providers.Packed) ([]plan.Stage, int) {
+	type slot struct {
+		phase providers.Phase
+		step  int
 	}
-	return o.before()
-}
-
-func cmpOp(a, b *recOp) int {
-	if c := cmp.Compare(a.z.idx, b.z.idx); c != 0 {
-		return c
-	}
-	if c := cmpRecord(a.record(), b.record()); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(opKindOrder(a.kind), opKindOrder(b.kind)); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.l, b.l)
-}
-
-// toChange renders an op as a semantic change (without its ID).
-func (o *recOp) toChange() *plan.Change {
-	c := &plan.Change{Domain: o.z.name, Kind: o.kind, Provider: o.z.provider}
-	if o.l >= 0 {
-		b := o.before()
-		b.Pos = model.Pos{}
-		c.Before = &b
-	}
-	if o.d >= 0 {
-		a := o.after()
-		c.Pos = a.Pos
-		if o.l >= 0 {
-			a.ID = o.before().ID
-		}
-		c.After = &a
-	}
-	if o.kind == plan.RecordUpdate {
-		c.Fields = changedFields(*c.Before, *c.After)
-	}
-	return c
-}
-
-// changedFields names what differs, in a fixed order.
-func changedFields(b, a model.Record) []string {
-	var f []string
-	if b.Name != a.Name {
-		f = append(f, "name")
-	}
-	if b.Type != a.Type {
-		f = append(f, "type")
-	}
-	if b.Line != a.Line {
-		f = append(f, "line")
-	}
-	if model.CompareValue(b.Type, b.Value) != model.CompareValue(a.Type, a.Value) {
-		f = append(f, "value")
-	}
-	if b.MX != a.MX {
-		f = append(f, "mx")
-	}
-	if b.TTL != a.TTL {
-		f = append(f, "ttl")
-	}
-	if b.Enabled != a.Enabled {
-		f = append(f, "enabled")
-	}
-	return f
-}
-
-// recordStages turns the ordered chunks into stages: removals that clear
-// conflicts, the write levels, then the remaining removals.
-func recordStages(zones []*zone, rp *recordPlan) []plan.Stage {
-	remove := func(o *recOp) plan.Batch {
-		return plan.Batch{Provider: o.z.provider, Op: plan.DNSPodRemove, Domains: []string{o.z.name},
-			DomainIDs: []string{o.z.domainID}, RecordIDs: []string{o.before().ID}, Changes: []string{o.change}}
-	}
-	clear := plan.Stage{Name: "records-clear"}
-	late := plan.Stage{Name: "records-delete"}
-	for _, o := range rp.ops {
-		if o.kind == plan.RecordDelete {
-			if o.early {
-				clear.Batches = append(clear.Batches, remove(o))
-			} else {
-				late.Batches = append(late.Batches, remove(o))
+	at := map[slot]*plan.Stage{}
+	var slots []slot
+	tasks := 0
+	for _, pk := range packs {
+		for i := range pk.Batches {
+			pb := &pk.Batches[i]
+			k := slot{pb.Phase, pb.Step}
+			st := at[k]
+			if st == nil {
+				st = &plan.Stage{Name: pb.Stage, Replan: pb.Phase.Replan()}
+				at[k] = st
+				slots = append(slots, k)
+			}
+			b := pb.Batch
+			b.Changes = make([]string, 0, len(pb.Changes))
+			for _, c := range pb.Changes {
+				b.Changes = append(b.Changes, c.ID)
+			}
+			slices.SortFunc(b.Changes, cmpChangeID)
+			b.Changes = slices.Compact(b.Changes)
+			if b.Domains == nil {
+				b.Domains = []string{}
+			}
+			st.Batches = append(st.Batches, b)
+			if pb.Task {
+				tasks++
 			}
 		}
 	}
-	writes := make([]plan.Stage, rp.levels)
-	for i := range writes {
-		writes[i].Name = "records"
-		if rp.levels > 1 {
-			writes[i].Name = fmt.Sprintf("records-%d", i+1)
+	slices.SortStableFunc(slots, func(a, b slot) int { return cmp.Or(cmp.Compare(a.phase, b.phase), cmp.Compare(a.step, b.step)) })
+	out := make([]plan.Stage, 0, len(slots))
+	for _, k := range slots {
+		st := at[k]
+		n := len(out) + 1
+		for j := range st.Batches {
+			st.Batches[j].ID = "s" + strconv.Itoa(n) + ".b" + strconv.Itoa(j+1)
 		}
+		out = append(out, *st)
 	}
-	for _, ch := range rp.chunks {
-		writes[ch.level-1].Batches = append(writes[ch.level-1].Batches, chunkBatch(zones, rp, ch))
-	}
-	out := append([]plan.Stage{clear}, writes...)
-	return append(out, late)
-}
-
-func chunkBatch(zones []*zone, rp *recordPlan, ch *chunk) plan.Batch {
-	b := plan.Batch{Provider: ch.provider, Op: ch.op}
-	var zs []int
-	if ch.op == plan.DNSPodCreate {
-		zs = ch.zones
-		b.Records = ch.recs
-	} else {
-		b.Field, b.To, b.Value, b.MX = ch.g.field, ch.g.to, ch.g.value, ch.g.mx
-		for _, oi := range ch.ops {
-			o := rp.ops[oi]
-			b.RecordIDs = append(b.RecordIDs, o.before().ID)
-			if len(zs) == 0 || zs[len(zs)-1] != o.z.idx {
-				zs = append(zs, o.z.idx)
-			}
-		}
-	}
-	for _, zi := range zs {
-		b.Domains = append(b.Domains, zones[zi].name)
-		b.DomainIDs = append(b.DomainIDs, zones[zi].domainID)
-	}
-	for _, oi := range ch.ops {
-		b.Changes = append(b.Changes, rp.ops[oi].change)
-	}
-	slices.SortFunc(b.Changes, cmpChangeID)
-	b.Changes = slices.Compact(b.Changes)
-	return b
+	return out, tasks
 }
 
 // cmpChangeID orders "<domain>#<n>" by domain, then numerically.
@@ -315,7 +241,7 @@ func splitID(id string) (string, int) {
 func canonicalLive(live *model.Live) *model.Live {
 	sorted := slices.IsSortedFunc(live.Domains, func(a, b model.LiveDomain) int { return cmp.Compare(a.Name, b.Name) })
 	for _, d := range live.Domains {
-		if d.DNS != nil && !slices.IsSortedFunc(d.DNS.Records, cmpRecord) {
+		if d.DNS != nil && !slices.IsSortedFunc(d.DNS.Records, CmpRecord) {
 			sorted = false
 		}
 		if d.Registrar != nil && (!slices.IsSorted(d.Registrar.Nameservers) ||
@@ -333,7 +259,7 @@ func canonicalLive(live *model.Live) *model.Live {
 		if d.DNS != nil {
 			dns := *d.DNS
 			dns.Records = slices.Clone(dns.Records)
-			slices.SortStableFunc(dns.Records, cmpRecord)
+			slices.SortStableFunc(dns.Records, CmpRecord)
 			d.DNS = &dns
 		}
 		if d.Registrar != nil {

@@ -1,12 +1,16 @@
 package diff
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
+	"github.com/dnssync/dnssync/internal/providers"
+	"github.com/dnssync/dnssync/internal/providers/aliyun"
+	"github.com/dnssync/dnssync/internal/providers/dnspod"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodrules"
 	"github.com/dnssync/dnssync/internal/simulate"
 )
@@ -46,11 +50,65 @@ func liveDom(name, id string, recs ...model.Record) model.LiveDomain {
 	return model.LiveDomain{Name: name, DNS: &model.LiveDNS{DomainID: id, Records: recs}}
 }
 
+// tuning is what the tests tune in the test providers: DNSPod's rules and
+// the batch limits (0 keeps each planner's default).
+type tuning struct {
+	rules              *dnspodrules.Options
+	modify, create, ns int
+}
+
+// planners are the test providers "dnspod" and "aliyun".
+func planners(tu tuning) map[string]providers.Planner {
+	rules := dnspodrules.DefaultOptions()
+	if tu.rules != nil {
+		rules = *tu.rules
+	}
+	return map[string]providers.Planner{
+		"dnspod": dnspod.NewPlannerLimits("dnspod", rules, tu.modify, tu.create),
+		"aliyun": aliyun.NewPlanner("aliyun", tu.ns),
+	}
+}
+
+// tuned returns o planning with the test providers under tu.
+func tuned(o Options, tu tuning) Options {
+	o.Planners = planners(tu)
+	return o
+}
+
+// planT is Plan with the default test providers unless o names planners.
+func planT(desired *model.Desired, live *model.Live, o Options) *plan.Plan {
+	if o.Planners == nil {
+		o.Planners = planners(tuning{})
+	}
+	return Plan(desired, live, o)
+}
+
+// models simulate the test providers under rules.
+func models(rules dnspodrules.Options) map[string]simulate.Factory {
+	return map[string]simulate.Factory{
+		"dnspod": func(l *model.Live, alloc func() string) simulate.Model { return dnspod.NewSim(l, rules, alloc) },
+		"aliyun": func(l *model.Live, _ func() string) simulate.Model { return aliyun.NewSim(l) },
+	}
+}
+
+// dp and ap decode the test providers' payloads.
+func dp(b plan.Batch) dnspod.Payload {
+	var p dnspod.Payload
+	_ = json.Unmarshal(b.Payload, &p)
+	return p
+}
+
+func ap(b plan.Batch) aliyun.Payload {
+	var p aliyun.Payload
+	_ = json.Unmarshal(b.Payload, &p)
+	return p
+}
+
 // mustSimulate replays p and fails the test if any intermediate state
 // breaks a rule.
 func mustSimulate(t *testing.T, live *model.Live, p *plan.Plan) *model.Live {
 	t.Helper()
-	out, err := simulate.Apply(live, p, dnspodrules.DefaultOptions())
+	out, err := simulate.Apply(live, p, models(dnspodrules.DefaultOptions()))
 	if err != nil {
 		t.Fatalf("simulate: %v\n%s", err, describe(p))
 	}
@@ -74,20 +132,21 @@ func describe(p *plan.Plan) string {
 		fmt.Fprintf(&sb, "stage %s replan=%t\n", s.Name, s.Replan)
 		for _, b := range s.Batches {
 			fmt.Fprintf(&sb, "  %s %s %v", b.ID, b.Op, b.Domains)
-			if b.Field != "" {
-				fmt.Fprintf(&sb, " %s=%s value=%q mx=%d", b.Field, b.To, b.Value, b.MX)
+			d, a := dp(b), ap(b)
+			if d.Field != "" {
+				fmt.Fprintf(&sb, " %s=%s value=%q mx=%d", d.Field, d.To, d.Value, d.MX)
 			}
-			if len(b.RecordIDs) > 0 {
-				fmt.Fprintf(&sb, " ids=%v", b.RecordIDs)
+			if len(d.RecordIDs) > 0 {
+				fmt.Fprintf(&sb, " ids=%v", d.RecordIDs)
 			}
-			for _, r := range b.Records {
+			for _, r := range d.Records {
 				fmt.Fprintf(&sb, " +[%s]", r)
 			}
-			if len(b.Nameservers) > 0 || b.AliyunDNS {
-				fmt.Fprintf(&sb, " ns=%v aliyun=%t", b.Nameservers, b.AliyunDNS)
+			if len(a.Nameservers) > 0 || a.AliyunDNS {
+				fmt.Fprintf(&sb, " ns=%v aliyun=%t", a.Nameservers, a.AliyunDNS)
 			}
-			if b.Host != "" {
-				fmt.Fprintf(&sb, " host=%s %v", b.Host, b.IPs)
+			if a.Host != "" {
+				fmt.Fprintf(&sb, " host=%s %v", a.Host, a.IPs)
 			}
 			fmt.Fprintf(&sb, " changes=%v\n", b.Changes)
 		}
@@ -104,22 +163,23 @@ func batchSummary(p *plan.Plan) []string {
 		for _, b := range s.Batches {
 			op := strings.TrimPrefix(strings.TrimPrefix(string(b.Op), "dnspod:"), "aliyun:")
 			desc := s.Name + " " + op
+			d, a := dp(b), ap(b)
 			switch b.Op {
-			case plan.DNSPodModify:
-				desc += fmt.Sprintf(" %s=%s", b.Field, b.To)
-				if b.Value != "" {
-					desc += " value=" + b.Value
+			case dnspod.OpModify:
+				desc += fmt.Sprintf(" %s=%s", d.Field, d.To)
+				if d.Value != "" {
+					desc += " value=" + d.Value
 				}
-				desc += fmt.Sprintf(" x%d", len(b.RecordIDs))
-			case plan.DNSPodCreate:
-				desc += fmt.Sprintf(" %d records x%d domains", len(b.Records), len(b.Domains))
-			case plan.DNSPodRemove:
-				desc += " " + b.RecordIDs[0]
-			case plan.AliyunModifyDomainDNS:
-				desc += fmt.Sprintf(" %v x%d", b.Nameservers, len(b.Domains))
+				desc += fmt.Sprintf(" x%d", len(d.RecordIDs))
+			case dnspod.OpCreate:
+				desc += fmt.Sprintf(" %d records x%d domains", len(d.Records), len(b.Domains))
+			case dnspod.OpRemove:
+				desc += " " + d.RecordIDs[0]
+			case aliyun.OpModifyDomainDNS:
+				desc += fmt.Sprintf(" %v x%d", a.Nameservers, len(b.Domains))
 			default:
-				if b.Host != "" {
-					desc += " " + b.Host
+				if a.Host != "" {
+					desc += " " + a.Host
 				} else {
 					desc += " " + strings.Join(b.Domains, ",")
 				}

@@ -18,7 +18,7 @@ import (
 func state(recs []model.Record, ig []model.Ignore) []string {
 	var out []string
 	for _, r := range recs {
-		if r.System || ignored(ig, r) {
+		if r.System || Ignored(ig, r) {
 			continue
 		}
 		out = append(out, fmt.Sprintf("%s %s %s %s %d ttl=%d on=%t", r.Name, r.Type, r.Line,
@@ -162,7 +162,7 @@ func TestHardCases(t *testing.T) {
 			name:    "TTL-only change split at the batch limit",
 			live:    []model.LiveDomain{liveDom("example.com", "1", ttlMany(5, 600)...)},
 			desired: []model.Domain{dom("example.com", desiredDNS(ttlMany(5, 3600)...))},
-			opts:    Options{Force: true, MaxModifyIDs: 2},
+			opts:    tuned(Options{Force: true}, tuning{modify: 2}),
 			want: []string{
 				"records Batch.Record.Modify ttl=3600 x2",
 				"records Batch.Record.Modify ttl=3600 x2",
@@ -217,7 +217,7 @@ func TestHardCases(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			live := &model.Live{Domains: tt.live}
 			desired := &model.Desired{Domains: tt.desired}
-			p := Plan(desired, live, tt.opts)
+			p := planT(desired, live, tt.opts)
 			if tt.want != nil {
 				if d := cmp.Diff(tt.want, batchSummary(p)); d != "" {
 					t.Errorf("batches (-want +got):\n%s\n%s", d, describe(p))
@@ -246,19 +246,19 @@ func TestSimulatorCatchesBadOrder(t *testing.T) {
 	live := &model.Live{Domains: []model.LiveDomain{liveDom("example.com", "1",
 		rec("www", "A", "192.0.2.1"), rec("www", "A", "192.0.2.2"))}}
 	desired := &model.Desired{Domains: []model.Domain{dom("example.com", desiredDNS(rec("www", "CNAME", "edge.example.net.")))}}
-	p := Plan(desired, live, Options{})
+	p := planT(desired, live, Options{})
 	mustSimulate(t, live, p)
 	if len(p.Stages) != 2 || p.Stages[0].Name != "records-clear" {
 		t.Fatalf("unexpected plan:\n%s", describe(p))
 	}
 	merged := *p
 	merged.Stages = []plan.Stage{{Name: "merged", Batches: append(slices.Clone(p.Stages[0].Batches), p.Stages[1].Batches...)}}
-	if _, err := simulate.Apply(live, &merged, dnspodrules.DefaultOptions()); !errors.Is(err, simulate.ErrInvalid) {
+	if _, err := simulate.Apply(live, &merged, models(dnspodrules.DefaultOptions())); !errors.Is(err, simulate.ErrInvalid) {
 		t.Errorf("merged stages accepted: %v", err)
 	}
 	swapped := *p
 	swapped.Stages = []plan.Stage{p.Stages[1], p.Stages[0]}
-	if _, err := simulate.Apply(live, &swapped, dnspodrules.DefaultOptions()); !errors.Is(err, simulate.ErrInvalid) {
+	if _, err := simulate.Apply(live, &swapped, models(dnspodrules.DefaultOptions())); !errors.Is(err, simulate.ErrInvalid) {
 		t.Errorf("removals after the conversion accepted: %v", err)
 	}
 }

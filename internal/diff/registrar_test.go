@@ -30,8 +30,8 @@ func TestRegistrarPlan(t *testing.T) {
 		desired.Domains = append(desired.Domains, model.Domain{Name: name, Registrar: reg})
 		live.Domains = append(live.Domains, model.LiveDomain{Name: name, Registrar: lr})
 	}
-	opts := Options{AllowDelegation: true, MaxRegistrarDomains: 3}
-	p := Plan(&desired, &live, opts)
+	opts := tuned(Options{AllowDelegation: true}, tuning{ns: 3})
+	p := planT(&desired, &live, opts)
 	want := []string{
 		"glue-sync SaveSingleTaskForSynchronizingDnsHost d0.com",
 		"glue-upsert-1 SaveSingleTaskForCreatingDnsHost ns1.d0.com",
@@ -65,7 +65,7 @@ func TestHostsSyncedSkipsSync(t *testing.T) {
 	live := &model.Live{Domains: []model.LiveDomain{{Name: "a.com", Registrar: &model.LiveRegistrar{Nameservers: []string{"ns1.a.com"},
 		DNSHosts: []model.DNSHost{{Host: "ns1.a.com", IPs: []string{"192.0.2.1"}}}}}}}
 	for _, synced := range []bool{false, true} {
-		p := Plan(desired, live, Options{HostsSynced: synced})
+		p := planT(desired, live, Options{HostsSynced: synced})
 		want := []string{"glue-sync SaveSingleTaskForSynchronizingDnsHost a.com", "glue-upsert-1 SaveSingleTaskForModifyingDnsHost ns1.a.com"}
 		if synced {
 			want = want[1:]
@@ -87,7 +87,7 @@ func TestSameNameserversOneBatch(t *testing.T) {
 		live.Domains = append(live.Domains, model.LiveDomain{Name: name,
 			Registrar: &model.LiveRegistrar{Nameservers: []string{fmt.Sprintf("ns%d.old.net", i%3)}}})
 	}
-	p := Plan(&desired, &live, Options{AllowDelegation: true})
+	p := planT(&desired, &live, Options{AllowDelegation: true})
 	want := []string{"nameservers SaveBatchTaskForModifyingDomainDns [f1g1ns1.dnspod.net f1g1ns2.dnspod.net] x12"}
 	if d := cmp.Diff(want, batchSummary(p)); d != "" {
 		t.Errorf("(-want +got):\n%s", d)

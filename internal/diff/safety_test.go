@@ -175,7 +175,7 @@ func TestSafety(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := Plan(&model.Desired{Domains: tt.desired}, &model.Live{Domains: tt.live}, tt.opts)
+			p := planT(&model.Desired{Domains: tt.desired}, &model.Live{Domains: tt.live}, tt.opts)
 			if d := cmp.Diff(tt.want, rules(p)); d != "" {
 				t.Errorf("refusals (-want +got):\n%s\n%s", d, describe(p))
 			}

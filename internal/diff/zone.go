@@ -5,42 +5,19 @@ import (
 	"slices"
 
 	"github.com/dnssync/dnssync/internal/model"
-	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodrules"
-	"github.com/dnssync/dnssync/internal/simulate"
+	"github.com/dnssync/dnssync/internal/providers"
 )
 
-// zone is one managed DNS side under diff: its live records (all of them,
-// system and ignored rows included, because they still take part in the
-// provider's conflict rules), the desired records it manages, and the
-// outcome of matching.
+// zone is one managed DNS side under diff: the neutral difference handed
+// to the provider's planner and what the safety checks need besides.
 type zone struct {
-	idx      int // position in domain order: the planner's tie-breaker
-	name     string
-	provider string
-	domainID string
-	policy   model.Policy
-	rules    dnspodrules.Options
-	checker  *dnspodrules.Zone // empty zone, only for CheckRecord
-
-	live    []model.Record // canonical order
-	desired []model.Record // managed desired records, canonical order, unique keys
-
-	existing     int  // live records under management (thresholds)
+	diff         *providers.ZoneDiff
 	emptyDesired bool // the file lists no records at all
 	thresholds   model.Thresholds
-
-	updates []match // exact key matches whose TTL or status differ
-	leftL   []int   // live records with no desired counterpart that policy lets go
-	leftD   []int   // desired records with no live counterpart
-
-	pairOf []int  // per desired index: paired live index, or -1
-	kindOf []int  // per desired index: pairing kind
-	lUsed  []bool // per live index: already paired
 }
 
-type match struct{ l, d int }
-
-func ignored(ig []model.Ignore, r model.Record) bool {
+// Ignored reports whether r matches one of the ignore rules.
+func Ignored(ig []model.Ignore, r model.Record) bool {
 	for _, i := range ig {
 		if i.Type != "" && i.Type != r.Type {
 			continue
@@ -67,16 +44,16 @@ func canonical(rs []model.Record) []model.Record {
 			out[i].Line = model.DefaultLine
 		}
 	}
-	if !slices.IsSortedFunc(out, cmpRecord) {
-		slices.SortStableFunc(out, cmpRecord)
+	if !slices.IsSortedFunc(out, CmpRecord) {
+		slices.SortStableFunc(out, CmpRecord)
 	}
 	return out
 }
 
-// cmpRecord is model.RecordLess as a three-way comparison, with TTL and
+// CmpRecord is model.RecordLess as a three-way comparison, with TTL and
 // status as final tie-breakers so that equal-keyed inputs sort the same
 // whatever their input order.
-func cmpRecord(a, b model.Record) int {
+func CmpRecord(a, b model.Record) int {
 	switch {
 	case model.RecordLess(a, b):
 		return -1
@@ -93,86 +70,81 @@ func cmpRecord(a, b model.Record) int {
 	return 0
 }
 
-func newZone(idx int, dd *model.Domain, ld *model.LiveDNS, rules dnspodrules.Options) *zone {
+// newZone matches one zone's desired records against its live ones by
+// identity (model.Key): exact matches whose TTL or status differ become
+// updates; the rest are leftovers on either side, which the provider's
+// planner realises as it sees fit (modify in place, or create and remove).
+// System rows and ignored records are never managed, but stay in Records
+// because they still take part in the provider's rules.
+func newZone(idx int, dd *model.Domain, ld *model.LiveDNS) *zone {
 	spec := dd.DNS
-	z := &zone{idx: idx, name: dd.Name, provider: spec.Provider, domainID: ld.DomainID, policy: spec.Policy,
-		rules: simulate.ZoneRules(rules, ld), thresholds: spec.Thresholds, emptyDesired: len(spec.Records) == 0}
-	if z.policy == "" {
-		z.policy = model.PolicySync
+	zd := &providers.ZoneDiff{Index: idx, Domain: dd.Name, Provider: spec.Provider, Live: ld, Policy: spec.Policy}
+	if zd.Policy == "" {
+		zd.Policy = model.PolicySync
 	}
-	z.checker = dnspodrules.NewZone(z.rules, func() string { return "" })
-	z.live = canonical(ld.Records)
+	z := &zone{diff: zd, thresholds: spec.Thresholds, emptyDesired: len(spec.Records) == 0}
+	zd.Records = canonical(ld.Records)
 
 	system := map[model.Key]bool{}
-	managed := make([]bool, len(z.live))
-	for i, r := range z.live {
+	managed := make([]bool, len(zd.Records))
+	for i, r := range zd.Records {
 		switch {
 		case r.System:
 			system[r.Key()] = true
-		case !ignored(spec.Ignore, r):
+		case !Ignored(spec.Ignore, r):
 			managed[i] = true
-			z.existing++
+			zd.Existing++
 		}
 	}
 	seen := map[model.Key]bool{}
 	for _, r := range canonical(spec.Records) {
 		k := r.Key()
-		if seen[k] || system[k] || ignored(spec.Ignore, r) {
+		if seen[k] || system[k] || Ignored(spec.Ignore, r) {
 			continue
 		}
 		seen[k] = true
 		r.ID, r.System = "", false
-		z.desired = append(z.desired, r)
+		zd.Desired = append(zd.Desired, r)
 	}
 
-	byKey := make(map[model.Key]int, z.existing)
-	for i, r := range z.live {
+	byKey := make(map[model.Key]int, zd.Existing)
+	for i, r := range zd.Records {
 		if managed[i] {
 			if _, dup := byKey[r.Key()]; !dup {
 				byKey[r.Key()] = i
 			}
 		}
 	}
-	matched := make([]bool, len(z.live))
-	for di, d := range z.desired {
+	matched := make([]bool, len(zd.Records))
+	for di, d := range zd.Desired {
 		li, ok := byKey[d.Key()]
 		if !ok {
-			z.leftD = append(z.leftD, di)
+			zd.LeftDesired = append(zd.LeftDesired, di)
 			continue
 		}
 		matched[li] = true
 		delete(byKey, d.Key())
-		l := z.live[li]
-		if z.policy != model.PolicyCreateOnly && (l.TTL != d.TTL || l.Enabled != d.Enabled) {
-			z.updates = append(z.updates, match{li, di})
+		l := zd.Records[li]
+		if zd.Policy != model.PolicyCreateOnly && (l.TTL != d.TTL || l.Enabled != d.Enabled) {
+			zd.Updates = append(zd.Updates, providers.Match{Live: li, Desired: di})
 		}
 	}
-	if z.policy != model.PolicyCreateOnly {
+	if zd.Policy != model.PolicyCreateOnly {
 		// Upsert-only changes record sets the files mention and leaves
 		// every other (name, type, line) alone.
 		type rrset struct{ name, typ, line string }
 		var keep map[rrset]bool
-		if z.policy == model.PolicyUpsertOnly {
+		if zd.Policy == model.PolicyUpsertOnly {
 			keep = map[rrset]bool{}
-			for _, d := range z.desired {
+			for _, d := range zd.Desired {
 				keep[rrset{d.Name, d.Type, d.Line}] = true
 			}
 		}
-		for i, r := range z.live {
+		for i, r := range zd.Records {
 			if managed[i] && !matched[i] && (keep == nil || keep[rrset{r.Name, r.Type, r.Line}]) {
-				z.leftL = append(z.leftL, i)
+				zd.LeftLive = append(zd.LeftLive, i)
 			}
 		}
 	}
-	z.resetPairs()
 	return z
-}
-
-func (z *zone) resetPairs() {
-	z.pairOf = make([]int, len(z.desired))
-	z.kindOf = make([]int, len(z.desired))
-	for i := range z.pairOf {
-		z.pairOf[i] = -1
-	}
-	z.lUsed = make([]bool, len(z.live))
 }

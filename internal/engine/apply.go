@@ -7,9 +7,11 @@ import (
 	"maps"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/dnssync/dnssync/internal/apply"
 	"github.com/dnssync/dnssync/internal/diff"
+	"github.com/dnssync/dnssync/internal/interrupt"
 	"github.com/dnssync/dnssync/internal/journal"
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
@@ -40,7 +42,13 @@ type ApplyOptions struct {
 	// Apply tunes the execution engine; Executors, concurrency, poll
 	// interval and task timeout default from the configuration.
 	Apply apply.Options
+	// VerifyTimeout bounds the read of live state after the run
+	// (DefaultVerifyTimeout when zero).
+	VerifyTimeout time.Duration
 }
+
+// DefaultVerifyTimeout bounds verification after an apply.
+const DefaultVerifyTimeout = 2 * time.Minute
 
 // ApplyResult is what an apply did and what remains.
 type ApplyResult struct {
@@ -53,7 +61,7 @@ type ApplyResult struct {
 // earlier run left in flight, reads live state, plans (or checks a saved
 // plan), asks for confirmation, executes stage by stage with journaling, and
 // finally reads live state again to verify convergence.
-func (e *Engine) Apply(ctx context.Context, desired *model.Desired, ao ApplyOptions) (*ApplyResult, error) {
+func (e *Pass) Apply(ctx context.Context, desired *model.Desired, ao ApplyOptions) (*ApplyResult, error) {
 	dir := e.cfg.StateDir
 	if err := statedir.Ensure(dir); err != nil {
 		return nil, err
@@ -73,7 +81,7 @@ func (e *Engine) Apply(ctx context.Context, desired *model.Desired, ao ApplyOpti
 
 // ApplyJournaled is Apply for a caller that already holds the lock and the
 // journal (the daemon).
-func (e *Engine) ApplyJournaled(ctx context.Context, j apply.Journal, desired *model.Desired, ao ApplyOptions) (*ApplyResult, error) {
+func (e *Pass) ApplyJournaled(ctx context.Context, j apply.Journal, desired *model.Desired, ao ApplyOptions) (*ApplyResult, error) {
 	res := &ApplyResult{}
 	o := ao.Apply
 	if o.ProviderConcurrency == nil {
@@ -94,7 +102,7 @@ func (e *Engine) ApplyJournaled(ctx context.Context, j apply.Journal, desired *m
 	var syncMu sync.Mutex
 	synced := map[string]bool{}
 	watchSync := apply.ReporterFunc(func(ev apply.Event) {
-		if ev.Kind == apply.BatchDone && ev.Resumed && ev.Op == plan.AliyunSyncDNSHost && ev.Status == journal.StatusOK {
+		if ev.Kind == apply.BatchDone && ev.Resumed && ev.Status == journal.StatusOK && e.Recovered(ev.Provider, ev.Op) {
 			syncMu.Lock()
 			for _, d := range ev.Domains {
 				synced[d] = true
@@ -174,7 +182,7 @@ func (e *Engine) ApplyJournaled(ctx context.Context, j apply.Journal, desired *m
 		}
 		return p, nil
 	}
-	eng := &apply.Engine{Executors: e.Executors(), Journal: j, Options: o, Replan: replan}
+	eng := &apply.Runner{Executors: e.Executors(), Journal: j, Options: o, Replan: replan}
 	sum, runErr := eng.Run(ctx, first)
 	res.Summary = sum
 	if planErr != nil {
@@ -189,12 +197,19 @@ func (e *Engine) ApplyJournaled(ctx context.Context, j apply.Journal, desired *m
 		}
 		return res, runErr
 	}
-	// Verify: a fresh plan must be empty. It is read even after failures, so
-	// the person sees exactly what still differs.
+	// Verify: a fresh plan must be empty. It is read even after failures
+	// and interruptions, so the person sees exactly what still differs —
+	// within a deadline, and never past a second interrupt.
 	vctx := ctx
 	if ctx.Err() != nil {
-		vctx = context.WithoutCancel(ctx) // the run timed out; still say what differs
+		vctx = interrupt.Detached(ctx)
 	}
+	vt := ao.VerifyTimeout
+	if vt <= 0 {
+		vt = DefaultVerifyTimeout
+	}
+	vctx, cancel := context.WithTimeout(vctx, vt)
+	defer cancel()
 	rem, _, verr := e.Plan(vctx, desired, ao.PlanOptions)
 	if verr != nil {
 		return res, errors.Join(runErr, fmt.Errorf("verify: %w", verr))

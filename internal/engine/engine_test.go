@@ -14,6 +14,8 @@ import (
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
 	"github.com/dnssync/dnssync/internal/providers/aliyun/aliyuntest"
+	"github.com/dnssync/dnssync/internal/providers/all"
+	"github.com/dnssync/dnssync/internal/providers/dnspod"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest"
 	"github.com/dnssync/dnssync/internal/spec"
 )
@@ -68,7 +70,7 @@ func newWorld(t *testing.T) *world {
 	if err := os.WriteFile(filepath.Join(dir, "dnssync.yaml"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := spec.LoadConfig(filepath.Join(dir, "dnssync.yaml"))
+	cfg, err := spec.LoadConfig(filepath.Join(dir, "dnssync.yaml"), all.Registry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,8 +193,8 @@ func TestDeclinedAppliesNothing(t *testing.T) {
 }
 
 func TestMissingCredentials(t *testing.T) {
-	cfg := spec.DefaultConfig(t.TempDir())
-	cfg.Providers["dnspod"] = spec.DefaultProvider("dnspod", spec.ProviderDNSPod)
+	cfg := spec.DefaultConfig(t.TempDir(), all.Registry())
+	cfg.Providers["dnspod"] = spec.DefaultProvider("dnspod", dnspod.Type{})
 	_, err := New(cfg, Options{Getenv: func(string) string { return "" }})
 	if err == nil || !strings.Contains(err.Error(), "DNSPOD_TOKEN") {
 		t.Fatalf("missing token: %v", err)

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/dnssync/dnssync/internal/apply"
-	"github.com/dnssync/dnssync/internal/plan"
+	"github.com/dnssync/dnssync/internal/providers/aliyun"
 )
 
 // A saved plan reviewed with --allow-delegation carries that consent: the
@@ -48,7 +48,7 @@ func TestResumedHostSyncIsNotResent(t *testing.T) {
 	defer cancel()
 	o := fastApply()
 	o.Reporter = apply.ReporterFunc(func(ev apply.Event) {
-		if ev.Kind == apply.BatchSubmitted && ev.Op == plan.AliyunSyncDNSHost {
+		if ev.Kind == apply.BatchSubmitted && ev.Op == aliyun.OpSyncDNSHost {
 			cancel() // interrupted while the sync task is in flight
 		}
 	})
@@ -63,7 +63,7 @@ func TestResumedHostSyncIsNotResent(t *testing.T) {
 	}
 	resumed := false
 	for _, r := range res.Summary.Results {
-		if r.Op == plan.AliyunSyncDNSHost && r.Run != "" {
+		if r.Op == aliyun.OpSyncDNSHost && r.Run != "" {
 			resumed = true
 		}
 	}

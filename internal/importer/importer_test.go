@@ -9,15 +9,19 @@ import (
 
 	"github.com/dnssync/dnssync/internal/diff"
 	"github.com/dnssync/dnssync/internal/model"
+	"github.com/dnssync/dnssync/internal/providers"
+	"github.com/dnssync/dnssync/internal/providers/aliyun"
+	"github.com/dnssync/dnssync/internal/providers/all"
+	"github.com/dnssync/dnssync/internal/providers/dnspod"
 	"github.com/dnssync/dnssync/internal/spec"
 )
 
 func testConfig(t *testing.T) *spec.Config {
 	t.Helper()
-	cfg := spec.DefaultConfig(t.TempDir())
-	cfg.Providers["aliyun"] = spec.DefaultProvider("aliyun", spec.ProviderAliyun)
-	p := spec.DefaultProvider("dnspod", spec.ProviderDNSPod)
-	p.MinTTL = 1
+	cfg := spec.DefaultConfig(t.TempDir(), all.Registry())
+	cfg.Providers["aliyun"] = spec.DefaultProvider("aliyun", aliyun.Type{})
+	p := spec.DefaultProvider("dnspod", dnspod.Type{})
+	p.Options = map[string]providers.Option{"min_ttl": {Value: 1}}
 	cfg.Providers["dnspod"] = p
 	return cfg
 }
@@ -91,7 +95,13 @@ func TestImportRoundTrip(t *testing.T) {
 		}
 		desired := &model.Desired{Domains: []model.Domain{*d}}
 		live := &model.Live{Domains: []model.LiveDomain{*ld}}
-		changes := diff.Compute(desired, live, diff.Options{AllowDelegation: true})
+		cfg := testConfig(t)
+		planners := map[string]providers.Planner{}
+		for _, n := range cfg.ProviderNames() {
+			t, _ := cfg.Registry.Lookup(cfg.Providers[n].Type)
+			planners[n] = t.Planner(cfg.Providers[n])
+		}
+		changes := diff.Plan(desired, live, diff.Options{AllowDelegation: true, Planners: planners}).Changes
 		if len(changes) != 0 {
 			t.Fatalf("case %d: import then plan is not empty: %+v\n%s", i, changes[0], data)
 		}

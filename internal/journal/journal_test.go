@@ -23,8 +23,8 @@ func fixedClock() func() time.Time {
 }
 
 func batch(id string, domains ...string) plan.Batch {
-	return plan.Batch{ID: id, Provider: "dnspod", Op: plan.DNSPodModify, Domains: domains,
-		RecordIDs: []string{"1", "2"}, Field: "ttl", To: "600", Changes: []string{domains[0] + "#1"}}
+	return plan.Batch{ID: id, Provider: "dnspod", Op: "dnspod:Batch.Record.Modify", Domains: domains, Items: 2,
+		Detail: "ttl=600 on 2 records", Payload: []byte(`{"record_ids":["1","2"],"field":"ttl","to":"600"}`), Changes: []string{domains[0] + "#1"}}
 }
 
 func task(b plan.Batch, id string) providers.Task {
@@ -354,7 +354,7 @@ func TestDigest(t *testing.T) {
 	if Digest(a) != Digest(b) {
 		t.Errorf("equal batches, different digests")
 	}
-	b.To = "300"
+	b.Payload = []byte(`{"record_ids":["1","2"],"field":"ttl","to":"300"}`)
 	if Digest(a) == Digest(b) {
 		t.Errorf("different batches, same digest")
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/dnssync/dnssync/internal/metrics"
 	"github.com/dnssync/dnssync/internal/metrics/metricstest"
 	"github.com/dnssync/dnssync/internal/plan"
+	"github.com/dnssync/dnssync/internal/providers"
 )
 
 func scrape(t *testing.T, m *metrics.Metrics) metricstest.Families {
@@ -116,37 +117,32 @@ func TestTransportCountsCallsByOperationAndResult(t *testing.T) {
 	deadURL := dead.URL
 	dead.Close()
 
-	form := url.Values{"Action": {"QueryTaskDetailList"}, "AccessKeyId": {"id"}, "Signature": {"s3cret"}}.Encode()
+	// The operation comes from the request's context, where the provider
+	// client put it; the request itself is never parsed, so a body or
+	// query that names another action changes nothing.
+	form := url.Values{"Action": {"Misleading"}, "AccessKeyId": {"id"}, "Signature": {"s3cret"}}.Encode()
 	type call struct {
-		provider, method, url, body string
-		getBody                     bool // false: body without GetBody (read and replayed)
+		provider, op, method, url, body string
 	}
 	calls := []call{
-		{"aliyun", http.MethodPost, srv.URL + "/", form, true},
-		{"aliyun", http.MethodPost, srv.URL + "/", form, false},
-		{"aliyun", http.MethodPost, srv.URL + "/", "Action=SaveBatchTaskForModifyingDomainDns&fail=1", true},
-		{"aliyun", http.MethodGet, srv.URL + "/?Action=QueryDomainList", "", true},
-		{"dnspod", http.MethodPost, srv.URL + "/Record.List", "login_token=1,t&domain_id=2", true},
-		{"dnspod", http.MethodPost, srv.URL + "/Batch.Record.Fail", "login_token=1,t", false},
-		{"dnspod", http.MethodPost, deadURL + "/Record.Remove", "login_token=1,t", true},
+		{"aliyun", "QueryTaskDetailList", http.MethodPost, srv.URL + "/", form},
+		{"aliyun", "QueryTaskDetailList", http.MethodPost, srv.URL + "/", form},
+		{"aliyun", "SaveBatchTaskForModifyingDomainDns", http.MethodPost, srv.URL + "/", "Action=X&fail=1"},
+		{"aliyun", "QueryDomainList", http.MethodGet, srv.URL + "/?Action=Other", ""},
+		{"dnspod", "Record.List", http.MethodPost, srv.URL + "/Record.List", "login_token=1,t&domain_id=2"},
+		{"dnspod", "Batch.Record.Fail", http.MethodPost, srv.URL + "/Batch.Record.Fail", "login_token=1,t"},
+		{"dnspod", "Record.Remove", http.MethodPost, deadURL + "/Record.Remove", "login_token=1,t"},
 	}
 	m := metrics.New()
 	for _, c := range calls {
 		client := &http.Client{Transport: m.Transport(c.provider, nil)}
 		var body io.Reader
 		if c.body != "" {
-			if c.getBody {
-				body = strings.NewReader(c.body)
-			} else {
-				body = io.MultiReader(strings.NewReader(c.body)) // hides the type: no GetBody
-			}
+			body = strings.NewReader(c.body)
 		}
-		req, err := http.NewRequestWithContext(context.Background(), c.method, c.url, body)
+		req, err := http.NewRequestWithContext(providers.WithOperation(context.Background(), c.op), c.method, c.url, body)
 		if err != nil {
 			t.Fatal(err)
-		}
-		if c.body != "" {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
 		resp, err := client.Do(req)
 		if err != nil {
@@ -183,8 +179,8 @@ func TestTransportPassesThroughUnknownOperations(t *testing.T) {
 	rt := m.Transport("dnspod", rtFunc(func(r *http.Request) (*http.Response, error) {
 		return &http.Response{StatusCode: 200, Body: http.NoBody, Request: r}, nil
 	}))
-	for _, u := range []string{"http://127.0.0.1/", "http://127.0.0.1/?Action=" + url.QueryEscape("bad action{}")} {
-		req, _ := http.NewRequest(http.MethodGet, u, nil)
+	for _, op := range []string{"", "bad action{}"} {
+		req, _ := http.NewRequestWithContext(providers.WithOperation(context.Background(), op), http.MethodGet, "http://127.0.0.1/?Action=Misleading", nil)
 		if _, err := rt.RoundTrip(req); err != nil {
 			t.Fatal(err)
 		}
@@ -201,17 +197,17 @@ func TestTransportPassesThroughUnknownOperations(t *testing.T) {
 func TestApplyReporter(t *testing.T) {
 	m := metrics.New()
 	r := m.ApplyReporter()
-	const modify = plan.DNSPodModify
+	const modify = plan.Op("dnspod:Batch.Record.Modify")
 	events := []apply.Event{
 		{Kind: apply.BatchSubmitted, Provider: "dnspod", Op: modify, BatchID: "s1.b1", TaskID: "j1"},
 		{Kind: apply.TaskAwaiting, Provider: "dnspod", Op: modify, BatchID: "s1.b1", TaskID: "j1"},
 		{Kind: apply.BatchSubmitted, Provider: "dnspod", Op: modify, BatchID: "s1.b2", TaskID: "j2"},
 		{Kind: apply.TaskAwaiting, Provider: "dnspod", Op: modify, BatchID: "s1.b2", TaskID: "j2"},
-		{Kind: apply.TaskAwaiting, Provider: "aliyun", Op: plan.AliyunModifyDomainDNS, BatchID: "s2.b1", TaskID: "T9", Resumed: true},
+		{Kind: apply.TaskAwaiting, Provider: "aliyun", Op: plan.Op("aliyun:SaveBatchTaskForModifyingDomainDns"), BatchID: "s2.b1", TaskID: "T9", Resumed: true},
 		{Kind: apply.BatchDone, Provider: "dnspod", Op: modify, BatchID: "s1.b1", TaskID: "j1", Elapsed: 4 * time.Second},
-		{Kind: apply.TaskAbandoned, Provider: "aliyun", Op: plan.AliyunModifyDomainDNS, BatchID: "s2.b1", TaskID: "T9"},
-		{Kind: apply.BatchDone, Provider: "aliyun", Op: plan.AliyunModifyDomainDNS, BatchID: "s2.b1", TaskID: "T9"},
-		{Kind: apply.BatchDone, Provider: "dnspod", Op: plan.DNSPodCreate, BatchID: "s1.b3"}, // submit failed: never in flight
+		{Kind: apply.TaskAbandoned, Provider: "aliyun", Op: plan.Op("aliyun:SaveBatchTaskForModifyingDomainDns"), BatchID: "s2.b1", TaskID: "T9"},
+		{Kind: apply.BatchDone, Provider: "aliyun", Op: plan.Op("aliyun:SaveBatchTaskForModifyingDomainDns"), BatchID: "s2.b1", TaskID: "T9"},
+		{Kind: apply.BatchDone, Provider: "dnspod", Op: plan.Op("dnspod:Batch.Record.Create"), BatchID: "s1.b3"}, // submit failed: never in flight
 	}
 	for _, e := range events {
 		r.Report(e)
@@ -232,7 +228,7 @@ func TestApplyReporter(t *testing.T) {
 			t.Errorf("%s%v = %v (%v), want %v; %v", tt.name, tt.labels, got, ok, tt.want, f.Samples(tt.name))
 		}
 	}
-	if _, ok := f.Value("dnssync_task_duration_seconds", map[string]string{"provider": "aliyun", "op": string(plan.AliyunModifyDomainDNS)}); ok {
+	if _, ok := f.Value("dnssync_task_duration_seconds", map[string]string{"provider": "aliyun", "op": string(plan.Op("aliyun:SaveBatchTaskForModifyingDomainDns"))}); ok {
 		t.Error("an abandoned task's partial duration was observed")
 	}
 }

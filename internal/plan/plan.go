@@ -1,5 +1,5 @@
-// Package plan defines the plan: the ordered, provider-specific batch
-// operations that turn live state into desired state. internal/diff builds a
+// Package plan defines the plan: the semantic changes and the ordered
+// provider batch operations that turn live state into desired state. internal/diff builds a
 // Plan, internal/render shows it, internal/apply executes it. A Plan is plain
 // data with a versioned JSON form so that `plan -out FILE` and `apply FILE`
 // can exchange it.
@@ -14,8 +14,9 @@ import (
 )
 
 // FormatVersion is the version of the JSON plan format. Bump it on any
-// incompatible change; readers refuse other versions.
-const FormatVersion = 1
+// incompatible change; readers refuse other versions. Version 2 made
+// batches provider-neutral (operation, items, detail, opaque payload).
+const FormatVersion = 2
 
 // ChangeKind names a semantic difference.
 type ChangeKind string
@@ -54,49 +55,28 @@ type Change struct {
 	HostAfter       *model.DNSHost `json:"host_after,omitempty"`
 }
 
-// Op is a provider write operation; one Batch is one call of an Op.
+// Op is a provider write operation, named by its provider
+// ("dnspod:Batch.Record.Modify"); one Batch is one call of an Op.
 type Op string
 
-// Operations dnssync submits.
-const (
-	AliyunModifyDomainDNS Op = "aliyun:SaveBatchTaskForModifyingDomainDns"
-	AliyunSyncDNSHost     Op = "aliyun:SaveSingleTaskForSynchronizingDnsHost"
-	AliyunCreateDNSHost   Op = "aliyun:SaveSingleTaskForCreatingDnsHost"
-	AliyunModifyDNSHost   Op = "aliyun:SaveSingleTaskForModifyingDnsHost"
-	AliyunDeleteDNSHost   Op = "aliyun:SaveSingleTaskForDeletingDnsHost"
-	DNSPodCreate          Op = "dnspod:Batch.Record.Create"
-	DNSPodModify          Op = "dnspod:Batch.Record.Modify"
-	DNSPodRemove          Op = "dnspod:Record.Remove"
-)
-
-// Batch is one provider write call that starts (at most) one provider task.
+// Batch is one provider write call that starts (at most) one provider
+// task. The core reads only its neutral fields; Payload belongs to the
+// provider, which alone encodes and decodes it.
 type Batch struct {
 	ID       string `json:"id"`       // stable within the plan: "s<stage>.b<n>"
 	Provider string `json:"provider"` // configured provider name
 	Op       Op     `json:"op"`
 
-	// Domains the call touches (names). For DNSPod create, the same record
-	// list goes to each of them.
+	// Domains the call touches (names): apply orders batches of one
+	// domain by stage and skips a domain's later batches after a failure.
 	Domains []string `json:"domains"`
-
-	// Alibaba: nameserver set for AliyunModifyDomainDNS; host and IPs for
-	// the DNS host operations (Domains then has exactly one entry).
-	Nameservers []string `json:"nameservers,omitempty"`
-	AliyunDNS   bool     `json:"aliyun_dns,omitempty"`
-	Host        string   `json:"host,omitempty"`
-	IPs         []string `json:"ips,omitempty"`
-
-	// DNSPod: domain ids parallel to Domains; records for Batch.Record.Create.
-	DomainIDs []string       `json:"domain_ids,omitempty"`
-	Records   []model.Record `json:"records,omitempty"`
-	// DNSPod Batch.Record.Modify: set Field to To on RecordIDs; when Field is
-	// "record_type", Value (and MX for MX) go with it. Record.Remove uses
-	// RecordIDs with exactly one id.
-	RecordIDs []string `json:"record_ids,omitempty"`
-	Field     string   `json:"field,omitempty"`
-	To        string   `json:"to,omitempty"`
-	Value     string   `json:"value,omitempty"`
-	MX        int      `json:"mx,omitempty"`
+	// Items is how many items (records × domains, record ids, domains,
+	// hosts) the call carries, for progress and per-item results.
+	Items int `json:"items"`
+	// Detail is the provider's one-line description for reviewers.
+	Detail string `json:"detail"`
+	// Payload is what the provider needs to make the call.
+	Payload json.RawMessage `json:"payload"`
 
 	// Changes this batch (partly) carries out, by Change.ID.
 	Changes []string `json:"changes"`
@@ -106,9 +86,9 @@ type Batch struct {
 type Stage struct {
 	Name    string  `json:"name"`
 	Batches []Batch `json:"batches"`
-	// Replan marks a stage whose effect the planner cannot foresee (DNS host
-	// synchronisation repairs registrar data from the registry): once it
-	// has completed, the apply engine re-reads live state and plans the
+	// Replan marks a stage whose effect the planner cannot foresee (a
+	// provider's glue-sync phase repairs registrar data from the
+	// registry): once it has completed, the apply engine re-reads live state and plans the
 	// remaining changes afresh instead of running the later stages as
 	// written.
 	Replan bool `json:"replan,omitempty"`
@@ -126,7 +106,7 @@ type Cost struct {
 // Refusal is a safety check that stops a plan from being applied.
 type Refusal struct {
 	Domain string `json:"domain"`
-	Rule   string `json:"rule"` // "update-threshold", "delete-threshold", "delegation", "empty-zone", "provider-rules", "unknown-domain"
+	Rule   string `json:"rule"` // "update-threshold", "delete-threshold", "delegation", "empty-zone", "provider-rules", "unknown-domain", "provider"
 	Reason string `json:"reason"`
 }
 
@@ -154,3 +134,14 @@ func Fingerprint(live *model.Live) string {
 	sum := sha256.Sum256(b)
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
+
+// Refusal rules (Refusal.Rule).
+const (
+	RuleUpdateThreshold = "update-threshold" // too many updates for the zone's size (octoDNS)
+	RuleDeleteThreshold = "delete-threshold" // too many deletes for the zone's size (octoDNS)
+	RuleDelegation      = "delegation"       // nameserver set or registrar-DNS flag changes without consent
+	RuleEmptyZone       = "empty-zone"       // the file lists no records but the zone has some
+	RuleProviderRules   = "provider-rules"   // the desired records break the provider's rules
+	RuleUnknownDomain   = "unknown-domain"   // a managed side has no live state to compare with
+	RuleProvider        = "provider"         // the provider cannot plan this side
+)

@@ -21,7 +21,7 @@ var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func ev(kind apply.EventKind, at time.Duration) apply.Event {
 	return apply.Event{Kind: kind, Time: t0.Add(at), Stage: "records", BatchID: "s2.b0", Provider: "dnspod",
-		Op: plan.DNSPodModify, Domains: []string{"a.com", "b.com", "c.com", "d.com"}, TaskID: "job-7"}
+		Op: plan.Op("dnspod:Batch.Record.Modify"), Domains: []string{"a.com", "b.com", "c.com", "d.com"}, TaskID: "job-7"}
 }
 
 func script() []apply.Event {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dnssync/dnssync/internal/daemon"
 	"github.com/dnssync/dnssync/internal/model"
+	"github.com/dnssync/dnssync/internal/providers"
 	"github.com/dnssync/dnssync/internal/spec"
 )
 
@@ -26,6 +27,7 @@ const RuleStateDirChanged = "state-dir-changed"
 // be called from any goroutine (the reconcile runs beside the loop).
 type Loader struct {
 	path string
+	reg  *providers.Registry
 	log  *slog.Logger
 
 	mu       sync.Mutex
@@ -35,11 +37,11 @@ type Loader struct {
 
 // NewLoader returns a Loader of the configuration file path. log receives
 // warnings (nil discards them).
-func NewLoader(path string, log *slog.Logger) *Loader {
+func NewLoader(path string, reg *providers.Registry, log *slog.Logger) *Loader {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Loader{path: path, log: log}
+	return &Loader{path: path, reg: reg, log: log}
 }
 
 // Path is the configuration file.
@@ -64,7 +66,7 @@ func (l *Loader) pinStateDir(dir string) {
 // LoadConfig implements daemon.Loader. Warnings are logged; errors become
 // diagnostics and leave the previous configuration in force.
 func (l *Loader) LoadConfig(_ context.Context) (daemon.Sources, []daemon.Diagnostic) {
-	cfg, ds := spec.LoadConfigDiagnostics(l.path)
+	cfg, ds := spec.LoadConfigDiagnostics(l.path, l.reg)
 	errs := l.convert(ds)
 	if len(errs) == 0 && cfg == nil {
 		errs = []daemon.Diagnostic{{Pos: model.Pos{File: l.path}, Rule: spec.RuleReadFile, Message: "configuration could not be read"}}
@@ -121,9 +123,9 @@ func (l *Loader) convert(ds spec.Diagnostics) []daemon.Diagnostic {
 // read even from a configuration with errors, since the lock must be taken
 // before anything else; the default beside the file when it cannot be
 // parsed at all.
-func initialStateDir(path string) string {
-	if cfg, _ := spec.LoadConfigDiagnostics(path); cfg != nil {
+func initialStateDir(path string, reg *providers.Registry) string {
+	if cfg, _ := spec.LoadConfigDiagnostics(path, reg); cfg != nil {
 		return cfg.StateDir
 	}
-	return spec.DefaultConfig(filepath.Dir(path)).StateDir
+	return spec.DefaultConfig(filepath.Dir(path), reg).StateDir
 }

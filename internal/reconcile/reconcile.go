@@ -1,6 +1,8 @@
-// Package reconcile wires the watch daemon (internal/daemon) to the real
-// product: its Loader reads desired state through internal/spec, its
-// Reconciler plans and applies through internal/engine and internal/apply.
+// Package reconcile decides HOW the watch daemon converges domains; the
+// daemon (internal/daemon) decides WHICH domains and WHEN. It implements the
+// daemon's two interfaces with the real product: its Loader reads desired
+// state through internal/spec, its Reconciler plans and applies through
+// internal/engine (one pass per reconcile) and reports a per-domain outcome.
 //
 // Data flow of one daemon reconcile:
 //
@@ -48,6 +50,8 @@ import (
 type Options struct {
 	// ConfigFile is dnssync.yaml.
 	ConfigFile string
+	// Registry knows the provider types the configuration may use.
+	Registry *providers.Registry
 	// Metrics receives API-call counts (through the provider clients'
 	// transport) and batch and task events (apply reporter). Nil: a fresh
 	// registry nobody serves.
@@ -62,7 +66,7 @@ type Options struct {
 	// Apply tunes the apply engine (timeouts); Reporter and Logger are
 	// set by the reconciler.
 	Apply apply.Options
-	// Version goes into the DNSPod User-Agent; Getenv reads credentials
+	// Version goes into the providers' User-Agent; Getenv reads credentials
 	// (nil: os.Getenv).
 	Version string
 	Getenv  func(string) string
@@ -84,7 +88,7 @@ type Reconciler struct {
 
 	mu  sync.Mutex // one pass at a time; guards the engine cache
 	cfg *spec.Config
-	eng *engine.Engine
+	eng *engine.Pass
 }
 
 // Open takes the lock of the state directory the configuration names (the
@@ -99,7 +103,7 @@ func Open(opts Options) (*Reconciler, error) {
 	if m == nil {
 		m = metrics.New()
 	}
-	dir := initialStateDir(opts.ConfigFile)
+	dir := initialStateDir(opts.ConfigFile, opts.Registry)
 	unlock, err := statedir.Lock(dir)
 	if err != nil {
 		return nil, err
@@ -115,7 +119,7 @@ func Open(opts Options) (*Reconciler, error) {
 	progressRep, _ := progress.New(progress.Config{Logger: log, Quiet: opts.Quiet})
 	r := &Reconciler{
 		opts:     opts,
-		loader:   NewLoader(opts.ConfigFile, log),
+		loader:   NewLoader(opts.ConfigFile, opts.Registry, log),
 		log:      log,
 		m:        m,
 		reporter: apply.Multi{progressRep, m.ApplyReporter()},
@@ -145,13 +149,13 @@ func (r *Reconciler) Close() error {
 
 // engine returns the engine of the loader's current configuration,
 // building it when the configuration changed. Caller holds r.mu.
-func (r *Reconciler) engine() (*engine.Engine, error) {
+func (r *Reconciler) engine() (*engine.Pass, error) {
 	cfg := r.loader.Config()
 	if cfg == nil {
 		// Before the daemon's first LoadConfig: OnStart resumes journaled
 		// tasks first. Use the file as it is, if it is valid.
 		var ds spec.Diagnostics
-		cfg, ds = spec.LoadConfigDiagnostics(r.opts.ConfigFile)
+		cfg, ds = spec.LoadConfigDiagnostics(r.opts.ConfigFile, r.opts.Registry)
 		if cfg == nil || ds.HasErrors() {
 			return nil, errors.New("no valid configuration loaded")
 		}
@@ -213,7 +217,7 @@ func (r *Reconciler) resumeLocked(ctx context.Context, atStart bool) error {
 	if o.TaskTimeout == 0 {
 		o.TaskTimeout = eng.TaskTimeout()
 	}
-	ae := apply.Engine{Executors: eng.Executors(), Journal: r.journal, Options: o}
+	ae := apply.Runner{Executors: eng.Executors(), Journal: r.journal, Options: o}
 	sum, err := ae.Resume(ctx)
 	if err == nil {
 		r.log.Info("journaled tasks settled", "batches_ok", sum.Batches.OK)
@@ -300,7 +304,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req daemon.Request) (daemon.
 
 // planEach plans every domain on its own; failures go into results. It
 // returns the domains that planned and their merged plan.
-func (r *Reconciler) planEach(ctx context.Context, eng *engine.Engine, all model.Desired, po engine.PlanOptions,
+func (r *Reconciler) planEach(ctx context.Context, eng *engine.Pass, all model.Desired, po engine.PlanOptions,
 	results map[string]daemon.DomainResult) (model.Desired, *plan.Plan) {
 	var ok model.Desired
 	merged := &plan.Plan{}
@@ -320,7 +324,7 @@ func (r *Reconciler) planEach(ctx context.Context, eng *engine.Engine, all model
 
 // apply runs ApplyJournaled on todo (domains with changes, none refused)
 // and records one result per domain.
-func (r *Reconciler) apply(ctx context.Context, eng *engine.Engine, todo *model.Desired, po engine.PlanOptions,
+func (r *Reconciler) apply(ctx context.Context, eng *engine.Pass, todo *model.Desired, po engine.PlanOptions,
 	planned map[string]int, results map[string]daemon.DomainResult) {
 	start := time.Now()
 	res, err := eng.ApplyJournaled(ctx, r.journal, todo, engine.ApplyOptions{PlanOptions: po, Apply: r.applyOptions()})

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dnssync/dnssync/internal/providers/all"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -67,7 +69,7 @@ func write(t *testing.T, path, body string) {
 
 func open(t *testing.T, r *repo, m *metrics.Metrics) *Reconciler {
 	t.Helper()
-	rc, err := Open(Options{ConfigFile: r.config, Metrics: m, Quiet: true,
+	rc, err := Open(Options{Registry: all.Registry(), ConfigFile: r.config, Metrics: m, Quiet: true,
 		Apply: apply.Options{PollMin: 5 * time.Millisecond, PollMax: 20 * time.Millisecond, TaskTimeout: 20 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +174,7 @@ func TestRefusalIsPerDomain(t *testing.T) {
 func TestAllowDelegation(t *testing.T) {
 	r := newRepo(t, map[string]string{"deleg.example.yaml": delegZone})
 	r.ali.AddDomain("deleg.example", []string{"dns1.hichina.com", "dns2.hichina.com"}, false)
-	rc, err := Open(Options{ConfigFile: r.config, Quiet: true, AllowDelegation: true,
+	rc, err := Open(Options{Registry: all.Registry(), ConfigFile: r.config, Quiet: true, AllowDelegation: true,
 		Apply: apply.Options{PollMin: 5 * time.Millisecond, PollMax: 20 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
@@ -218,11 +220,11 @@ func TestPlanFailureIsPerDomain(t *testing.T) {
 // One daemon per state directory: the lock is held from Open to Close.
 func TestOpenHoldsTheLock(t *testing.T) {
 	r := newRepo(t, map[string]string{"records.example.yaml": recordsZone})
-	rc, err := Open(Options{ConfigFile: r.config})
+	rc, err := Open(Options{Registry: all.Registry(), ConfigFile: r.config})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(Options{ConfigFile: r.config}); !errors.Is(err, statedir.ErrLocked) {
+	if _, err := Open(Options{Registry: all.Registry(), ConfigFile: r.config}); !errors.Is(err, statedir.ErrLocked) {
 		t.Fatalf("second Open: %v, want ErrLocked", err)
 	}
 	if got, want := rc.StateDir(), filepath.Join(r.dir, "state"); got != want {
@@ -231,7 +233,7 @@ func TestOpenHoldsTheLock(t *testing.T) {
 	if err := rc.Close(); err != nil {
 		t.Fatal(err)
 	}
-	again, err := Open(Options{ConfigFile: r.config})
+	again, err := Open(Options{Registry: all.Registry(), ConfigFile: r.config})
 	if err != nil {
 		t.Fatalf("Open after Close: %v", err)
 	}

@@ -443,56 +443,10 @@ func describe(c plan.Change) string {
 	return printable(string(c.Kind)) + " " + printable(c.ID)
 }
 
-// batchItems is how many items a batch carries and a description that
-// names them with their counts.
+// batchItems is how many items a batch carries and the provider's
+// description of it, made safe for a terminal.
 func batchItems(b plan.Batch) (int, string) {
-	doms := make([]string, len(b.Domains))
-	for i, d := range b.Domains {
-		doms[i] = displayName(d)
-	}
-	domains := strings.Join(doms, ", ")
-	switch b.Op {
-	case plan.AliyunModifyDomainDNS:
-		to := nsList(b.Nameservers)
-		if b.AliyunDNS {
-			to = "registrar DNS"
-		}
-		return len(b.Domains), plural(len(b.Domains), "domain", "domains") + ": " + domains + " → " + to
-	case plan.AliyunSyncDNSHost, plan.AliyunCreateDNSHost, plan.AliyunModifyDNSHost, plan.AliyunDeleteDNSHost:
-		if b.Host == "" { // a synchronisation covers all of the domain's hosts
-			return 1, "all DNS hosts (" + domains + ")"
-		}
-		s := "host " + displayName(b.Host)
-		if len(b.IPs) > 0 {
-			s += " " + ipList(&model.DNSHost{IPs: b.IPs})
-		}
-		return 1, s + " (" + domains + ")"
-	case plan.DNSPodCreate:
-		return len(b.Records) * len(b.Domains), plural(len(b.Records), "record", "records") + " × " +
-			plural(len(b.Domains), "domain", "domains") + ": " + domains
-	case plan.DNSPodModify:
-		set := printable(b.Field) + "=" + quoteIfNeeded(b.To)
-		if b.Field == "record_type" {
-			set += " value=" + quoteIfNeeded(b.Value)
-			if b.To == model.TypeMX {
-				set += " mx=" + strconv.Itoa(b.MX)
-			}
-		}
-		return len(b.RecordIDs), set + " on " + plural(len(b.RecordIDs), "record", "records") + " (" + domains + ")"
-	case plan.DNSPodRemove:
-		return len(b.RecordIDs), plural(len(b.RecordIDs), "record", "records") + ": " +
-			printable(strings.Join(b.RecordIDs, ", ")) + " (" + domains + ")"
-	}
-	return len(b.Domains), plural(len(b.Domains), "domain", "domains") + ": " + domains
-}
-
-// quoteIfNeeded leaves simple values (numbers, names, addresses) bare and
-// quotes anything with spaces, quotes, backslashes or invisible runes.
-func quoteIfNeeded(s string) string {
-	if s == "" || strings.ContainsAny(s, " \t\"\\`|") || printable(s) != s {
-		return strconv.Quote(s)
-	}
-	return s
+	return b.Items, printable(b.Detail)
 }
 
 // batchCount is the number of batches over all stages.

@@ -3,6 +3,8 @@ package render
 import (
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
+	"github.com/dnssync/dnssync/internal/providers/aliyun"
+	"github.com/dnssync/dnssync/internal/providers/dnspod"
 )
 
 // Hand-made plans for the golden tests. They are written the way
@@ -89,47 +91,31 @@ func fullPlan() *plan.Plan {
 	}
 	stages := []plan.Stage{
 		{Name: "glue-sync", Replan: true, Batches: []plan.Batch{
-			{ID: "s1.b1", Provider: ali, Op: plan.AliyunSyncDNSHost, Domains: []string{"example.com"},
-				Host: "ns1.example.com", Changes: []string{"example.com#2"}},
+			fixtureBatch("s1.b1", aliyun.NewBatch(ali, aliyun.OpSyncDNSHost, []string{"example.com"}, aliyun.Payload{Host: "ns1.example.com"}), []string{"example.com#2"}),
 		}},
 		{Name: "glue", Batches: []plan.Batch{
-			{ID: "s2.b1", Provider: ali, Op: plan.AliyunCreateDNSHost, Domains: []string{"example.com"},
-				Host: "ns3.example.com", IPs: []string{"192.0.2.55"}, Changes: []string{"example.com#4"}},
-			{ID: "s2.b2", Provider: ali, Op: plan.AliyunModifyDNSHost, Domains: []string{"example.com"},
-				Host: "ns2.example.com", IPs: []string{"192.0.2.64"}, Changes: []string{"example.com#3"}},
+			fixtureBatch("s2.b1", aliyun.NewBatch(ali, aliyun.OpCreateDNSHost, []string{"example.com"}, aliyun.Payload{Host: "ns3.example.com", IPs: []string{"192.0.2.55"}}), []string{"example.com#4"}),
+			fixtureBatch("s2.b2", aliyun.NewBatch(ali, aliyun.OpModifyDNSHost, []string{"example.com"}, aliyun.Payload{Host: "ns2.example.com", IPs: []string{"192.0.2.64"}}), []string{"example.com#3"}),
 		}},
 		{Name: "records", Batches: []plan.Batch{
-			{ID: "s3.b1", Provider: dp, Op: plan.DNSPodCreate, Domains: []string{"example.com", idnDomain},
-				DomainIDs: []string{"11", "12"}, Records: []model.Record{*rec("www", model.TypeA, "192.0.2.10", 600)},
-				Changes: []string{"example.com#6", idnDomain + "#1"}},
-			{ID: "s3.b2", Provider: dp, Op: plan.DNSPodCreate, Domains: []string{"example.com"}, DomainIDs: []string{"11"},
-				Records: []model.Record{*changes[6].After}, Changes: []string{"example.com#7"}},
-			{ID: "s3.b3", Provider: dp, Op: plan.DNSPodCreate, Domains: []string{idnDomain}, DomainIDs: []string{"12"},
-				Records: []model.Record{*changes[14].After}, Changes: []string{idnDomain + "#2"}},
-			{ID: "s3.b4", Provider: dp, Op: plan.DNSPodModify, Domains: []string{"example.com", idnDomain},
-				RecordIDs: []string{"1001", "2001"}, Field: "ttl", To: "60", Changes: []string{"example.com#8", idnDomain + "#3"}},
-			{ID: "s3.b5", Provider: dp, Op: plan.DNSPodModify, Domains: []string{"example.com"},
-				RecordIDs: []string{"1002"}, Field: "mx", To: "20", Changes: []string{"example.com#9"}},
-			{ID: "s3.b6", Provider: dp, Op: plan.DNSPodModify, Domains: []string{"example.com"},
-				RecordIDs: []string{"1004"}, Field: "status", To: "disable", Changes: []string{"example.com#10"}},
-			{ID: "s3.b7", Provider: dp, Op: plan.DNSPodModify, Domains: []string{"example.com"},
-				RecordIDs: []string{"1005"}, Field: "status", To: "enable", Changes: []string{"example.com#11"}},
-			{ID: "s3.b8", Provider: dp, Op: plan.DNSPodModify, Domains: []string{"example.com"},
-				RecordIDs: []string{"1006"}, Field: "value", To: `say "hi" | cat`, Changes: []string{"example.com#13"}},
+			fixtureBatch("s3.b1", dnspod.NewBatch(dp, dnspod.OpCreate, []string{"example.com", idnDomain}, dnspod.Payload{DomainIDs: []string{"11", "12"}, Records: []model.Record{*rec("www", model.TypeA, "192.0.2.10", 600)}}), []string{"example.com#6", idnDomain + "#1"}),
+			fixtureBatch("s3.b2", dnspod.NewBatch(dp, dnspod.OpCreate, []string{"example.com"}, dnspod.Payload{DomainIDs: []string{"11"}, Records: []model.Record{*changes[6].After}}), []string{"example.com#7"}),
+			fixtureBatch("s3.b3", dnspod.NewBatch(dp, dnspod.OpCreate, []string{idnDomain}, dnspod.Payload{DomainIDs: []string{"12"}, Records: []model.Record{*changes[14].After}}), []string{idnDomain + "#2"}),
+			fixtureBatch("s3.b4", dnspod.NewBatch(dp, dnspod.OpModify, []string{"example.com", idnDomain}, dnspod.Payload{RecordIDs: []string{"1001", "2001"}, Field: "ttl", To: "60"}), []string{"example.com#8", idnDomain + "#3"}),
+			fixtureBatch("s3.b5", dnspod.NewBatch(dp, dnspod.OpModify, []string{"example.com"}, dnspod.Payload{RecordIDs: []string{"1002"}, Field: "mx", To: "20"}), []string{"example.com#9"}),
+			fixtureBatch("s3.b6", dnspod.NewBatch(dp, dnspod.OpModify, []string{"example.com"}, dnspod.Payload{RecordIDs: []string{"1004"}, Field: "status", To: "disable"}), []string{"example.com#10"}),
+			fixtureBatch("s3.b7", dnspod.NewBatch(dp, dnspod.OpModify, []string{"example.com"}, dnspod.Payload{RecordIDs: []string{"1005"}, Field: "status", To: "enable"}), []string{"example.com#11"}),
+			fixtureBatch("s3.b8", dnspod.NewBatch(dp, dnspod.OpModify, []string{"example.com"}, dnspod.Payload{RecordIDs: []string{"1006"}, Field: "value", To: `say "hi" | cat`}), []string{"example.com#13"}),
 		}},
 		{Name: "record-deletes", Batches: []plan.Batch{
-			{ID: "s4.b1", Provider: dp, Op: plan.DNSPodRemove, Domains: []string{"example.com"},
-				RecordIDs: []string{"1003"}, Changes: []string{"example.com#12"}},
-			{ID: "s4.b2", Provider: dp, Op: plan.DNSPodRemove, Domains: []string{idnDomain},
-				RecordIDs: []string{"2002"}, Changes: []string{idnDomain + "#4"}},
+			fixtureBatch("s4.b1", dnspod.NewBatch(dp, dnspod.OpRemove, []string{"example.com"}, dnspod.Payload{RecordIDs: []string{"1003"}}), []string{"example.com#12"}),
+			fixtureBatch("s4.b2", dnspod.NewBatch(dp, dnspod.OpRemove, []string{idnDomain}, dnspod.Payload{RecordIDs: []string{"2002"}}), []string{idnDomain + "#4"}),
 		}},
 		{Name: "registrar", Batches: []plan.Batch{
-			{ID: "s5.b1", Provider: ali, Op: plan.AliyunModifyDomainDNS, Domains: []string{"example.com"},
-				Nameservers: []string{"ns1.example.com", "ns2.example.com"}, Changes: []string{"example.com#1"}},
+			fixtureBatch("s5.b1", aliyun.NewBatch(ali, aliyun.OpModifyDomainDNS, []string{"example.com"}, aliyun.Payload{Nameservers: []string{"ns1.example.com", "ns2.example.com"}}), []string{"example.com#1"}),
 		}},
 		{Name: "glue-delete", Batches: []plan.Batch{
-			{ID: "s6.b1", Provider: ali, Op: plan.AliyunDeleteDNSHost, Domains: []string{"example.com"},
-				Host: "ns9.example.com", Changes: []string{"example.com#5"}},
+			fixtureBatch("s6.b1", aliyun.NewBatch(ali, aliyun.OpDeleteDNSHost, []string{"example.com"}, aliyun.Payload{Host: "ns9.example.com"}), []string{"example.com#5"}),
 		}},
 	}
 	return &plan.Plan{
@@ -148,4 +134,10 @@ func fullPlan() *plan.Plan {
 // emptyPlan is what a converged state plans.
 func emptyPlan() *plan.Plan {
 	return &plan.Plan{Version: plan.FormatVersion, Fingerprint: fixtureFingerprint}
+}
+
+// fixtureBatch is b with its plan id and changes.
+func fixtureBatch(id string, b plan.Batch, changes []string) plan.Batch {
+	b.ID, b.Changes = id, changes
+	return b
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/dnssync/dnssync/internal/diff"
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
+	"github.com/dnssync/dnssync/internal/providers"
+	"github.com/dnssync/dnssync/internal/providers/aliyun"
 )
 
 // TestPlannedHostSyncWritesAndReads is a regression test: the planner
@@ -25,11 +27,11 @@ func TestPlannedHostSyncWritesAndReads(t *testing.T) {
 		Registrar: &model.LiveRegistrar{InstanceID: "S1", Nameservers: []string{"dns1.hichina.com", "dns2.hichina.com"},
 			DNSHosts: []model.DNSHost{{Host: "ns1.example.com", IPs: []string{"192.0.2.52"}}}},
 	}}}
-	p := diff.Plan(desired, live, diff.Options{})
+	p := diff.Plan(desired, live, diff.Options{Planners: map[string]providers.Planner{"aliyun": aliyun.NewPlanner("aliyun", 0)}})
 	var sync *plan.Batch
 	for si := range p.Stages {
 		for bi := range p.Stages[si].Batches {
-			if b := &p.Stages[si].Batches[bi]; b.Op == plan.AliyunSyncDNSHost {
+			if b := &p.Stages[si].Batches[bi]; b.Op == aliyun.OpSyncDNSHost {
 				sync = b
 			}
 		}

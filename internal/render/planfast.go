@@ -37,7 +37,7 @@ import (
 // reviewed (TestPlanFastPathOn says so).
 
 // planFastPathDigest is the SHA-256 of fastPathParts of plan.schema.json.
-const planFastPathDigest = "sha256:aa773141fe3ff9708871a435f5f3c9cb07828a9a6ce1a44b75a38626512f431f"
+const planFastPathDigest = "sha256:fd7f9026d38aa37681f67a6718c1c20a1e4fa2cbfeab3c0ead1325170aa02e01"
 
 // fastPathParts returns the parts of the schema document the fast path
 // relies on, annotations left out, as canonical JSON, and whether the
@@ -165,15 +165,6 @@ func recordField(f string) bool {
 	return false
 }
 
-// modifyField are the values of a batch's "field" (schema enum).
-func modifyField(f string) bool {
-	switch f {
-	case "sub_domain", "record_type", "area", "value", "mx", "ttl", "status":
-		return true
-	}
-	return false
-}
-
 // fastChange reports whether the JSON encoding of c plainly passes the
 // change definition. Only record changes are judged; false sends a change
 // to the schema.
@@ -199,26 +190,30 @@ func fastChange(c *plan.Change) bool {
 }
 
 // fastBatch reports whether the JSON encoding of b plainly passes the
-// batch definition. Only DNSPod batches are judged.
+// batch definition: every field present, names non-empty, the operation
+// named by its provider, a payload that is a JSON object.
 func fastBatch(b *plan.Batch) bool {
-	if b.ID == "" || len(b.Domains) == 0 || !names(b.Domains) || b.Changes == nil || !names(b.Changes) ||
-		!names(b.Nameservers) || !names(b.RecordIDs) || b.MX < 0 || b.Field != "" && !modifyField(b.Field) {
+	return b.ID != "" && len(b.Domains) > 0 && names(b.Domains) && b.Changes != nil && names(b.Changes) &&
+		b.Items >= 0 && opName(string(b.Op)) && len(b.Payload) > 1 && b.Payload[0] == '{'
+}
+
+// opName: "<provider>:<operation>" as the schema's pattern has it.
+func opName(op string) bool {
+	prov, name, ok := strings.Cut(op, ":")
+	if !ok || prov == "" || name == "" {
 		return false
 	}
-	for i := range b.Records {
-		if !fastRecord(&b.Records[i]) {
+	for _, r := range prov {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
 			return false
 		}
 	}
-	switch b.Op {
-	case plan.DNSPodCreate:
-		return len(b.Records) > 0
-	case plan.DNSPodModify:
-		return len(b.RecordIDs) > 0 && b.Field != "" && b.To != ""
-	case plan.DNSPodRemove:
-		return len(b.RecordIDs) == 1
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.') {
+			return false
+		}
 	}
-	return false
+	return true
 }
 
 // fastRecord: nil (omitted) or a record the record definition accepts.

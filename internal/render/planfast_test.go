@@ -35,7 +35,7 @@ func TestPlanFastPathDigest(t *testing.T) {
 	edits := map[string][2]string{
 		"count minimum": {`"minimum": 0`, `"minimum": 1`},
 		"record field":  {`"system": {`, `"weight": {"type": "integer"}, "system": {`},
-		"batch op":      {`"dnspod:Record.Remove"`, `"dnspod:Record.Delete"`},
+		"batch op":      {`"^[a-z0-9_-]+:[A-Za-z0-9_.]+$"`, `"^[a-z0-9_-]+:[A-Za-z0-9_]+$"`},
 		"root allOf":    {`"additionalProperties": false,`, `"additionalProperties": false, "allOf": [],`},
 	}
 	for name, e := range edits {
@@ -98,27 +98,23 @@ func corrupt(r *rand.Rand, p *plan.Plan) {
 	case 8:
 		if len(batches) > 0 {
 			b := batches[r.IntN(len(batches))]
-			b.RecordIDs = append(b.RecordIDs, "1002")
-			if r.IntN(2) == 0 {
-				b.RecordIDs = append(b.RecordIDs, "")
-			}
+			b.Changes = append(b.Changes, "")
 		}
 	case 9:
 		if len(batches) > 0 {
-			batches[r.IntN(len(batches))].To = ""
+			batches[r.IntN(len(batches))].Op = "frobnicate"
 		}
 	case 10:
 		if len(batches) > 0 {
-			batches[r.IntN(len(batches))].Field = "weight"
+			batches[r.IntN(len(batches))].Items = -1
 		}
 	case 11:
 		if len(batches) > 0 {
-			batches[r.IntN(len(batches))].MX = -1
+			batches[r.IntN(len(batches))].Payload = []byte("[1]")
 		}
 	case 12:
 		if len(batches) > 0 {
-			b := batches[r.IntN(len(batches))]
-			b.Records = append(b.Records, model.Record{Type: "A", TTL: 600})
+			batches[r.IntN(len(batches))].Payload = nil
 		}
 	case 13:
 		if len(batches) > 0 {

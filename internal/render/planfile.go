@@ -140,6 +140,18 @@ func decode(b []byte) (*plan.Plan, error) {
 	if err := checkRefs(&p, nil); err != nil {
 		return nil, err
 	}
+	// The file indents payloads; keep them compact in memory, as the
+	// planner made them, so a plan read back equals the plan written.
+	for i := range p.Stages {
+		for j := range p.Stages[i].Batches {
+			b := &p.Stages[i].Batches[j]
+			var c bytes.Buffer
+			if err := json.Compact(&c, b.Payload); err != nil {
+				return nil, fmt.Errorf("%w: batch %s: payload: %w", ErrInvalidPlan, b.ID, err)
+			}
+			b.Payload = c.Bytes()
+		}
+	}
 	return &p, nil
 }
 
@@ -247,6 +259,9 @@ func normalize(p *plan.Plan) plan.Plan {
 		for j, b := range s.Batches {
 			b.Domains = nonNil(b.Domains)
 			b.Changes = nonNil(b.Changes)
+			if len(b.Payload) == 0 {
+				b.Payload = json.RawMessage("{}")
+			}
 			bs[j] = b
 		}
 		s.Batches = bs

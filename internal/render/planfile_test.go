@@ -18,6 +18,8 @@ import (
 
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
+	"github.com/dnssync/dnssync/internal/providers/aliyun"
+	"github.com/dnssync/dnssync/internal/providers/dnspod"
 )
 
 // compileSchema compiles plan.schema.json from the file on disk, apart from
@@ -121,8 +123,9 @@ func TestWritePlanFileRefuses(t *testing.T) {
 		want   error
 		substr string
 	}{
-		{"other version", func(p *plan.Plan) { p.Version = 2 }, ErrUnsupportedVersion, "version 2"},
-		{"unknown op", func(p *plan.Plan) { p.Stages[0].Batches[0].Op = "dnspod:Record.Frobnicate" }, ErrInvalidPlan, "/stages/0/batches/0/op"},
+		{"other version", func(p *plan.Plan) { p.Version = 3 }, ErrUnsupportedVersion, "version 3"},
+		{"op not named by a provider", func(p *plan.Plan) { p.Stages[0].Batches[0].Op = "Record.Frobnicate" }, ErrInvalidPlan, "/stages/0/batches/0/op"},
+		{"payload not an object", func(p *plan.Plan) { p.Stages[0].Batches[0].Payload = []byte(`"x"`) }, ErrInvalidPlan, "/stages/0/batches/0/payload"},
 		{"unknown change kind", func(p *plan.Plan) { p.Changes[0].Kind = "record-rename" }, ErrInvalidPlan, "/changes/0/kind"},
 		{"dangling change", func(p *plan.Plan) { p.Stages[0].Batches[0].Changes = []string{"nope#1"} }, ErrInvalidPlan, `"nope#1"`},
 	}
@@ -170,7 +173,8 @@ func TestReadPlanFileRefuses(t *testing.T) {
 		want   error
 		substr string
 	}{
-		{"newer version", `{"version": 2, "whatever": true}`, ErrUnsupportedVersion, "format version 2, this dnssync reads version 1"},
+		{"newer version", `{"version": 3, "whatever": true}`, ErrUnsupportedVersion, "format version 3, this dnssync reads version 2"},
+		{"older version", `{"version": 1, "changes": []}`, ErrUnsupportedVersion, "run plan again"},
 		{"no version", `{"domains": []}`, ErrUnsupportedVersion, `no "version" field`},
 		{"version as text", `{"version": "1"}`, ErrUnsupportedVersion, `"version" is "1"`},
 		{"not JSON", `zones: []`, ErrInvalidPlan, "not a single JSON object"},
@@ -185,13 +189,13 @@ func TestReadPlanFileRefuses(t *testing.T) {
 			}
 		}), ErrInvalidPlan, "before"},
 		{"update field unknown", edit(func(m map[string]any) { change(m, 7)["fields"] = []any{"weight"} }), ErrInvalidPlan, "/changes/7/fields/0"},
-		{"remove of two records", edit(func(m map[string]any) { batch(m, 3, 0)["record_ids"] = []any{"1", "2"} }), ErrInvalidPlan, "/stages/3/batches/0/record_ids"},
-		{"modify without field", edit(func(m map[string]any) { delete(batch(m, 2, 3), "field") }), ErrInvalidPlan, "field"},
+		{"provider field outside the payload", edit(func(m map[string]any) { batch(m, 3, 0)["record_ids"] = []any{"1", "2"} }), ErrInvalidPlan, "record_ids"},
+		{"batch without payload", edit(func(m map[string]any) { delete(batch(m, 2, 3), "payload") }), ErrInvalidPlan, "payload"},
 		{"negative ttl", edit(func(m map[string]any) { change(m, 5)["after"].(map[string]any)["ttl"] = -1 }), ErrInvalidPlan, "/changes/5/after/ttl"},
 		{"bad fingerprint", edit(func(m map[string]any) { m["fingerprint"] = "md5:00" }), ErrInvalidPlan, "/fingerprint"},
 		{"duplicate change id", edit(func(m map[string]any) { change(m, 1)["id"] = change(m, 0)["id"] }), ErrInvalidPlan, "appears twice"},
 		{"duplicate batch id", edit(func(m map[string]any) { batch(m, 1, 1)["id"] = "s1.b1" }), ErrInvalidPlan, `batch id "s1.b1" appears twice`},
-		{"trailing data", string(valid) + `{"version": 1}`, ErrInvalidPlan, "after top-level value"},
+		{"trailing data", string(valid) + `{"version": 2}`, ErrInvalidPlan, "after top-level value"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -332,8 +336,8 @@ func randomPlan(r *rand.Rand) *plan.Plan {
 	}
 	kinds := []plan.ChangeKind{plan.RecordCreate, plan.RecordUpdate, plan.RecordDelete, plan.NameserversSet,
 		plan.HostCreate, plan.HostModify, plan.HostDelete, plan.HostSynchronize}
-	ops := []plan.Op{plan.AliyunModifyDomainDNS, plan.AliyunSyncDNSHost, plan.AliyunCreateDNSHost, plan.AliyunModifyDNSHost,
-		plan.AliyunDeleteDNSHost, plan.DNSPodCreate, plan.DNSPodModify, plan.DNSPodRemove}
+	ops := []plan.Op{aliyun.OpModifyDomainDNS, aliyun.OpSyncDNSHost, aliyun.OpCreateDNSHost, aliyun.OpModifyDNSHost,
+		aliyun.OpDeleteDNSHost, dnspod.OpCreate, dnspod.OpModify, dnspod.OpRemove}
 
 	p := &plan.Plan{Version: plan.FormatVersion, Fingerprint: pick("", fixtureFingerprint)}
 	var ids []string
@@ -361,32 +365,40 @@ func randomPlan(r *rand.Rand) *plan.Plan {
 		for range r.IntN(5) {
 			nb++
 			op := ops[r.IntN(len(ops))]
-			b := plan.Batch{ID: fmt.Sprintf("s%d.b%d", s+1, nb), Provider: pick("dnspod", "aliyun", "阿里"), Op: op,
-				Domains: []string{domain()}, DomainIDs: strs(0), Nameservers: strs(0), AliyunDNS: r.IntN(2) == 0,
-				Host: pick("", "ns1.example.com"), IPs: strs(0), RecordIDs: strs(0),
-				To: text(), Value: text(), MX: r.IntN(21)}
-			if r.IntN(2) == 0 {
-				b.Field = pick("sub_domain", "record_type", "area", "value", "mx", "ttl", "status")
-			}
-			for range r.IntN(3) {
-				b.Records = append(b.Records, *record())
-			}
-			switch op {
-			case plan.AliyunModifyDomainDNS:
-				b.Domains = append(b.Domains, domain())
-				b.Nameservers = strs(1)
-			case plan.AliyunSyncDNSHost, plan.AliyunCreateDNSHost, plan.AliyunModifyDNSHost, plan.AliyunDeleteDNSHost:
-				b.Host = "ns1.example.com"
-			case plan.DNSPodCreate:
-				b.Records = append(b.Records, *record())
-			case plan.DNSPodModify:
-				b.RecordIDs, b.Field = strs(1), "ttl"
-				if b.To == "" {
-					b.To = "600"
+			prov := pick("dnspod", "aliyun", "阿里")
+			domains := []string{domain()}
+			var b plan.Batch
+			if strings.HasPrefix(string(op), "aliyun:") {
+				pl := aliyun.Payload{Nameservers: strs(0), AliyunDNS: r.IntN(2) == 0, Host: pick("", "ns1.example.com"), IPs: strs(0)}
+				if op == aliyun.OpModifyDomainDNS {
+					domains = append(domains, domain())
+					pl.Nameservers = strs(1)
+				} else {
+					pl.Host = "ns1.example.com"
 				}
-			case plan.DNSPodRemove:
-				b.RecordIDs = []string{"1001"}
+				b = aliyun.NewBatch(prov, op, domains, pl)
+			} else {
+				pl := dnspod.Payload{DomainIDs: strs(0), RecordIDs: strs(0), To: text(), Value: text(), MX: r.IntN(21)}
+				if r.IntN(2) == 0 {
+					pl.Field = pick("sub_domain", "record_type", "area", "value", "mx", "ttl", "status")
+				}
+				for range r.IntN(3) {
+					pl.Records = append(pl.Records, *record())
+				}
+				switch op {
+				case dnspod.OpCreate:
+					pl.Records = append(pl.Records, *record())
+				case dnspod.OpModify:
+					pl.RecordIDs, pl.Field = strs(1), "ttl"
+					if pl.To == "" {
+						pl.To = "600"
+					}
+				case dnspod.OpRemove:
+					pl.RecordIDs = []string{"1001"}
+				}
+				b = dnspod.NewBatch(prov, op, domains, pl)
 			}
+			b.ID = fmt.Sprintf("s%d.b%d", s+1, nb)
 			for _, id := range ids {
 				if r.IntN(3) == 0 {
 					b.Changes = append(b.Changes, id)

@@ -13,12 +13,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
-	"golang.org/x/net/idna"
+	"github.com/dnssync/dnssync/internal/display"
+
 	"golang.org/x/term"
 
 	"github.com/dnssync/dnssync/internal/plan"
@@ -83,61 +81,11 @@ func ColorEnabled(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// unicodeName turns A-labels (xn--…) into Unicode for people. Names that do
-// not decode are shown as they are: a plan must never fail to render.
-func unicodeName(s string) string {
-	if !strings.Contains(s, "xn--") {
-		return s
-	}
-	u, err := idna.ToUnicode(s)
-	if err != nil {
-		return s
-	}
-	return u
-}
-
-// displayName is a name for people: its Unicode form, followed by the
-// A-label form in parentheses when they differ, so that look-alike
-// characters (Cyrillic "а" for Latin "a") cannot hide what will be written.
-func displayName(s string) string {
-	if u := unicodeName(s); u != s {
-		return printable(u) + " (" + s + ")"
-	}
-	return printable(s)
-}
-
-// printable escapes runes a terminal or browser would act on instead of
-// showing (control characters, bidi overrides, other format characters), so
-// that record data cannot rewrite the screen or reorder what a reviewer sees.
-func printable(s string) string {
-	clean := true
-	for _, r := range s {
-		if !unicode.IsPrint(r) || r == utf8.RuneError {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsPrint(r) && r != utf8.RuneError {
-			b.WriteRune(r)
-			continue
-		}
-		q := strconv.QuoteRuneToASCII(r) // '\x1b', '\u202e'
-		b.WriteString(q[1 : len(q)-1])
-	}
-	return b.String()
-}
-
-// plural returns "1 record" / "2 records".
+func unicodeName(s string) string { return display.Unicode(s) }
+func displayName(s string) string { return display.Name(s) }
+func printable(s string) string   { return display.Printable(s) }
 func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
+	return display.Plural(n, one, many)
 }
 
 // Remedy says how a refusal of the given rule is lifted: each safety rule

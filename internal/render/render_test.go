@@ -165,7 +165,7 @@ func TestMarkdownTablesSurviveHostileValues(t *testing.T) {
 		p.Changes[12].After.Value = v                   // TXT update
 		p.Changes[11].Before.Value = v                  // CNAME delete (value not validated here)
 		p.Changes[5].After.Line = v                     // line attribute
-		p.Stages[2].Batches[7].To = v                   // batch outline
+		p.Stages[2].Batches[7].Detail = "value=" + v    // batch outline
 		p.Refusals[0].Reason = v                        // refusal text
 		p.Changes[13].Pos = model.Pos{File: v, Line: 1} // source cell
 		var buf bytes.Buffer

@@ -113,9 +113,9 @@ func ProvidersFromConfig(cfg *spec.Config) []Provider {
 	for _, name := range cfg.ProviderNames() {
 		p, _ := cfg.Provider(name)
 		switch p.Type {
-		case spec.ProviderAliyun:
+		case string(TypeAliyun):
 			out = append(out, Provider{Name: name, Type: TypeAliyun})
-		case spec.ProviderDNSPod:
+		case string(TypeDNSPod):
 			out = append(out, Provider{Name: name, Type: TypeDNSPod})
 		}
 	}

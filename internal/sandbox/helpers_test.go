@@ -41,11 +41,11 @@ func start(t *testing.T, opts Options) *Sandbox {
 func clients(t *testing.T, sb *Sandbox) (*aliyun.Client, *dnspod.Client) {
 	t.Helper()
 	src := credentials.Source{File: sb.CredentialsFile()}
-	ac, err := credentials.LoadAliyun("aliyun", src)
+	ac, err := aliyun.LoadCredentials("aliyun", src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dc, err := credentials.LoadDNSPod("dnspod", src)
+	dc, err := dnspod.LoadToken("dnspod", src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func clients(t *testing.T, sb *Sandbox) (*aliyun.Client, *dnspod.Client) {
 			t.Fatal("CA file holds no certificate")
 		}
 	}
-	d, err := dnspod.New(dnspod.Options{Endpoint: sb.DNSPodURL(), Token: dc.Token.Reveal(), RootCAs: pool, MaxRetries: -1, RateLimit: -1})
+	d, err := dnspod.New(dnspod.Options{Endpoint: sb.DNSPodURL(), Token: dc.Reveal(), RootCAs: pool, MaxRetries: -1, RateLimit: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

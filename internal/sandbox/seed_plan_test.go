@@ -6,7 +6,9 @@ import (
 	"github.com/dnssync/dnssync/internal/diff"
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
+	"github.com/dnssync/dnssync/internal/providers"
 	"github.com/dnssync/dnssync/internal/providers/aliyun"
+	"github.com/dnssync/dnssync/internal/providers/all"
 	"github.com/dnssync/dnssync/internal/providers/dnspod"
 	"github.com/dnssync/dnssync/internal/spec"
 )
@@ -17,7 +19,7 @@ import (
 // shows a realistic first apply.
 func TestExampleSeedGivesWork(t *testing.T) {
 	ctx := ctxT(t)
-	cfg, err := spec.LoadConfig("../../examples/dnssync.yaml")
+	cfg, err := spec.LoadConfig("../../examples/dnssync.yaml", all.Registry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +45,12 @@ func TestExampleSeedGivesWork(t *testing.T) {
 		}
 		live.Domains = append(live.Domains, ld)
 	}
-	p := diff.Plan(desired, live, diff.Options{AllowDelegation: true})
+	planners := map[string]providers.Planner{}
+	for _, n := range cfg.ProviderNames() {
+		typ, _ := cfg.Registry.Lookup(cfg.Providers[n].Type)
+		planners[n] = typ.Planner(cfg.Providers[n])
+	}
+	p := diff.Plan(desired, live, diff.Options{AllowDelegation: true, Planners: planners})
 	for _, r := range p.Refusals {
 		t.Errorf("refused: %s %s: %s", r.Domain, r.Rule, r.Reason)
 	}
@@ -67,7 +74,7 @@ func TestExampleSeedGivesWork(t *testing.T) {
 
 	// After the sync task the registrar knows ns2 again; what remains for
 	// the hosts is a modify (ns1) and a delete (ns3).
-	p2 := diff.Plan(desired, withSyncedHosts(t, sb, live), diff.Options{AllowDelegation: true, HostsSynced: true})
+	p2 := diff.Plan(desired, withSyncedHosts(t, sb, live), diff.Options{AllowDelegation: true, HostsSynced: true, Planners: planners})
 	hostKinds := map[plan.ChangeKind]int{}
 	for _, c := range p2.Changes {
 		if c.Domain == "example.com" {

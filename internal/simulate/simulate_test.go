@@ -9,6 +9,8 @@ import (
 
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
+	"github.com/dnssync/dnssync/internal/providers/aliyun"
+	"github.com/dnssync/dnssync/internal/providers/dnspod"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodrules"
 )
 
@@ -30,16 +32,31 @@ func liveWith(recs ...model.Record) *model.Live {
 }
 
 func modify(field, to, value string, ids ...string) plan.Batch {
-	return plan.Batch{Op: plan.DNSPodModify, Domains: []string{"example.com"}, DomainIDs: []string{"7"},
-		RecordIDs: ids, Field: field, To: to, Value: value}
+	return dnspod.NewBatch("dnspod", dnspod.OpModify, []string{"example.com"}, dnspod.Payload{DomainIDs: []string{"7"},
+		RecordIDs: ids, Field: field, To: to, Value: value})
 }
 
 func remove(id string) plan.Batch {
-	return plan.Batch{Op: plan.DNSPodRemove, Domains: []string{"example.com"}, DomainIDs: []string{"7"}, RecordIDs: []string{id}}
+	return dnspod.NewBatch("dnspod", dnspod.OpRemove, []string{"example.com"}, dnspod.Payload{DomainIDs: []string{"7"}, RecordIDs: []string{id}})
 }
 
 func create(recs ...model.Record) plan.Batch {
-	return plan.Batch{Op: plan.DNSPodCreate, Domains: []string{"example.com"}, DomainIDs: []string{"7"}, Records: recs}
+	return dnspod.NewBatch("dnspod", dnspod.OpCreate, []string{"example.com"}, dnspod.Payload{DomainIDs: []string{"7"}, Records: recs})
+}
+
+func reg(id string, op plan.Op, domain string, p aliyun.Payload) plan.Batch {
+	b := aliyun.NewBatch("aliyun", op, []string{domain}, p)
+	b.ID = id
+	return b
+}
+
+// models are the test providers' simulators.
+func models() map[string]Factory {
+	rules := dnspodrules.DefaultOptions()
+	return map[string]Factory{
+		"dnspod": func(l *model.Live, alloc func() string) Model { return dnspod.NewSim(l, rules, alloc) },
+		"aliyun": func(l *model.Live, _ func() string) Model { return aliyun.NewSim(l) },
+	}
 }
 
 func stages(batches ...[]plan.Batch) *plan.Plan {
@@ -110,40 +127,40 @@ func TestApply(t *testing.T) {
 		{
 			name:    "wrong domain id",
 			live:    liveWith(threeA...),
-			plan:    stages([]plan.Batch{{Op: plan.DNSPodRemove, Domains: []string{"example.com"}, DomainIDs: []string{"8"}, RecordIDs: []string{"1"}}}),
+			plan:    stages([]plan.Batch{dnspod.NewBatch("dnspod", dnspod.OpRemove, []string{"example.com"}, dnspod.Payload{DomainIDs: []string{"8"}, RecordIDs: []string{"1"}})}),
 			wantErr: "has id",
 		},
 		{
 			name:    "glue must exist before delegation",
 			live:    liveWith(),
-			plan:    stages([]plan.Batch{{Op: plan.AliyunModifyDomainDNS, Domains: []string{"other.org"}, Nameservers: []string{"ns2.example.com"}}}),
+			plan:    stages([]plan.Batch{reg("", aliyun.OpModifyDomainDNS, "other.org", aliyun.Payload{Nameservers: []string{"ns2.example.com"}})}),
 			wantErr: "no DNS host",
 		},
 		{
 			name: "glue created first",
 			live: liveWith(),
 			plan: stages(
-				[]plan.Batch{{Op: plan.AliyunCreateDNSHost, Domains: []string{"example.com"}, Host: "ns2.example.com", IPs: []string{"192.0.2.54"}}},
-				[]plan.Batch{{Op: plan.AliyunModifyDomainDNS, Domains: []string{"other.org"}, Nameservers: []string{"NS2.example.com."}}}),
+				[]plan.Batch{reg("", aliyun.OpCreateDNSHost, "example.com", aliyun.Payload{Host: "ns2.example.com", IPs: []string{"192.0.2.54"}})},
+				[]plan.Batch{reg("", aliyun.OpModifyDomainDNS, "other.org", aliyun.Payload{Nameservers: []string{"NS2.example.com."}})}),
 		},
 		{
 			name:    "glue in use cannot be deleted",
 			live:    liveWith(),
-			plan:    stages([]plan.Batch{{Op: plan.AliyunDeleteDNSHost, Domains: []string{"example.com"}, Host: "ns1.example.com"}}),
+			plan:    stages([]plan.Batch{reg("", aliyun.OpDeleteDNSHost, "example.com", aliyun.Payload{Host: "ns1.example.com"})}),
 			wantErr: "still a nameserver",
 		},
 		{
 			name: "one registrar task per domain per stage",
 			live: liveWith(),
 			plan: stages([]plan.Batch{
-				{ID: "a", Op: plan.AliyunSyncDNSHost, Domains: []string{"example.com"}},
-				{ID: "b", Op: plan.AliyunCreateDNSHost, Domains: []string{"example.com"}, Host: "ns3.example.com", IPs: []string{"192.0.2.55"}}}),
+				reg("a", aliyun.OpSyncDNSHost, "example.com", aliyun.Payload{}),
+				reg("b", aliyun.OpCreateDNSHost, "example.com", aliyun.Payload{Host: "ns3.example.com", IPs: []string{"192.0.2.55"}})}),
 			wantErr: "both start a registrar task",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := Apply(tt.live, tt.plan, dnspodrules.DefaultOptions())
+			out, err := Apply(tt.live, tt.plan, models())
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, ErrInvalid) {
 					t.Fatalf("err = %v, want one containing %q and wrapping ErrInvalid", err, tt.wantErr)
@@ -170,35 +187,10 @@ func TestApply(t *testing.T) {
 func TestApplyLeavesInputAlone(t *testing.T) {
 	live := liveWith(rec("1", "www", "A", "192.0.2.1"))
 	before := *live.Domains[0].DNS
-	if _, err := Apply(live, stages([]plan.Batch{remove("1")}), dnspodrules.DefaultOptions()); err != nil {
+	if _, err := Apply(live, stages([]plan.Batch{remove("1")}), models()); err != nil {
 		t.Fatal(err)
 	}
 	if d := cmp.Diff(before, *live.Domains[0].DNS); d != "" {
 		t.Errorf("input changed:\n%s", d)
-	}
-}
-
-func TestCompatible(t *testing.T) {
-	a1 := rec("1", "www", "A", "192.0.2.1")
-	c1 := rec("1", "www", "CNAME", "x.example.net.")
-	a2 := rec("2", "www", "A", "192.0.2.2")
-	tests := []struct {
-		name string
-		vs   []model.Record
-		ok   bool
-	}{
-		{"versions of one record never meet", []model.Record{a1, c1}, true},
-		{"CNAME version beside another A", []model.Record{a1, c1, a2}, false},
-		{"two A records", []model.Record{a1, a2}, true},
-		{"same key twice", []model.Record{a1, rec("3", "www", "A", "192.0.2.1")}, false},
-		{"low TTL is not a coexistence problem", []model.Record{a1, func() model.Record { r := a2; r.TTL = 1; return r }()}, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := Compatible(dnspodrules.DefaultOptions(), tt.vs)
-			if (err == nil) != tt.ok {
-				t.Fatalf("Compatible = %v, want ok=%t", err, tt.ok)
-			}
-		})
 	}
 }

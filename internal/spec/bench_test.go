@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/dnssync/dnssync/internal/providers/all"
 )
 
 // BenchmarkValidateExamples: the whole examples repository, config included
 // (schema compilation is part of every run, as in the CLI).
 func BenchmarkValidateExamples(b *testing.B) {
 	for b.Loop() {
-		if r, _ := Validate(context.Background(), "../../examples/dnssync.yaml"); !r.OK {
+		if r, _ := Validate(context.Background(), all.Registry(), "../../examples/dnssync.yaml"); !r.OK {
 			b.Fatal(r.Diagnostics)
 		}
 	}

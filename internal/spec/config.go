@@ -11,46 +11,14 @@ import (
 	"time"
 
 	"github.com/dnssync/dnssync/internal/model"
+	"github.com/dnssync/dnssync/internal/providers"
 )
 
-// ProviderType names a provider implementation.
-type ProviderType string
+// Provider is one configured provider account (see providers.Config).
+type Provider = providers.Config
 
-// Provider types.
-const (
-	ProviderAliyun ProviderType = "aliyun" // Alibaba Cloud Domain: registrar (nameservers, glue)
-	ProviderDNSPod ProviderType = "dnspod" // DNSPod legacy API: records
-)
-
-// Credentials records where a provider's secrets come from. It never holds
-// a secret itself.
-type Credentials struct {
-	Env  bool      `json:"env"`            // read the provider's environment variables
-	File string    `json:"file,omitempty"` // YAML file, resolved against the config directory
-	Pos  model.Pos `json:"pos,omitempty"`
-}
-
-// Provider is one configured provider account.
-type Provider struct {
-	Name         string        `json:"name"`
-	Type         ProviderType  `json:"type"`
-	Endpoint     string        `json:"endpoint"`
-	Credentials  Credentials   `json:"credentials"`
-	CAFile       string        `json:"ca_file,omitempty"` // resolved against the config directory
-	RateLimit    float64       `json:"rate_limit"`        // requests per second
-	Burst        int           `json:"burst"`
-	BatchSize    int           `json:"batch_size"` // max items per batch call
-	Concurrency  int           `json:"concurrency"`
-	MinTTL       int           `json:"min_ttl,omitempty"` // dnspod only
-	Lines        []string      `json:"lines,omitempty"`   // dnspod only: extra accepted lines
-	PollInterval time.Duration `json:"poll_interval"`
-	// ThrottleBackoff is how long a dnspod client waits after code -2
-	// ("used too frequently"); 0 keeps the client's default (60s).
-	ThrottleBackoff time.Duration `json:"throttle_backoff,omitempty"`
-	TaskTimeout     time.Duration `json:"task_timeout"`
-	Timeout         time.Duration `json:"timeout"` // per HTTP request
-	Pos             model.Pos     `json:"pos,omitempty"`
-}
+// Credentials records where a provider's secrets come from.
+type Credentials = providers.Credentials
 
 // Defaults apply to every zone that does not say otherwise.
 type Defaults struct {
@@ -77,22 +45,25 @@ type Config struct {
 	Safety    Safety              `json:"safety"`
 	ZonesPos  model.Pos           `json:"zones_pos,omitempty"`
 
+	// Registry knows the provider types; the config's providers and the
+	// zone files are checked against their options and capabilities.
+	Registry *providers.Registry `json:"-"`
+
 	schemas *Schemas
 }
 
 // Defaults of dnssync.yaml.
 const (
-	DefaultZonesDir       = "zones"
-	DefaultStateDir       = ".dnssync"
-	DefaultTTL            = 600
-	DefaultAliyunEndpoint = "https://domain.aliyuncs.com"
-	DefaultDNSPodEndpoint = "https://dnsapi.cn"
-	DefaultDNSPodMinTTL   = 600 // free grades; paid grades go lower (set min_ttl)
+	DefaultZonesDir = "zones"
+	DefaultStateDir = ".dnssync"
+	DefaultTTL      = 600
 )
 
-// DefaultConfig is the configuration of an empty dnssync.yaml in dir.
-func DefaultConfig(dir string) *Config {
+// DefaultConfig is the configuration of an empty dnssync.yaml in dir, for
+// the provider types of reg.
+func DefaultConfig(dir string, reg *providers.Registry) *Config {
 	return &Config{
+		Registry:  reg,
 		Dir:       dir,
 		Providers: map[string]Provider{},
 		ZonesDir:  filepath.Join(dir, DefaultZonesDir),
@@ -102,18 +73,12 @@ func DefaultConfig(dir string) *Config {
 	}
 }
 
-// DefaultProvider returns a provider of type t with every default set.
-// Rates are conservative: DNSPod reportedly allows about 3600 requests an
-// hour per account; Alibaba publishes no quota for the Domain API.
-func DefaultProvider(name string, t ProviderType) Provider {
-	p := Provider{Name: name, Type: t, Credentials: Credentials{Env: true},
+// DefaultProvider returns a provider of type t with every default set:
+// the common ones, then the type's.
+func DefaultProvider(name string, t providers.Type) Provider {
+	p := Provider{Name: name, Type: t.Name(), Credentials: Credentials{Env: true},
 		Burst: 5, BatchSize: 100, PollInterval: 2 * time.Second, TaskTimeout: 10 * time.Minute, Timeout: 30 * time.Second}
-	switch t {
-	case ProviderAliyun:
-		p.Endpoint, p.RateLimit, p.Concurrency = DefaultAliyunEndpoint, 5, 4
-	case ProviderDNSPod:
-		p.Endpoint, p.RateLimit, p.Concurrency, p.MinTTL = DefaultDNSPodEndpoint, 1, 2, DefaultDNSPodMinTTL
-	}
+	t.Defaults(&p)
 	return p
 }
 
@@ -148,8 +113,8 @@ func (c *Config) Schemas() (*Schemas, error) {
 
 // LoadConfig reads and validates dnssync.yaml. It returns an error (a
 // Diagnostics when the file was read) if there is any error-level problem.
-func LoadConfig(path string) (*Config, error) {
-	cfg, ds := LoadConfigDiagnostics(path)
+func LoadConfig(path string, reg *providers.Registry) (*Config, error) {
+	cfg, ds := LoadConfigDiagnostics(path, reg)
 	if err := ds.Err(); err != nil {
 		return nil, err
 	}
@@ -160,18 +125,18 @@ func LoadConfig(path string) (*Config, error) {
 // could build together with every problem found, so that validate can go on
 // to check zone files against a partly broken config. The Config is nil only
 // when the file could not be read or parsed at all.
-func LoadConfigDiagnostics(path string) (*Config, Diagnostics) {
+func LoadConfigDiagnostics(path string, reg *providers.Registry) (*Config, Diagnostics) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, Diagnostics{{Pos: model.Pos{File: path, Line: 1}, Rule: RuleReadFile, Severity: SeverityError,
 			Message: fmt.Sprintf("cannot read config: %v", unwrapPathError(err))}}
 	}
-	return ParseConfig(path, data)
+	return ParseConfig(path, data, reg)
 }
 
 // ParseConfig is LoadConfigDiagnostics on data already read from path.
-func ParseConfig(path string, data []byte) (*Config, Diagnostics) {
-	cfg := DefaultConfig(filepath.Dir(path))
+func ParseConfig(path string, data []byte, reg *providers.Registry) (*Config, Diagnostics) {
+	cfg := DefaultConfig(filepath.Dir(path), reg)
 	cfg.Path = path
 	s, err := cfg.Schemas()
 	if err != nil {
@@ -210,9 +175,8 @@ func (cfg *Config) decode(c cursor) {
 		if n, _, ok := dc.intField("ttl"); ok {
 			cfg.Defaults.TTL = n
 		}
-		if l, lc, ok := dc.strField("line"); ok {
+		if l, _, ok := dc.strField("line"); ok {
 			cfg.Defaults.Line = l
-			cfg.checkDefaultLine(l, lc)
 		}
 		if p, _, ok := dc.strField("policy"); ok {
 			cfg.Defaults.Policy = model.Policy(p)
@@ -235,24 +199,26 @@ func (cfg *Config) decode(c cursor) {
 			}
 		}
 	}
-}
-
-// checkDefaultLine accepts the default line if some DNSPod provider (or the
-// built-in list) knows it; providers are decoded later, so use the raw tree.
-func (cfg *Config) checkDefaultLine(line string, lc cursor) {
-	if slices.Contains(DNSPodLines(), line) {
-		return
-	}
-	if pc, ok := lc.d.cursor().get("providers"); ok {
-		for _, name := range pc.keys() {
-			if one, ok := pc.get(name); ok {
-				if lines, ok := one.get("lines"); ok && slices.Contains(lines.strings(), line) {
-					return
-				}
-			}
+	if dc, ok := c.get("defaults"); ok {
+		if l, lc, ok := dc.strField("line"); ok {
+			cfg.checkDefaultLine(l, lc)
 		}
 	}
-	lc.errorf(RuleLine, fmt.Sprintf("default line %q is not a DNSPod line; add it to a provider's lines if your grade offers it", line))
+}
+
+// checkDefaultLine accepts the default line when every configured DNS
+// provider offers it (records that do not name a line get it).
+func (cfg *Config) checkDefaultLine(line string, lc cursor) {
+	if line == model.DefaultLine {
+		return
+	}
+	for _, name := range cfg.ProviderNames() {
+		caps, _ := cfg.Caps(name)
+		if caps.Records != nil && !caps.Records.HasLine(line) {
+			lc.errorf(RuleLine, fmt.Sprintf("default line %q is not offered by provider %q; add it to the provider's lines if the account offers it", line, name))
+			return
+		}
+	}
 }
 
 func decodeThresholds(c cursor, t model.Thresholds) model.Thresholds {
@@ -277,11 +243,16 @@ func (cfg *Config) decodeProvider(name string, c cursor) (Provider, bool) {
 		c.d.add(c.keyPos(), RuleProvName, fmt.Sprintf("provider name %q: use lower-case letters, digits, - and _, starting with a letter", name))
 		return Provider{}, false
 	}
-	t, _, ok := c.strField("type")
+	tn, tc, ok := c.strField("type")
 	if !ok {
 		return Provider{}, false
 	}
-	p := DefaultProvider(name, ProviderType(t))
+	typ, ok := cfg.Registry.Lookup(tn)
+	if !ok {
+		tc.errorf(RuleProvOption, fmt.Sprintf("provider type %q is not known (known: %s)", tn, strings.Join(cfg.Registry.Names(), ", ")))
+		return Provider{}, false
+	}
+	p := DefaultProvider(name, typ)
 	p.Pos = c.keyPos()
 	if e, ec, ok := c.strField("endpoint"); ok {
 		u, err := url.Parse(e)
@@ -326,27 +297,10 @@ func (cfg *Config) decodeProvider(name string, c cursor) (Provider, bool) {
 	if n, _, ok := c.intField("concurrency"); ok {
 		p.Concurrency = n
 	}
-	if n, nc, ok := c.intField("min_ttl"); ok {
-		if p.Type != ProviderDNSPod {
-			nc.errorf(RuleProvOption, fmt.Sprintf("min_ttl applies to dnspod providers only, not %s", p.Type))
-		} else {
-			p.MinTTL = n
-		}
-	}
-	if lc, ok := c.get("lines"); ok {
-		if p.Type != ProviderDNSPod {
-			lc.errorf(RuleProvOption, fmt.Sprintf("lines applies to dnspod providers only, not %s", p.Type))
-		} else {
-			p.Lines = lc.strings()
-		}
-	}
-	if tc, ok := c.get("throttle_backoff"); ok && p.Type != ProviderDNSPod {
-		tc.errorf(RuleProvOption, fmt.Sprintf("throttle_backoff applies to dnspod providers only, not %s", p.Type))
-	}
 	for _, f := range []struct {
 		key string
 		dst *time.Duration
-	}{{"poll_interval", &p.PollInterval}, {"task_timeout", &p.TaskTimeout}, {"timeout", &p.Timeout}, {"throttle_backoff", &p.ThrottleBackoff}} {
+	}{{"poll_interval", &p.PollInterval}, {"task_timeout", &p.TaskTimeout}, {"timeout", &p.Timeout}} {
 		s, sc, ok := c.strField(f.key)
 		if !ok {
 			continue
@@ -358,7 +312,78 @@ func (cfg *Config) decodeProvider(name string, c cursor) (Provider, bool) {
 		}
 		*f.dst = v
 	}
+	cfg.decodeOptions(&p, typ, c)
 	return p, true
+}
+
+// commonKeys are the settings every provider has; other keys belong to the
+// provider type.
+var commonKeys = []string{"type", "endpoint", "credentials", "ca_file", "rate_limit", "burst", "batch_size",
+	"concurrency", "poll_interval", "task_timeout", "timeout"}
+
+// decodeOptions reads the keys the provider type declares, refuses keys no
+// type of this kind takes, and lets the type check the values.
+func (cfg *Config) decodeOptions(p *Provider, typ providers.Type, c cursor) {
+	specs := map[string]providers.OptionKind{}
+	for _, o := range typ.Options() {
+		specs[o.Key] = o.Kind
+	}
+	for _, key := range c.keys() {
+		if slices.Contains(commonKeys, key) {
+			continue
+		}
+		oc, _ := c.get(key)
+		kind, ok := specs[key]
+		if !ok {
+			oc.errorf(RuleProvOption, fmt.Sprintf("%s is not an option of %s providers", key, typ.Name()))
+			continue
+		}
+		var v any
+		switch kind {
+		case providers.OptionInt:
+			n, _, ok := c.intField(key)
+			if !ok {
+				continue
+			}
+			v = n
+		case providers.OptionStrings:
+			v = oc.strings()
+		case providers.OptionDuration:
+			s, _, ok := c.strField(key)
+			if !ok {
+				continue
+			}
+			d, err := time.ParseDuration(s)
+			if err != nil || d <= 0 {
+				oc.errorf(RuleDuration, fmt.Sprintf("%s %q is not a positive duration such as 2s or 10m", key, s))
+				continue
+			}
+			v = d
+		case providers.OptionString:
+			s, _, ok := c.strField(key)
+			if !ok {
+				continue
+			}
+			v = s
+		case providers.OptionBool:
+			b, _, ok := c.boolField(key)
+			if !ok {
+				continue
+			}
+			v = b
+		}
+		if p.Options == nil {
+			p.Options = map[string]providers.Option{}
+		}
+		p.Options[key] = providers.Option{Value: v, Pos: oc.pos()}
+	}
+	for _, e := range typ.Check(*p) {
+		if oc, ok := c.get(e.Key); ok {
+			oc.errorf(RuleProvOption, e.Message)
+		} else {
+			c.errorf(RuleProvOption, e.Message)
+		}
+	}
 }
 
 // unwrapPathError drops the repeated path from *fs.PathError messages.

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/dnssync/dnssync/internal/providers/all"
 )
 
 // FuzzParseZone: the loader never panics, every problem it reports
@@ -49,7 +51,7 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, ds := ParseConfig("dnssync.yaml", data)
+		_, ds := ParseConfig("dnssync.yaml", data, all.Registry())
 		for _, d := range ds {
 			if d.Pos.File != "dnssync.yaml" || d.Pos.Line < 1 || d.Rule == "" {
 				t.Fatalf("diagnostic without position or rule: %+v", d)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/dnssync/dnssync/internal/model"
+	"github.com/dnssync/dnssync/internal/providers"
 )
 
 // ConfigFileName is the name of the configuration file in a config repository.
@@ -67,7 +68,7 @@ func ZoneFiles(paths ...string) ([]string, Diagnostics) {
 // no error.
 func Load(ctx context.Context, cfg *Config, paths ...string) (*model.Desired, Diagnostics) {
 	if cfg == nil {
-		cfg = DefaultConfig(".")
+		cfg = DefaultConfig(".", nil)
 	}
 	if len(paths) == 0 {
 		if st, err := os.Stat(cfg.ZonesDir); err != nil || !st.IsDir() {
@@ -141,8 +142,9 @@ func CheckDomains(domains []model.Domain) Diagnostics {
 // configPath is the config file for plain zone arguments; args are zone
 // files or directories, or config repositories (a directory holding
 // dnssync.yaml, or a dnssync.yaml itself), each checked with its own config.
-// No args means configPath and its zones directory.
-func Validate(ctx context.Context, configPath string, args ...string) (Report, *model.Desired) {
+// No args means configPath and its zones directory. reg knows the
+// provider types the configs may use.
+func Validate(ctx context.Context, reg *providers.Registry, configPath string, args ...string) (Report, *model.Desired) {
 	type group struct {
 		config string
 		paths  []string
@@ -169,14 +171,14 @@ func Validate(ctx context.Context, configPath string, args ...string) (Report, *
 	all := &model.Desired{Domains: []model.Domain{}}
 	files := 0
 	for _, g := range groups {
-		cfg, cds := LoadConfigDiagnostics(g.config)
+		cfg, cds := LoadConfigDiagnostics(g.config, reg)
 		ds = append(ds, cds...)
 		files++
 		if cfg == nil {
 			if len(g.paths) == 0 {
 				continue // no config, so no zones directory to look in
 			}
-			cfg = DefaultConfig(filepath.Dir(g.config))
+			cfg = DefaultConfig(filepath.Dir(g.config), reg)
 		}
 		var zf []string
 		var zds Diagnostics

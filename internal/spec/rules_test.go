@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dnssync/dnssync/internal/providers/all"
 )
 
 const testConfig = `
@@ -16,7 +18,7 @@ providers:
 
 func testCfg(t testing.TB) *Config {
 	t.Helper()
-	cfg, ds := ParseConfig("dnssync.yaml", []byte(testConfig))
+	cfg, ds := ParseConfig("dnssync.yaml", []byte(testConfig), all.Registry())
 	if ds.HasErrors() || cfg == nil {
 		t.Fatalf("test config: %v", ds)
 	}

@@ -12,6 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dnssync/dnssync/internal/providers"
+	"github.com/dnssync/dnssync/internal/providers/aliyun"
+	"github.com/dnssync/dnssync/internal/providers/all"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
@@ -42,7 +46,7 @@ func golden(t *testing.T, name string, got []byte) {
 // TestExamplesValid: every example validates, and their normalised form is
 // pinned by a golden file (canonical names, targets, TXT, defaults, order).
 func TestExamplesValid(t *testing.T) {
-	report, desired := Validate(context.Background(), "../../examples/dnssync.yaml")
+	report, desired := Validate(context.Background(), all.Registry(), "../../examples/dnssync.yaml")
 	if !report.OK || len(report.Diagnostics) != 0 {
 		t.Fatalf("examples have problems:\n%v", report.Diagnostics)
 	}
@@ -110,7 +114,7 @@ func mustRead(t testing.TB, f string) []byte {
 // TestBadFixtures: every bad fixture fails on its own, and the whole
 // directory's report is pinned in text and JSON.
 func TestBadFixtures(t *testing.T) {
-	cfg, err := LoadConfig("testdata/dnssync.yaml")
+	cfg, err := LoadConfig("testdata/dnssync.yaml", all.Registry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +133,7 @@ func TestBadFixtures(t *testing.T) {
 			}
 		}
 	}
-	report, _ := Validate(context.Background(), "testdata/dnssync.yaml")
+	report, _ := Validate(context.Background(), all.Registry(), "testdata/dnssync.yaml")
 	var text, js bytes.Buffer
 	if err := report.WriteText(&text); err != nil {
 		t.Fatal(err)
@@ -140,7 +144,7 @@ func TestBadFixtures(t *testing.T) {
 	golden(t, "bad.txt", text.Bytes())
 	golden(t, "bad.json", js.Bytes())
 
-	configReport, _ := Validate(context.Background(), "testdata/badconfig/config.yaml", "testdata/bad/values.yaml")
+	configReport, _ := Validate(context.Background(), all.Registry(), "testdata/badconfig/config.yaml", "testdata/bad/values.yaml")
 	text.Reset()
 	if err := configReport.WriteText(&text); err != nil {
 		t.Fatal(err)
@@ -178,7 +182,7 @@ func TestLoadErrors(t *testing.T) {
 	if len(ds) != 1 || ds[0].Rule != RuleZonesDir {
 		t.Errorf("missing zones dir: %v", ds)
 	}
-	if _, err := LoadConfig(filepath.Join(dir, "dnssync.yaml")); err == nil {
+	if _, err := LoadConfig(filepath.Join(dir, "dnssync.yaml"), all.Registry()); err == nil {
 		t.Error("LoadConfig of a missing file succeeded")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -247,16 +251,17 @@ dns:
 }
 
 func TestConfig(t *testing.T) {
-	cfg, err := LoadConfig("../../examples/dnssync.yaml")
+	cfg, err := LoadConfig("../../examples/dnssync.yaml", all.Registry())
 	if err != nil {
 		t.Fatal(err)
 	}
 	dp := cfg.Providers["dnspod"]
 	want := Provider{
-		Name: "dnspod", Type: ProviderDNSPod, Endpoint: "https://127.0.0.1:18444",
+		Name: "dnspod", Type: "dnspod", Endpoint: "https://127.0.0.1:18444",
 		Credentials: Credentials{File: filepath.Join("../../examples", ".dnssync/sandbox-credentials.yaml"), Pos: model.Pos{File: "../../examples/dnssync.yaml", Line: 20, Col: 7}},
 		CAFile:      filepath.Join("../../examples", ".dnssync/sandbox-ca.pem"),
-		RateLimit:   20, Burst: 5, BatchSize: 100, Concurrency: 2, MinTTL: 60,
+		RateLimit:   20, Burst: 5, BatchSize: 100, Concurrency: 2,
+		Options:      map[string]providers.Option{"min_ttl": {Value: 60, Pos: model.Pos{File: "../../examples/dnssync.yaml", Line: 22, Col: 14}}},
 		PollInterval: 500 * time.Millisecond, TaskTimeout: 10 * time.Minute, Timeout: 30 * time.Second,
 		Pos: model.Pos{File: "../../examples/dnssync.yaml", Line: 15, Col: 3},
 	}
@@ -267,18 +272,18 @@ func TestConfig(t *testing.T) {
 		t.Errorf("ZonesDir = %q", got)
 	}
 	// An empty config is all defaults; no secrets are ever part of Config.
-	empty, ds := ParseConfig("x/dnssync.yaml", nil)
+	empty, ds := ParseConfig("x/dnssync.yaml", nil, all.Registry())
 	if len(ds) != 0 {
 		t.Fatal(ds)
 	}
 	if empty.Defaults != (Defaults{TTL: 600, Line: model.DefaultLine, Policy: model.PolicySync}) || empty.StateDir != filepath.Join("x", ".dnssync") {
 		t.Errorf("defaults: %+v", empty)
 	}
-	tb, ds := ParseConfig("dnssync.yaml", []byte("providers: {d: {type: dnspod, throttle_backoff: 90s}}"))
-	if len(ds) != 0 || tb.Providers["d"].ThrottleBackoff != 90*time.Second {
-		t.Errorf("throttle_backoff: %v, %v", tb.Providers["d"].ThrottleBackoff, ds)
+	tb, ds := ParseConfig("dnssync.yaml", []byte("providers: {d: {type: dnspod, throttle_backoff: 90s}}"), all.Registry())
+	if got := tb.Providers["d"].Duration("throttle_backoff", 0); len(ds) != 0 || got != 90*time.Second {
+		t.Errorf("throttle_backoff: %v, %v", got, ds)
 	}
-	if p := DefaultProvider("a", ProviderAliyun); p.Endpoint != DefaultAliyunEndpoint || !p.Credentials.Env {
+	if p := DefaultProvider("a", aliyun.Type{}); p.Endpoint != aliyun.DefaultEndpoint || !p.Credentials.Env {
 		t.Errorf("aliyun defaults: %+v", p)
 	}
 }
@@ -293,7 +298,8 @@ func TestConfigRules(t *testing.T) {
 		{RuleProvOption, "providers: {d: {type: dnspod, throttle_backoff: 5s}}", "providers: {a: {type: aliyun, throttle_backoff: 5s}}"},
 		{RuleDuration, "providers: {d: {type: dnspod, throttle_backoff: 250ms}}", "providers: {d: {type: dnspod, throttle_backoff: 0s}}"},
 		{RuleDuration, "providers: {a: {type: aliyun, timeout: 1m30s}}", "providers: {a: {type: aliyun, timeout: 0s}}"},
-		{RuleLine, "defaults: {line: 电信}", "defaults: {line: 火星}"},
+		{RuleLine, "{providers: {d: {type: dnspod}}, defaults: {line: 电信}}", "{providers: {d: {type: dnspod}}, defaults: {line: 火星}}"},
+		{RuleLine, "{providers: {d: {type: dnspod, lines: [境内]}}, defaults: {line: 境内}}", "{providers: {d: {type: dnspod}}, defaults: {line: 境内}}"},
 		{RuleUnknownKey, "state_dir: s", "statedir: s"},
 		{RuleProvName, "providers: {ab: {type: aliyun}}", "providers: {Ab: {type: aliyun}}"},
 		{RuleSchema, "providers: {ab: {type: aliyun}}", "providers: {ab: {type: gandi}}"},
@@ -303,10 +309,10 @@ func TestConfigRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule, func(t *testing.T) {
-			if _, ds := ParseConfig("dnssync.yaml", []byte(tt.good)); len(ds) != 0 {
+			if _, ds := ParseConfig("dnssync.yaml", []byte(tt.good), all.Registry()); len(ds) != 0 {
 				t.Errorf("good case: %v", ds)
 			}
-			_, ds := ParseConfig("dnssync.yaml", []byte(tt.bad))
+			_, ds := ParseConfig("dnssync.yaml", []byte(tt.bad), all.Registry())
 			if !slices.ContainsFunc(ds, func(d Diagnostic) bool { return d.Rule == tt.rule && d.Pos.Line >= 1 }) {
 				t.Errorf("bad case did not raise %s: %v", tt.rule, ds)
 			}

@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dnssync/dnssync/internal/model"
+	"github.com/dnssync/dnssync/internal/providers"
 )
 
 // maxNameservers and maxGlueIPs are the registry limits (aliyun spec §5;
@@ -54,7 +55,7 @@ func LoadZone(cfg *Config, file string) (*model.Domain, Diagnostics) {
 // ParseZone is LoadZone on data already read from file.
 func ParseZone(cfg *Config, file string, data []byte) (*model.Domain, Diagnostics) {
 	if cfg == nil {
-		cfg = DefaultConfig(".")
+		cfg = DefaultConfig(".", nil)
 	}
 	s, err := cfg.Schemas()
 	if err != nil {
@@ -117,7 +118,7 @@ func (z *zoneDecoder) decode(c cursor) *model.Domain {
 
 // provider looks up a provider reference and checks that it manages the
 // side (registrar or records) it is used for.
-func (z *zoneDecoder) provider(c cursor, side string, wantType ProviderType) (Provider, bool) {
+func (z *zoneDecoder) provider(c cursor, side string, role providers.Role) (Provider, bool) {
 	name, pc, ok := c.strField("provider")
 	if !ok {
 		return Provider{}, false
@@ -131,8 +132,12 @@ func (z *zoneDecoder) provider(c cursor, side string, wantType ProviderType) (Pr
 		pc.errorf(RuleProvider, fmt.Sprintf("%s provider %q is not configured in dnssync.yaml (configured: %s)", side, name, known))
 		return Provider{}, false
 	}
-	if p.Type != wantType {
-		pc.errorf(RuleProviderKind, fmt.Sprintf("%s provider %q has type %s; the %s side needs a provider of type %s", side, name, p.Type, side, wantType))
+	if !z.cfg.Roles(name).Has(role) {
+		what := "records"
+		if role == providers.RoleRegistrar {
+			what = "delegations (nameservers, DNS hosts)"
+		}
+		pc.errorf(RuleProviderKind, fmt.Sprintf("%s provider %q has type %s, which does not manage %s", side, name, p.Type, what))
 		return Provider{}, false
 	}
 	return p, true
@@ -140,8 +145,12 @@ func (z *zoneDecoder) provider(c cursor, side string, wantType ProviderType) (Pr
 
 func (z *zoneDecoder) registrar(c cursor, domain string) *model.Registrar {
 	reg := &model.Registrar{Pos: c.keyPos()}
-	if p, ok := z.provider(c, "registrar", ProviderAliyun); ok {
+	var rc providers.RegistrarCaps
+	if p, ok := z.provider(c, "registrar", providers.RoleRegistrar); ok {
 		reg.Provider = p.Name
+		if caps, _ := z.cfg.Caps(p.Name); caps.Registrar != nil {
+			rc = *caps.Registrar
+		}
 	} else if name, _, ok := c.strField("provider"); ok {
 		reg.Provider = name
 	}
@@ -149,6 +158,9 @@ func (z *zoneDecoder) registrar(c cursor, domain string) *model.Registrar {
 	reg.AliyunDNS = aliyunSet && aliyunDNS
 	if aliyunSet {
 		reg.NSPos = ac.keyPos()
+		if reg.AliyunDNS && reg.Provider != "" && rc.MaxNameservers > 0 && !rc.RegistrarDNS {
+			ac.errorf(RuleDelegation, fmt.Sprintf("registrar provider %q offers no DNS service of its own to delegate to", reg.Provider))
+		}
 	}
 
 	type nsItem struct {
@@ -178,8 +190,12 @@ func (z *zoneDecoder) registrar(c cursor, domain string) *model.Registrar {
 			nss = append(nss, nsItem{h, it})
 			reg.Nameservers = append(reg.Nameservers, h)
 		}
-		if n := len(nsc.items()); n < minNameservers || n > maxNameservers {
-			z.d.add(nsc.keyPos(), RuleNSCount, fmt.Sprintf("%d nameservers; a domain needs %d to %d", n, minNameservers, maxNameservers))
+		lo, hi := minNameservers, maxNameservers
+		if rc.MaxNameservers > 0 {
+			lo, hi = rc.MinNameservers, rc.MaxNameservers
+		}
+		if n := len(nsc.items()); n < lo || n > hi {
+			z.d.add(nsc.keyPos(), RuleNSCount, fmt.Sprintf("%d nameservers; a domain needs %d to %d", n, lo, hi))
 		}
 	}
 	switch {
@@ -268,11 +284,13 @@ func (z *zoneDecoder) glue(c cursor, domain string, hosts map[string]bool) (mode
 func (z *zoneDecoder) dns(c cursor, domain string) *model.DNS {
 	cfg := z.cfg
 	dns := &model.DNS{Pos: c.keyPos(), TTL: cfg.Defaults.TTL, Policy: cfg.Defaults.Policy, Thresholds: cfg.Safety.Thresholds}
-	prov, haveProv := z.provider(c, "dns", ProviderDNSPod)
+	prov, haveProv := z.provider(c, "dns", providers.RoleDNS)
 	var caps Caps
 	if haveProv {
 		dns.Provider = prov.Name
-		caps, _ = prov.RecordCaps()
+		if pc, _ := cfg.Caps(prov.Name); pc.Records != nil {
+			caps = *pc.Records
+		}
 	} else if name, _, ok := c.strField("provider"); ok {
 		dns.Provider = name
 	}
@@ -288,8 +306,8 @@ func (z *zoneDecoder) dns(c cursor, domain string) *model.DNS {
 	line := cfg.Defaults.Line
 	if l, lc, ok := c.strField("line"); ok {
 		line = l
-		if haveProv && !caps.hasLine(l) {
-			lc.errorf(RuleLine, lineMsg(l, prov.Name))
+		if haveProv && !caps.HasLine(l) {
+			lc.errorf(RuleLine, lineMsg(&caps, l, prov.Name))
 		}
 	}
 	if p, _, ok := c.strField("policy"); ok {
@@ -332,8 +350,16 @@ func (z *zoneDecoder) dns(c cursor, domain string) *model.DNS {
 	return dns
 }
 
-func lineMsg(line, prov string) string {
-	return fmt.Sprintf("line %q is not accepted by provider %q; use one of DNSPod's lines (默认, 电信, 联通, 移动, 教育网, 国内, 国外, …) or add it to the provider's lines", line, prov)
+func lineMsg(caps *Caps, line, prov string) string {
+	if !caps.HasField("line") {
+		return fmt.Sprintf("line %q: provider %q has no lines (views); leave line out", line, prov)
+	}
+	shown := caps.Lines
+	more := ""
+	if len(shown) > 8 {
+		shown, more = shown[:8], ", …"
+	}
+	return fmt.Sprintf("line %q is not accepted by provider %q; use one of its lines (%s%s) or add it to the provider's lines", line, prov, strings.Join(shown, ", "), more)
 }
 
 func (z *zoneDecoder) checkTTL(c cursor, ttl int, caps Caps, prov string) bool {
@@ -418,7 +444,7 @@ func (z *zoneDecoder) records(c cursor, domain string, zoneTTL int, zoneLine str
 		case !supportedType(base.Type):
 			tc.errorf(RuleRecordType, fmt.Sprintf("record type %q is not managed by dnssync (supported: %s)", rawType, strings.Join(supportedTypes(), ", ")))
 			ok = false
-		case haveProv && !caps.hasType(base.Type):
+		case haveProv && !caps.HasType(base.Type):
 			tc.errorf(RuleRecordType, fmt.Sprintf("provider %q does not accept %s records", prov, base.Type))
 			ok = false
 		}
@@ -435,13 +461,17 @@ func (z *zoneDecoder) records(c cursor, domain string, zoneTTL int, zoneLine str
 	lineC := c
 	if l, lc, set := c.strField("line"); set {
 		base.Line, lineC = l, lc
-		if haveProv && !caps.hasLine(l) {
-			lc.errorf(RuleLine, lineMsg(l, prov))
+		if haveProv && !caps.HasLine(l) {
+			lc.errorf(RuleLine, lineMsg(&caps, l, prov))
 			ok = false
 		}
 	}
-	if b, _, set := c.boolField("enabled"); set {
+	if b, bc, set := c.boolField("enabled"); set {
 		base.Enabled = b
+		if !b && haveProv && !caps.HasField("enabled") {
+			bc.errorf(RuleProvOption, fmt.Sprintf("provider %q cannot keep a record disabled; remove the record instead", prov))
+			ok = false
+		}
 	}
 
 	mx, mxc, mxSet := c.intField("mx")

@@ -13,7 +13,6 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -22,6 +21,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/dnssync/dnssync/internal/backoff"
 
 	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/time/rate"
@@ -448,14 +449,7 @@ func (c *Client) backoff(minWait, maxWait time.Duration, attempt int, resp *http
 			}
 		}
 	}
-	d := maxWait
-	if attempt < 30 {
-		if e := minWait << attempt; e > 0 && e < maxWait {
-			d = e
-		}
-	}
-	half := d / 2
-	return half + mrand.N(d-half+1)
+	return backoff.Jitter(backoff.Delay(minWait, maxWait, attempt), nil)
 }
 
 // permanentTransport reports TLS verification failures: retrying is pointless.
@@ -542,6 +536,7 @@ func (c *Client) redact(s string) string {
 // (the common ones are added per attempt), out receives the JSON answer.
 func (c *Client) call(ctx context.Context, action string, params map[string]string, write bool, out any) error {
 	st := &callState{action: action, params: params, write: write}
+	ctx = providers.WithOperation(ctx, action) // metrics and logs name the call by it
 	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, callKey{}, st), http.MethodPost, c.endpoint, nil)
 	if err != nil {
 		return fmt.Errorf("aliyun: %s: %w", action, err)

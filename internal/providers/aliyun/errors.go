@@ -78,7 +78,7 @@ func (e *Error) Is(target error) bool {
 		return e.Transient()
 	case providers.ErrBusy:
 		return e.Code == CodeTaskIsBeingProcessed
-	case ErrDomainNotFound:
+	case ErrDomainNotFound, providers.ErrUnknownDomain:
 		return e.Code == CodeDomainNotExist
 	}
 	return false

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dnssync/dnssync/internal/plan"
 	"github.com/dnssync/dnssync/internal/providers/aliyun"
 	"github.com/dnssync/dnssync/internal/providers/aliyun/aliyuntest"
 )
@@ -129,4 +130,11 @@ func (s *syncBuffer) String() string {
 
 func debugLogger(w *syncBuffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// batchOf is a plan batch of this provider for tests.
+func batchOf(id, provider string, op plan.Op, domains []string, p aliyun.Payload) plan.Batch {
+	b := aliyun.NewBatch(provider, op, domains, p)
+	b.ID = id
+	return b
 }

@@ -198,19 +198,20 @@ func (p *Provider) Submit(ctx context.Context, b plan.Batch) (providers.Task, er
 	if len(b.Domains) == 0 {
 		return t, fmt.Errorf("aliyun: batch %s: no domains", b.ID)
 	}
-	var (
-		taskNo string
-		err    error
-	)
+	pl, err := decode(b)
+	if err != nil {
+		return t, err
+	}
+	var taskNo string
 	switch b.Op {
-	case plan.AliyunModifyDomainDNS:
+	case OpModifyDomainDNS:
 		domains := make([]string, len(b.Domains))
 		for i, d := range b.Domains {
 			domains[i] = model.Host(d)
 		}
-		taskNo, err = p.c.SaveBatchTaskForModifyingDomainDns(ctx, domains, b.Nameservers, b.AliyunDNS)
-	case plan.AliyunSyncDNSHost, plan.AliyunCreateDNSHost, plan.AliyunModifyDNSHost, plan.AliyunDeleteDNSHost:
-		taskNo, err = p.submitHost(ctx, b)
+		taskNo, err = p.c.SaveBatchTaskForModifyingDomainDns(ctx, domains, pl.Nameservers, pl.AliyunDNS)
+	case OpSyncDNSHost, OpCreateDNSHost, OpModifyDNSHost, OpDeleteDNSHost:
+		taskNo, err = p.submitHost(ctx, b, pl)
 	default:
 		return t, fmt.Errorf("aliyun: batch %s: operation %s is not an Alibaba Domain operation", b.ID, b.Op)
 	}
@@ -221,7 +222,7 @@ func (p *Provider) Submit(ctx context.Context, b plan.Batch) (providers.Task, er
 	return t, nil
 }
 
-func (p *Provider) submitHost(ctx context.Context, b plan.Batch) (string, error) {
+func (p *Provider) submitHost(ctx context.Context, b plan.Batch, pl Payload) (string, error) {
 	if len(b.Domains) != 1 {
 		return "", fmt.Errorf("aliyun: %s needs exactly one domain, got %d", b.Op, len(b.Domains))
 	}
@@ -230,18 +231,18 @@ func (p *Provider) submitHost(ctx context.Context, b plan.Batch) (string, error)
 	if err != nil {
 		return "", err
 	}
-	if b.Op == plan.AliyunSyncDNSHost {
+	if b.Op == OpSyncDNSHost {
 		return p.c.SaveSingleTaskForSynchronizingDnsHost(ctx, inst)
 	}
-	name, err := p.dnsName(b.Host, domain)
+	name, err := p.dnsName(pl.Host, domain)
 	if err != nil {
 		return "", err
 	}
 	switch b.Op {
-	case plan.AliyunCreateDNSHost:
-		return p.c.SaveSingleTaskForCreatingDnsHost(ctx, inst, name, b.IPs)
-	case plan.AliyunModifyDNSHost:
-		return p.c.SaveSingleTaskForModifyingDnsHost(ctx, inst, name, b.IPs)
+	case OpCreateDNSHost:
+		return p.c.SaveSingleTaskForCreatingDnsHost(ctx, inst, name, pl.IPs)
+	case OpModifyDNSHost:
+		return p.c.SaveSingleTaskForModifyingDnsHost(ctx, inst, name, pl.IPs)
 	default:
 		return p.c.SaveSingleTaskForDeletingDnsHost(ctx, inst, name)
 	}

@@ -99,17 +99,17 @@ func TestSubmitAndPoll(t *testing.T) {
 				want     []providers.ItemResult
 				wantName string // DnsName sent, if any
 			}{
-				{plan.Batch{ID: "s1.b1", Op: plan.AliyunCreateDNSHost, Domains: []string{"example.com"}, Host: "ns1.example.com", IPs: []string{"192.0.2.1"}},
+				{batchOf("s1.b1", "", aliyun.OpCreateDNSHost, []string{"example.com"}, aliyun.Payload{Host: "ns1.example.com", IPs: []string{"192.0.2.1"}}),
 					[]providers.ItemResult{{Domain: "example.com", What: "CREATE_DNSHOST", State: providers.ItemOK}}, "ns1"},
-				{plan.Batch{ID: "s1.b2", Op: plan.AliyunCreateDNSHost, Domains: []string{"example.com"}, Host: "ns2.example.com", IPs: []string{"192.0.2.2"}},
+				{batchOf("s1.b2", "", aliyun.OpCreateDNSHost, []string{"example.com"}, aliyun.Payload{Host: "ns2.example.com", IPs: []string{"192.0.2.2"}}),
 					[]providers.ItemResult{{Domain: "example.com", What: "CREATE_DNSHOST", State: providers.ItemOK}}, "ns2"},
-				{plan.Batch{ID: "s2.b1", Op: plan.AliyunModifyDomainDNS, Domains: []string{"example.org", "example.com"}, Nameservers: []string{"ns1.example.com", "ns2.example.com"}},
+				{batchOf("s2.b1", "", aliyun.OpModifyDomainDNS, []string{"example.org", "example.com"}, aliyun.Payload{Nameservers: []string{"ns1.example.com", "ns2.example.com"}}),
 					[]providers.ItemResult{{Domain: "example.com", What: "CHG_DNS", State: providers.ItemOK}, {Domain: "example.org", What: "CHG_DNS", State: providers.ItemOK}}, ""},
-				{plan.Batch{ID: "s3.b1", Op: plan.AliyunModifyDNSHost, Domains: []string{"example.com"}, Host: "ns2.example.com", IPs: []string{"192.0.2.22", "2001:db8::22"}},
+				{batchOf("s3.b1", "", aliyun.OpModifyDNSHost, []string{"example.com"}, aliyun.Payload{Host: "ns2.example.com", IPs: []string{"192.0.2.22", "2001:db8::22"}}),
 					[]providers.ItemResult{{Domain: "example.com", What: "UPDATE_DNSHOST", State: providers.ItemOK}}, "ns2"},
-				{plan.Batch{ID: "s3.b2", Op: plan.AliyunSyncDNSHost, Domains: []string{"example.com"}},
+				{batchOf("s3.b2", "", aliyun.OpSyncDNSHost, []string{"example.com"}, aliyun.Payload{}),
 					[]providers.ItemResult{{Domain: "example.com", What: "SYNC_DNSHOST", State: providers.ItemOK}}, ""},
-				{plan.Batch{ID: "s4.b1", Op: plan.AliyunDeleteDNSHost, Domains: []string{"example.com"}, Host: "ns1.example.com"},
+				{batchOf("s4.b1", "", aliyun.OpDeleteDNSHost, []string{"example.com"}, aliyun.Payload{Host: "ns1.example.com"}),
 					[]providers.ItemResult{{Domain: "example.com", What: "DELETE_DNSHOST", State: providers.ItemFailed, Tries: 5,
 						Message: "DNS host ns1.example.com is in use as a name server of example.com, example.org"}}, "ns1"},
 			}
@@ -160,11 +160,12 @@ func TestSubmitAndPoll(t *testing.T) {
 			// Refused before any request.
 			emu.ResetLog()
 			bad := []plan.Batch{
-				{ID: "x1", Op: plan.AliyunModifyDomainDNS, Domains: []string{"a.example", "b.example", "c.example"}, Nameservers: []string{"ns1.x.net"}},
-				{ID: "x2", Op: plan.AliyunCreateDNSHost, Domains: []string{"example.com"}, Host: "ns1.example.net", IPs: []string{"192.0.2.1"}},
-				{ID: "x3", Op: plan.AliyunCreateDNSHost, Domains: []string{"example.com", "example.org"}, Host: "ns3.example.com", IPs: []string{"192.0.2.1"}},
-				{ID: "x4", Op: plan.DNSPodCreate, Domains: []string{"example.com"}},
-				{ID: "x5", Op: plan.AliyunCreateDNSHost, Domains: []string{"example.com"}, Host: "ns3.example.com"},
+				batchOf("x1", "", aliyun.OpModifyDomainDNS, []string{"a.example", "b.example", "c.example"}, aliyun.Payload{Nameservers: []string{"ns1.x.net"}}),
+				batchOf("x2", "", aliyun.OpCreateDNSHost, []string{"example.com"}, aliyun.Payload{Host: "ns1.example.net", IPs: []string{"192.0.2.1"}}),
+				batchOf("x3", "", aliyun.OpCreateDNSHost, []string{"example.com", "example.org"}, aliyun.Payload{Host: "ns3.example.com", IPs: []string{"192.0.2.1"}}),
+				{ID: "x4", Op: "dnspod:Batch.Record.Create", Domains: []string{"example.com"}, Payload: []byte("{}")},
+				batchOf("x5", "", aliyun.OpCreateDNSHost, []string{"example.com"}, aliyun.Payload{Host: "ns3.example.com"}),
+				{ID: "x6", Op: aliyun.OpModifyDomainDNS, Domains: []string{"example.com"}},
 			}
 			for _, b := range bad {
 				if _, err := p.Submit(ctx, b); err == nil {
@@ -189,7 +190,7 @@ func TestPollInProgressAndBusy(t *testing.T) {
 	o := fastOptions(ts.URL)
 	o.Now = clock
 	p := aliyun.NewProvider("ali", newClient(t, o))
-	b := plan.Batch{ID: "s1.b1", Op: plan.AliyunModifyDomainDNS, Domains: []string{"example.com"}, Nameservers: []string{"ns1.new.net", "ns2.new.net"}}
+	b := batchOf("s1.b1", "", aliyun.OpModifyDomainDNS, []string{"example.com"}, aliyun.Payload{Nameservers: []string{"ns1.new.net", "ns2.new.net"}})
 	task, err := p.Submit(ctx, b)
 	if err != nil {
 		t.Fatal(err)

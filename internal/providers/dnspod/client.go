@@ -24,7 +24,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -34,6 +33,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/dnssync/dnssync/internal/backoff"
 
 	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/time/rate"
@@ -488,13 +489,7 @@ func (c *Client) backoff(minWait, maxWait time.Duration, n int, resp *http.Respo
 			return c.opts.ThrottleBackoff
 		}
 	}
-	d := float64(minWait) * math.Pow(2, float64(n))
-	if d > float64(maxWait) {
-		d = float64(maxWait)
-	}
-	// Full jitter over the upper half keeps concurrent clients apart.
-	half := time.Duration(d / 2)
-	return half + rand.N(half+1)
+	return backoff.Jitter(backoff.Delay(minWait, maxWait, n), nil)
 }
 
 type status struct {
@@ -510,6 +505,7 @@ type envelope struct {
 // call POSTs action with params plus the common parameters and decodes the
 // answer into out (which may be nil). write marks calls that change state.
 func (c *Client) call(ctx context.Context, action string, params url.Values, write bool, out any) error {
+	ctx = providers.WithOperation(ctx, action) // metrics and logs name the call by it
 	form := url.Values{}
 	for k, v := range params {
 		form[k] = v

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dnssync/dnssync/internal/plan"
 	"github.com/dnssync/dnssync/internal/providers/dnspod"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest"
 )
@@ -86,4 +87,11 @@ func (h *harness) calls(action string) int {
 		}
 	}
 	return n
+}
+
+// batchOf is a plan batch of this provider for tests.
+func batchOf(id, provider string, op plan.Op, domains []string, p dnspod.Payload) plan.Batch {
+	b := dnspod.NewBatch(provider, op, domains, p)
+	b.ID = id
+	return b
 }

@@ -13,8 +13,9 @@ import (
 	"github.com/dnssync/dnssync/internal/providers"
 )
 
-// ErrUnknownDomain is returned when the account has no domain of that name.
-var ErrUnknownDomain = errors.New("dnspod: domain not in account")
+// ErrUnknownDomain is returned when the account has no domain of that
+// name; it matches providers.ErrUnknownDomain.
+var ErrUnknownDomain = fmt.Errorf("dnspod: %w", providers.ErrUnknownDomain)
 
 // Provider adapts a Client to providers.ZoneReader and providers.Executor.
 type Provider struct {
@@ -225,14 +226,18 @@ func unquoteTXT(v string) string {
 // Submit makes the batch's single write call.
 func (p *Provider) Submit(ctx context.Context, b plan.Batch) (providers.Task, error) {
 	t := providers.Task{Provider: p.name, Op: b.Op, BatchID: b.ID}
+	pl, err := decode(b)
+	if err != nil {
+		return t, err
+	}
 	switch b.Op {
-	case plan.DNSPodCreate:
-		ids, err := p.domainIDs(ctx, b)
+	case OpCreate:
+		ids, err := p.domainIDs(ctx, b, pl)
 		if err != nil {
 			return t, err
 		}
-		recs := make([]BatchRecord, len(b.Records))
-		for i, r := range b.Records {
+		recs := make([]BatchRecord, len(pl.Records))
+		for i, r := range pl.Records {
 			recs[i] = batchRecord(r)
 		}
 		job, err := p.c.BatchRecordCreate(ctx, ids, recs)
@@ -241,25 +246,25 @@ func (p *Provider) Submit(ctx context.Context, b plan.Batch) (providers.Task, er
 		}
 		t.ID = job.JobID.String()
 		return t, nil
-	case plan.DNSPodModify:
-		job, err := p.c.BatchRecordModify(ctx, BatchModify{RecordIDs: b.RecordIDs, Change: b.Field, ChangeTo: b.To, Value: b.Value, MX: b.MX})
+	case OpModify:
+		job, err := p.c.BatchRecordModify(ctx, BatchModify{RecordIDs: pl.RecordIDs, Change: pl.Field, ChangeTo: pl.To, Value: pl.Value, MX: pl.MX})
 		if err != nil {
 			return t, err
 		}
 		t.ID = job.JobID.String()
 		return t, nil
-	case plan.DNSPodRemove:
-		if len(b.RecordIDs) != 1 {
-			return t, fmt.Errorf("dnspod: Record.Remove batch %s needs exactly one record id, has %d", b.ID, len(b.RecordIDs))
+	case OpRemove:
+		if len(pl.RecordIDs) != 1 {
+			return t, fmt.Errorf("dnspod: Record.Remove batch %s needs exactly one record id, has %d", b.ID, len(pl.RecordIDs))
 		}
-		ids, err := p.domainIDs(ctx, b)
+		ids, err := p.domainIDs(ctx, b, pl)
 		if err != nil {
 			return t, err
 		}
 		if len(ids) != 1 {
 			return t, fmt.Errorf("dnspod: Record.Remove batch %s needs exactly one domain, has %d", b.ID, len(ids))
 		}
-		rid := b.RecordIDs[0]
+		rid := pl.RecordIDs[0]
 		t.ID = "remove-" + rid
 		t.Sync = true
 		item := providers.ItemResult{RecordID: rid, What: "remove record " + rid, State: providers.ItemOK, Tries: 1}
@@ -285,9 +290,9 @@ func (p *Provider) Submit(ctx context.Context, b plan.Batch) (providers.Task, er
 }
 
 // domainIDs returns b.DomainIDs, or resolves b.Domains when ids are absent.
-func (p *Provider) domainIDs(ctx context.Context, b plan.Batch) ([]string, error) {
-	if len(b.DomainIDs) > 0 {
-		return b.DomainIDs, nil
+func (p *Provider) domainIDs(ctx context.Context, b plan.Batch, pl Payload) ([]string, error) {
+	if len(pl.DomainIDs) > 0 {
+		return pl.DomainIDs, nil
 	}
 	ids := make([]string, len(b.Domains))
 	for i, n := range b.Domains {

@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/dnssync/dnssync/internal/model"
-	"github.com/dnssync/dnssync/internal/plan"
 	"github.com/dnssync/dnssync/internal/providers"
 	"github.com/dnssync/dnssync/internal/providers/dnspod"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest"
@@ -125,13 +124,11 @@ func TestExecutor(t *testing.T) {
 	p := dnspod.NewProvider("dnspod", h.c)
 	ctx := context.Background()
 
-	create := plan.Batch{ID: "s1.b1", Provider: "dnspod", Op: plan.DNSPodCreate,
-		Domains: []string{"example.com", "example.org"}, DomainIDs: []string{d1, d2},
-		Records: []model.Record{
-			rec("@", "A", "192.0.2.1", 600),
-			{Name: "@", Type: "MX", Line: model.DefaultLine, Value: "mx.example.net.", MX: 5, TTL: 600, Enabled: true},
-			{Name: "paused", Type: "TXT", Line: model.DefaultLine, Value: "hello world", TTL: 600},
-		}}
+	create := batchOf("s1.b1", "dnspod", dnspod.OpCreate, []string{"example.com", "example.org"}, dnspod.Payload{DomainIDs: []string{d1, d2}, Records: []model.Record{
+		rec("@", "A", "192.0.2.1", 600),
+		{Name: "@", Type: "MX", Line: model.DefaultLine, Value: "mx.example.net.", MX: 5, TTL: 600, Enabled: true},
+		{Name: "paused", Type: "TXT", Line: model.DefaultLine, Value: "hello world", TTL: 600},
+	}})
 	task, err := p.Submit(ctx, create)
 	if err != nil {
 		t.Fatal(err)
@@ -178,8 +175,7 @@ func TestExecutor(t *testing.T) {
 	}
 
 	// One Batch.Record.Modify spanning both domains.
-	mod := plan.Batch{ID: "s2.b1", Provider: "dnspod", Op: plan.DNSPodModify, RecordIDs: aIDs,
-		Field: "ttl", To: "1200"}
+	mod := batchOf("s2.b1", "dnspod", dnspod.OpModify, nil, dnspod.Payload{RecordIDs: aIDs, Field: "ttl", To: "1200"})
 	task, err = p.Submit(ctx, mod)
 	if err != nil {
 		t.Fatal(err)
@@ -209,7 +205,7 @@ func TestExecutor(t *testing.T) {
 		state providers.ItemState
 	}{{aIDs[0], providers.ItemOK}, {sysID, providers.ItemFailed}}
 	for _, tt := range tests {
-		task, err := p.Submit(ctx, plan.Batch{ID: "s3", Op: plan.DNSPodRemove, Domains: []string{"example.org"}, RecordIDs: []string{tt.id}})
+		task, err := p.Submit(ctx, batchOf("s3", "", dnspod.OpRemove, []string{"example.org"}, dnspod.Payload{RecordIDs: []string{tt.id}}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,8 +235,7 @@ func TestBatchMXKey(t *testing.T) {
 			h := start(t, dnspodtest.Options{BatchMXKeys: tt.emuKeys}, false, func(o *dnspod.Options) { o.BatchMXKey = tt.clientKey })
 			id := h.domain(t, "example.com", "DP_Free")
 			p := dnspod.NewProvider("dnspod", h.c)
-			task, err := p.Submit(context.Background(), plan.Batch{Op: plan.DNSPodCreate, Domains: []string{"example.com"}, DomainIDs: []string{id},
-				Records: []model.Record{{Name: "@", Type: "MX", Line: model.DefaultLine, Value: "mx.example.net.", MX: 10, TTL: 600, Enabled: true}}})
+			task, err := p.Submit(context.Background(), batchOf("", "", dnspod.OpCreate, []string{"example.com"}, dnspod.Payload{DomainIDs: []string{id}, Records: []model.Record{{Name: "@", Type: "MX", Line: model.DefaultLine, Value: "mx.example.net.", MX: 10, TTL: 600, Enabled: true}}}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -260,8 +255,7 @@ func TestPollFailedItems(t *testing.T) {
 	h := start(t, dnspodtest.Options{Seed: 9, Faults: dnspodtest.Faults{FailItem: 1}}, false, nil)
 	id := h.domain(t, "example.com", "DP_Free")
 	p := dnspod.NewProvider("dnspod", h.c)
-	task, err := p.Submit(context.Background(), plan.Batch{Op: plan.DNSPodCreate, Domains: []string{"example.com"}, DomainIDs: []string{id},
-		Records: []model.Record{rec("a", "A", "192.0.2.1", 600), rec("b", "A", "192.0.2.2", 600)}})
+	task, err := p.Submit(context.Background(), batchOf("", "", dnspod.OpCreate, []string{"example.com"}, dnspod.Payload{DomainIDs: []string{id}, Records: []model.Record{rec("a", "A", "192.0.2.1", 600), rec("b", "A", "192.0.2.2", 600)}}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package diff
+package dnspod
 
 import (
 	"cmp"
@@ -10,8 +10,13 @@ import (
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodrules"
-	"github.com/dnssync/dnssync/internal/simulate"
 )
+
+// This file and pair.go are DNSPod's packer: they turn the core's neutral
+// zone differences into Batch.Record.Create, Batch.Record.Modify and
+// Record.Remove calls, pairing leftover live and desired records into
+// modifications where that saves calls, and ordering the batches so that
+// every intermediate state passes DNSPod's rules (docs/PLANNING.md).
 
 // Ranks order the kinds of record batches. Every cell whose changes could
 // conflict sees its batches in rank order, so per-cell orders never
@@ -56,13 +61,12 @@ func rankOf(it item) int {
 
 // recOp is one record change of one zone.
 type recOp struct {
-	z      *zone
-	kind   plan.ChangeKind
-	l, d   int    // live and desired indices, -1 when absent
-	items  []item // modifications, in rank order
-	pair   bool   // a leftover pairing (an identity field changes)
-	early  bool   // delete that runs before the writes
-	change string // Change.ID
+	z     *zone
+	kind  plan.ChangeKind
+	l, d  int    // live and desired indices, -1 when absent
+	items []item // modifications, in rank order
+	pair  bool   // a leftover pairing (an identity field changes)
+	early bool   // delete that runs before the writes
 }
 
 func (o *recOp) before() model.Record { return o.z.live[o.l] }
@@ -116,12 +120,12 @@ type recordPlan struct {
 
 type recordPlanner struct {
 	zones        []*zone
-	opts         Options
+	opts         planOpts
 	exclL, exclD map[[2]int]bool
 	early        map[[2]int]bool
 }
 
-func planRecords(zones []*zone, opts Options) *recordPlan {
+func planRecords(zones []*zone, opts planOpts) *recordPlan {
 	rp := &recordPlanner{zones: zones, opts: opts, exclL: map[[2]int]bool{}, exclD: map[[2]int]bool{},
 		early: map[[2]int]bool{}}
 	for {
@@ -222,7 +226,7 @@ func (rp *recordPlanner) attempt() (*recordPlan, bool) {
 			continue
 		}
 		z := rp.zones[c.z]
-		res.refusals = append(res.refusals, plan.Refusal{Domain: z.name, Rule: RuleProviderRules,
+		res.refusals = append(res.refusals, plan.Refusal{Domain: z.name, Rule: plan.RuleProviderRules,
 			Reason: fmt.Sprintf("records on %s (line %s) cannot reach the desired state: %v", c.name, c.line, err)})
 	}
 	if again {
@@ -306,7 +310,7 @@ func (rp *recordPlanner) unionConflicts(c cellKey, ops []*recOp, touching []int,
 	for _, oi := range touching {
 		vs = versions(ops[oi], c, vs)
 	}
-	return simulate.Compatible(rp.zones[c.z].rules, vs) != nil
+	return compatible(rp.zones[c.z].rules, vs) != nil
 }
 
 // simCell replays cell c's share of the plan in stage order with the rule
@@ -328,7 +332,7 @@ func (rp *recordPlanner) simCell(c cellKey, res *recordPlan, touching, chunkIdx 
 	local := map[string]string{}
 	for _, ci := range chunkIdx {
 		ch := res.chunks[ci]
-		if ch.op == plan.DNSPodCreate {
+		if ch.op == OpCreate {
 			if !slices.Contains(ch.zones, c.z) {
 				continue
 			}
@@ -409,7 +413,7 @@ func (rp *recordPlanner) chunks(ops []*recOp) []*chunk {
 		r := rankOf(g.item)
 		for s := 0; s*rp.opts.MaxModifyIDs < len(members); s++ {
 			part := members[s*rp.opts.MaxModifyIDs : min(len(members), (s+1)*rp.opts.MaxModifyIDs)]
-			ch := &chunk{rank: r, key: key, seq: s, op: plan.DNSPodModify, provider: g.provider, g: g, ops: part}
+			ch := &chunk{rank: r, key: key, seq: s, op: OpModify, provider: g.provider, g: g, ops: part}
 			for _, oi := range part {
 				ch.cells = append(ch.cells, ops[oi].cells()...)
 			}
@@ -457,7 +461,7 @@ func (rp *recordPlanner) chunks(ops []*recOp) []*chunk {
 		per := max(1, limit/len(s.recs))
 		for seq, i := 0, 0; i < len(s.zones); seq, i = seq+1, i+per {
 			j := min(len(s.zones), i+per)
-			ch := &chunk{rank: rankCreate, key: s.key, seq: seq, op: plan.DNSPodCreate,
+			ch := &chunk{rank: rankCreate, key: s.key, seq: seq, op: OpCreate,
 				provider: rp.zones[s.zones[i]].provider, zones: s.zones[i:j], recs: s.recs}
 			for x := i; x < j; x++ {
 				ch.ops = append(ch.ops, s.ops[x]...)
