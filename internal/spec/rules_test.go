@@ -128,11 +128,31 @@ func TestRules(t *testing.T) {
 		})
 	}
 	// Rules checked elsewhere: config rules (TestConfigRules), files and
-	// directories (TestLoadErrors), cross-file duplicates (TestDomainTwice).
-	elsewhere := []string{RuleReadFile, RuleProvName, RuleEndpoint, RuleCredentials, RuleProvOption, RuleDuration, RuleZonesDir, RuleDomainTwice}
+	// directories (TestLoadErrors), cross-file duplicates (TestDomainTwice),
+	// PTR values (TestPTRValue: the test providers take no PTR records).
+	elsewhere := []string{RuleReadFile, RuleProvName, RuleEndpoint, RuleCredentials, RuleProvOption, RuleDuration, RuleZonesDir, RuleDomainTwice, RuleValuePTR}
 	for _, r := range allRules() {
 		if !seen[r] && !slices.Contains(elsewhere, r) {
 			t.Errorf("rule %s has no table case", r)
+		}
+	}
+}
+
+// TestPTRValue: PTR targets are host names, canonical like NS targets.
+func TestPTRValue(t *testing.T) {
+	for _, tt := range []struct{ raw, want, rule string }{
+		{"Host.Example.NET", "host.example.net.", ""},
+		{"host.example.net.", "host.example.net.", ""},
+		{"192.0.2.1", "", RuleValuePTR},
+		{"host", "", RuleValuePTR},
+		{"web..example.net.", "", RuleValuePTR},
+	} {
+		got, p, _ := normValue("PTR", tt.raw)
+		switch {
+		case tt.rule == "" && (p != nil || got != tt.want):
+			t.Errorf("normValue(PTR, %q) = %q, %v; want %q", tt.raw, got, p, tt.want)
+		case tt.rule != "" && (p == nil || p.rule != tt.rule):
+			t.Errorf("normValue(PTR, %q) = %q, %v; want rule %s", tt.raw, got, p, tt.rule)
 		}
 	}
 }
@@ -182,7 +202,7 @@ func allRules() []string {
 		RuleDomainName, RuleNameSyntax, RuleLabelLength, RuleNameLength, RuleWildcard, RuleIDNA, RuleNameOutside, RuleNameRepeats,
 		RuleDomainTwice, RuleProvider, RuleProviderKind,
 		RuleRecordType, RuleRecordValue, RuleValueA, RuleValueAAAA, RuleValueCNAME, RuleValueMX, RuleValueTXT, RuleTXTLength,
-		RuleValueNS, RuleValueSRV, RuleSRVName, RuleValueCAA, RuleLine, RuleTTLRange, RuleMXRange, RuleNSApexLine,
+		RuleValueNS, RuleValueSRV, RuleSRVName, RuleValueCAA, RuleValuePTR, RuleLine, RuleTTLRange, RuleMXRange, RuleNSApexLine,
 		RuleCNAMEConflict, RuleCNAMEApex, RuleDuplicate, RuleIgnorePattern, RuleIgnored, RuleNoRecords,
 		RuleDelegation, RuleNSName, RuleNSCount, RuleNSDuplicate, RuleGlueMissing, RuleGlueOutside, RuleGlueHost, RuleGlueIPs,
 		RuleGlueIPDup, RuleGlueDuplicate,
