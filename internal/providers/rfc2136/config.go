@@ -205,6 +205,16 @@ var keyFileSecretRE = regexp.MustCompile(`(?m)^\s*secret\s+"?([A-Za-z0-9+/=]+)"?
 // (key "name" { algorithm …; secret "…"; };). Errors name the variable or
 // file but never its content.
 func LoadTSIGSecret(envName, file string) (credentials.Secret, error) {
+	return loadTSIGSecret(os.Getenv, envName, file)
+}
+
+// loadTSIGSecret is LoadTSIGSecret reading the environment through getenv
+// (nil: os.Getenv), so that a provider instance honours the environment
+// it was given.
+func loadTSIGSecret(getenv func(string) string, envName, file string) (credentials.Secret, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
 	var s string
 	var where string
 	switch {
@@ -212,8 +222,8 @@ func LoadTSIGSecret(envName, file string) (credentials.Secret, error) {
 		return "", errors.New("rfc2136: TSIG secret: give an environment variable or a file, not both")
 	case envName != "":
 		where = "environment variable " + envName
-		v, ok := os.LookupEnv(envName)
-		if !ok || strings.TrimSpace(v) == "" {
+		v := getenv(envName)
+		if strings.TrimSpace(v) == "" {
 			return "", fmt.Errorf("rfc2136: TSIG secret: %s is not set: %w", where, credentials.ErrMissing)
 		}
 		s = strings.TrimSpace(v)

@@ -171,3 +171,17 @@ func TestLoadTSIGSecret(t *testing.T) {
 }
 
 var errAny = errors.New("any error")
+
+// TestLoadTSIGSecretGetenv: the secret comes from the environment the
+// caller passes, not necessarily the process's own.
+func TestLoadTSIGSecretGetenv(t *testing.T) {
+	env := map[string]string{"KEY_A": testSecret}
+	s, err := loadTSIGSecret(func(k string) string { return env[k] }, "KEY_A", "")
+	if err != nil || s.Reveal() != testSecret {
+		t.Fatalf("loadTSIGSecret = %v", err)
+	}
+	t.Setenv("KEY_B", testSecret)
+	if _, err := loadTSIGSecret(func(k string) string { return env[k] }, "KEY_B", ""); !errors.Is(err, credentials.ErrMissing) {
+		t.Errorf("a variable only the process has: err = %v, want ErrMissing", err)
+	}
+}

@@ -16,10 +16,10 @@ import (
 	"github.com/dnssync/dnssync/internal/model"
 )
 
-// Record types this provider knows beyond model's managed list: PTR is
-// managed here; SOA is read (as a system row) but never written.
+// Record types: PTR is written like the others (named here for
+// symmetry); SOA is read (as a system row) but never written.
 const (
-	TypePTR = "PTR"
+	TypePTR = model.TypePTR
 	TypeSOA = "SOA"
 )
 

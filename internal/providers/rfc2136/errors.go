@@ -12,7 +12,8 @@ import (
 
 // Kinds of failure. An *Error matches its Kind with errors.Is, plus ErrTSIG
 // when the server reported a TSIG error, ErrNotAuth for every NOTAUTH
-// answer, and providers.ErrTransient for SERVFAIL. Failures without a
+// answer, providers.ErrTransient for SERVFAIL and providers.ErrUnknownDomain
+// for ErrZoneNotFound. Failures without a
 // trustworthy answer have providers.ErrTransient (nothing was sent or it was
 // a read) or providers.ErrOutcomeUnknown (an UPDATE was sent) as Kind.
 var (
@@ -103,6 +104,10 @@ func (e *Error) Unwrap() []error {
 	}
 	if e.Kind == ErrServFail {
 		errs = append(errs, providers.ErrTransient)
+	}
+	if e.Kind == ErrZoneNotFound {
+		// The core's word for a zone the account lacks.
+		errs = append(errs, providers.ErrUnknownDomain)
 	}
 	if e.Err != nil {
 		errs = append(errs, e.Err)

@@ -361,8 +361,8 @@ func TestTransferRcodes(t *testing.T) {
 		{"REFUSED", dns.RcodeRefused, 0, true, []error{ErrRefused}, ErrZoneNotFound},
 		{"NOTAUTH BADSIG", dns.RcodeNotAuth, dns.RcodeBadSig, true, []error{ErrNotAuth, ErrTSIG}, ErrZoneNotFound},
 		{"NOTAUTH, zone served", dns.RcodeNotAuth, 0, true, []error{ErrNotAuth}, ErrZoneNotFound},
-		{"NOTAUTH, zone not served", dns.RcodeNotAuth, 0, false, []error{ErrZoneNotFound, ErrNotAuth}, ErrTSIG},
-		{"NXDOMAIN", dns.RcodeNameError, 0, false, []error{ErrZoneNotFound}, ErrPrerequisite},
+		{"NOTAUTH, zone not served", dns.RcodeNotAuth, 0, false, []error{ErrZoneNotFound, ErrNotAuth, providers.ErrUnknownDomain}, ErrTSIG},
+		{"NXDOMAIN", dns.RcodeNameError, 0, false, []error{ErrZoneNotFound, providers.ErrUnknownDomain}, ErrPrerequisite},
 		{"SERVFAIL", dns.RcodeServerFailure, 0, true, []error{ErrServFail, providers.ErrTransient}, ErrZoneNotFound},
 	}
 	for _, tt := range tests {

@@ -28,6 +28,7 @@ func (c RRsetChange) String() string { return c.Name + " " + c.Type }
 
 // piece is one RRset change in wire form.
 type piece struct {
+	change   int // index of the RRsetChange it renders
 	what     string
 	rank     int // 0 deletion, 1 replacement, 2 creation: the order of packing
 	prereqs  []dns.RR
@@ -64,33 +65,70 @@ type piece struct {
 // Changes whose Before and After are equal are left out; no changes give no
 // messages.
 func BuildUpdates(zone string, changes []RRsetChange, maxSize int) ([]*dns.Msg, error) {
+	z, groups, err := split(zone, changes, maxSize)
+	if err != nil {
+		return nil, err
+	}
+	msgs := make([]*dns.Msg, len(groups))
+	for i, g := range groups {
+		msgs[i] = message(z, g)
+	}
+	return msgs, nil
+}
+
+// SplitChanges groups changes the way BuildUpdates spreads them over
+// messages: one group per message, in the order they must be sent, each
+// in the order of its message, changes that change nothing left out.
+// BuildUpdates on one group with the same maxSize gives exactly that one
+// message, so a planner can give each message its own batch and build it
+// only when the batch is sent.
+func SplitChanges(zone string, changes []RRsetChange, maxSize int) ([][]RRsetChange, error) {
+	_, groups, err := split(zone, changes, maxSize)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]RRsetChange, len(groups))
+	for i, g := range groups {
+		out[i] = make([]RRsetChange, len(g))
+		for j, p := range g {
+			out[i][j] = changes[p.change]
+		}
+	}
+	return out, nil
+}
+
+// split validates and renders changes and packs them into groups of
+// pieces, one group per message; it returns the canonical zone name too.
+func split(zone string, changes []RRsetChange, maxSize int) (string, [][]piece, error) {
 	z, err := canonicalZone(zone)
 	if err != nil {
-		return nil, fmt.Errorf("rfc2136: %w", err)
+		return "", nil, fmt.Errorf("rfc2136: %w", err)
 	}
 	seen := map[string]bool{}
 	var pieces []piece
-	for _, ch := range changes {
+	for i, ch := range changes {
 		p, err := buildPiece(z, ch)
 		if err != nil {
-			return nil, fmt.Errorf("rfc2136: zone %s: change %s: %w", z, ch, err)
+			return "", nil, fmt.Errorf("rfc2136: zone %s: change %s: %w", z, ch, err)
 		}
 		if p == nil {
 			continue
 		}
 		if seen[p.what] {
-			return nil, fmt.Errorf("rfc2136: zone %s: RRset %s is changed twice", z, p.what)
+			return "", nil, fmt.Errorf("rfc2136: zone %s: RRset %s is changed twice", z, p.what)
 		}
 		seen[p.what] = true
+		p.change = i
 		pieces = append(pieces, *p)
 	}
 	slices.SortStableFunc(pieces, func(a, b piece) int { return cmp.Compare(a.rank, b.rank) })
-	return pack(z, pieces, maxSize)
+	groups, err := pack(z, pieces, maxSize)
+	return z, groups, err
 }
 
-// pack fills messages greedily in order.
-func pack(zone string, pieces []piece, maxSize int) ([]*dns.Msg, error) {
-	var msgs []*dns.Msg
+// pack fills messages greedily in order and returns the pieces of each.
+func pack(zone string, pieces []piece, maxSize int) ([][]piece, error) {
+	var msgs [][]piece
 	var cur []piece
 	// est bounds the size of the message made of cur from above: its last
 	// exact (compressed) size plus the uncompressed sizes added since. Only
@@ -115,7 +153,7 @@ func pack(zone string, pieces []piece, maxSize int) ([]*dns.Msg, error) {
 			continue
 		}
 		if len(cur) > 0 {
-			msgs = append(msgs, message(zone, cur))
+			msgs = append(msgs, cur)
 		}
 		n := message(zone, []piece{p}).Len()
 		if n > maxSize {
@@ -124,7 +162,7 @@ func pack(zone string, pieces []piece, maxSize int) ([]*dns.Msg, error) {
 		cur, est = []piece{p}, n
 	}
 	if len(cur) > 0 {
-		msgs = append(msgs, message(zone, cur))
+		msgs = append(msgs, cur)
 	}
 	return msgs, nil
 }

@@ -3,6 +3,7 @@ package rfc2136
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -202,6 +203,50 @@ func TestBuildUpdatesSplitsOnRRsetBoundaries(t *testing.T) {
 		if c != 2 {
 			t.Errorf("%s: %d updates, want 2", n, c)
 		}
+	}
+
+	// SplitChanges names the changes of each message, and each group
+	// alone builds exactly that message again.
+	groups, err := SplitChanges(zone, changes, limit)
+	if err != nil || len(groups) != len(msgs) {
+		t.Fatalf("SplitChanges: %d groups for %d messages, %v", len(groups), len(msgs), err)
+	}
+	n := 0
+	for i, g := range groups {
+		n += len(g)
+		one, err := BuildUpdates(zone, g, limit)
+		if err != nil || len(one) != 1 {
+			t.Fatalf("group %d alone: %d messages, %v", i, len(one), err)
+		}
+		one[0].Id = msgs[i].Id // ids are random
+		if one[0].String() != msgs[i].String() {
+			t.Errorf("group %d alone builds another message:\n%s\nwant\n%s", i, one[0], msgs[i])
+		}
+	}
+	if n != len(changes) {
+		t.Errorf("%d changes in the groups, want %d", n, len(changes))
+	}
+}
+
+// TestSplitChangesOrder: groups follow the message order (deletions
+// first) and drop changes that change nothing.
+func TestSplitChangesOrder(t *testing.T) {
+	a := rec("a", "A", "192.0.2.1", 300)
+	changes := []RRsetChange{
+		{Name: "new", Type: "A", After: []model.Record{rec("new", "A", "192.0.2.9", 300)}},
+		{Name: "a", Type: "A", Before: []model.Record{a}, After: []model.Record{a}},
+		{Name: "old", Type: "TXT", Before: []model.Record{rec("old", "TXT", "bye", 300)}},
+	}
+	groups, err := SplitChanges(zone, changes, 65535)
+	if err != nil || len(groups) != 1 {
+		t.Fatalf("%d groups, %v", len(groups), err)
+	}
+	var got []string
+	for _, c := range groups[0] {
+		got = append(got, c.String())
+	}
+	if want := []string{"old TXT", "new A"}; !slices.Equal(got, want) {
+		t.Errorf("group = %v, want %v", got, want)
 	}
 }
 
