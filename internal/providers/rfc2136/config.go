@@ -102,6 +102,30 @@ func (c Config) transport() string {
 
 // withDefaults validates c and fills in the defaults.
 func (c Config) withDefaults() (Config, error) {
+	c, err := c.settings()
+	if err != nil {
+		return c, err
+	}
+	if err := checkSecret(c.Key.Secret); err != nil {
+		return c, fmt.Errorf("rfc2136: TSIG key %s: %w", c.Key.Name, err)
+	}
+	return c, nil
+}
+
+// UpdateLimit is the size BuildUpdates may give an UPDATE message sent with
+// c: the maximum message size less the TSIG record Apply adds. It checks
+// everything but the secret, so that a planner, which has none, packs
+// messages exactly as the client will.
+func (c Config) UpdateLimit() (int, error) {
+	c, err := c.settings()
+	if err != nil {
+		return 0, err
+	}
+	return c.MaxMessageSize - tsigSize(c.Key), nil
+}
+
+// settings is withDefaults without the secret.
+func (c Config) settings() (Config, error) {
 	if c.Server == "" {
 		return c, errors.New("rfc2136: server is required")
 	}
@@ -152,8 +176,9 @@ const (
 	rootQuestionSize = 5
 )
 
-// normalize checks the key and returns it with a canonical name (lower-case,
-// absolute) and algorithm (the wire name). Errors never quote the secret.
+// normalize checks the key's name and algorithm and returns it with a
+// canonical name (lower-case, absolute) and algorithm (the wire name). The
+// secret is withDefaults' to check.
 func (k TSIGKey) normalize() (TSIGKey, error) {
 	if k.Name == "" {
 		return k, errors.New("rfc2136: TSIG key name is required")
@@ -169,9 +194,6 @@ func (k TSIGKey) normalize() (TSIGKey, error) {
 		k.Algorithm = dns.HmacSHA512
 	default:
 		return k, fmt.Errorf("rfc2136: TSIG key %s: algorithm %q: must be %s or %s", k.Name, k.Algorithm, AlgHMACSHA256, AlgHMACSHA512)
-	}
-	if err := checkSecret(k.Secret); err != nil {
-		return k, fmt.Errorf("rfc2136: TSIG key %s: %w", k.Name, err)
 	}
 	return k, nil
 }
