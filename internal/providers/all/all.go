@@ -7,6 +7,7 @@ import (
 	"github.com/dnssync/dnssync/internal/providers"
 	"github.com/dnssync/dnssync/internal/providers/aliyun"
 	"github.com/dnssync/dnssync/internal/providers/dnspod"
+	"github.com/dnssync/dnssync/internal/providers/rfc2136"
 )
 
 // Registry returns every provider type dnssync knows.
@@ -14,5 +15,6 @@ func Registry() *providers.Registry {
 	return providers.NewRegistry(
 		aliyun.Type{},
 		dnspod.Type{},
+		rfc2136.Type{},
 	)
 }
