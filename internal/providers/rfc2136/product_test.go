@@ -47,11 +47,17 @@ type repo struct {
 // for a server reached at port (the server's own when 0).
 func newRepo(t *testing.T, s *servertest.Server, port int) *repo {
 	t.Helper()
+	return newRepoKey(t, s, port, s.Key)
+}
+
+// newRepoKey is newRepo with another key.
+func newRepoKey(t *testing.T, s *servertest.Server, port int, key servertest.Key) *repo {
+	t.Helper()
 	if port == 0 {
 		port = s.Port
 	}
 	r := &repo{t: t, s: s, dir: t.TempDir()}
-	r.write("keys/dnssync-key.conf", fmt.Sprintf("key %q {\n\talgorithm %s;\n\tsecret %q;\n};\n", s.Key.Name, s.Key.Algorithm, s.Key.Secret))
+	r.write("keys/dnssync-key.conf", fmt.Sprintf("key %q {\n\talgorithm %s;\n\tsecret %q;\n};\n", key.Name, key.Algorithm, key.Secret))
 	r.write("dnssync.yaml", fmt.Sprintf(`# yaml-language-server: $schema=../schema.json
 providers:
   own:
@@ -62,7 +68,7 @@ providers:
     tsig_algorithm: %s
     tsig_secret_file: keys/dnssync-key.conf
     timeout: 2s
-`, s.Host, port, s.Key.Name, s.Key.Algorithm))
+`, s.Host, port, key.Name, key.Algorithm))
 	if err := os.MkdirAll(filepath.Join(r.dir, "zones"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -414,6 +420,29 @@ func TestProductUnknownOutcome(t *testing.T) {
 		}
 		if !res.Plan.Empty() || slices.ContainsFunc(res.Summary.Results, func(b journal.BatchResult) bool { return b.Run == "" }) {
 			t.Errorf("the next run planned or sent something: %+v", res.Summary)
+		}
+	})
+}
+
+// TestProductKeyMayNotUpdate: a key the server lets read but not write.
+// The plan is made (transfers work); the UPDATE is refused, every item
+// fails with the server's answer and where to look, and nothing changes.
+func TestProductKeyMayNotUpdate(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *servertest.Server) {
+		rp := newRepoKey(t, s, 0, s.ReadOnlyKey)
+		rp.importZone()
+		before := rp.zone()
+		rp.write("zones/example.test.yaml", editedZoneText())
+		res, err := rp.apply(nil)
+		if !errors.Is(err, applypkg.ErrIncomplete) || res.Summary.Batches.Failed != 1 || res.Summary.Items.Failed != 11 {
+			t.Fatalf("apply = %v, summary %+v", err, res.Summary)
+		}
+		msg := res.Summary.Results[0].Items[0].Message
+		if !strings.Contains(msg, "not applied") || !strings.Contains(msg, s.ReadOnlyKey.Name) || !strings.Contains(msg, "allow-update") {
+			t.Errorf("item message: %s", msg)
+		}
+		if d := cmp.Diff(before, rp.zone(), ignoreID); d != "" {
+			t.Errorf("the zone changed (-before +after):\n%s", d)
 		}
 	})
 }
