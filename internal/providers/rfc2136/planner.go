@@ -106,7 +106,7 @@ func describe(zone string, changes []RRsetChange, part, parts int) string {
 		}
 		list = append(list, mark+display.Printable(c.Name)+" "+c.Type)
 	}
-	s := "UPDATE " + display.Name(zone) + ": " + display.Plural(len(changes), "RRset", "RRsets") + " (" + strings.Join(list, ", ") + ")"
+	s := display.Name(zone) + ": " + display.Plural(len(changes), "RRset", "RRsets") + " (" + strings.Join(list, ", ") + ")"
 	if parts > 1 {
 		s += fmt.Sprintf(", message %d of %d", part, parts)
 	}

@@ -124,7 +124,7 @@ func TestPlanOneUpdatePerZone(t *testing.T) {
 		t.Errorf("batch of a.test: %+v", a)
 	}
 	// In message order: deletions, replacements, creations.
-	if want := "UPDATE a.test: 5 RRsets (-old TXT, ~@ MX, ~mail A, ~www A, +host PTR)"; a.Detail != want {
+	if want := "a.test: 5 RRsets (-old TXT, ~@ MX, ~mail A, ~www A, +host PTR)"; a.Detail != want {
 		t.Errorf("detail %q, want %q", a.Detail, want)
 	}
 	if p.Cost.Batches != 2 || p.Cost.Tasks != 0 || p.Cost.LowerBound != 2 {
