@@ -6,11 +6,13 @@
 // prerequisites that the touched RRsets are still exactly as read, and sends
 // them signed (RFC 8945).
 //
-// It is self-contained: a provider adapter turns plan batches into
-// RRsetChange values, calls BuildUpdates and Apply, and maps the typed
-// errors (ErrPrerequisite, ErrRefused, …, providers.ErrOutcomeUnknown,
-// providers.ErrTransient) onto the engine's handling. servertest starts real
-// BIND, Knot and PowerDNS processes for the tests.
+// Type and Instance plug it into dnssync (provider type "rfc2136"): the
+// Planner packs a zone's differences into UPDATE batches whose payload holds
+// the RRset changes as read, Submit rebuilds and sends the message and maps
+// the typed errors (ErrPrerequisite, ErrRefused, …,
+// providers.ErrOutcomeUnknown, providers.ErrTransient) onto the engine's
+// handling, and Sim replays batches for internal/simulate. servertest starts
+// real BIND, Knot and PowerDNS processes for the tests.
 //
 // Safety rule: an UPDATE is never sent twice. A failure before the whole
 // message was handed to the connection means nothing reached the server

@@ -104,7 +104,7 @@ func describe(zone string, changes []RRsetChange, part, parts int) string {
 		case len(c.After) == 0:
 			mark = "-"
 		}
-		list = append(list, mark+display.Printable(c.Name)+" "+c.Type)
+		list = append(list, mark+display.Name(c.Name)+" "+c.Type)
 	}
 	s := display.Name(zone) + ": " + display.Plural(len(changes), "RRset", "RRsets") + " (" + strings.Join(list, ", ") + ")"
 	if parts > 1 {
@@ -275,7 +275,7 @@ func (pl *Planner) planZone(zd *providers.ZoneDiff, out *providers.Packed) {
 		}
 		if ttls := distinctTTLs(ch.After); len(ttls) > 1 {
 			refuse("%s %s: the records of an RRset share one TTL, but would have TTLs %s; give them the same ttl%s",
-				display.Printable(k.name), k.typ, joinInts(ttls), declaredAt(cs))
+				display.Name(k.name), k.typ, joinInts(ttls), declaredAt(cs))
 		}
 		slices.SortStableFunc(cs, cmpChange)
 		byKey[k] = cs
@@ -345,7 +345,7 @@ func (pl *Planner) checkCNAMEs(zd *providers.ZoneDiff, sets map[setKey]*touched,
 		others := slices.DeleteFunc(slices.Clone(ts), func(t string) bool { return t == model.TypeCNAME })
 		slices.Sort(others)
 		refuse("%s: a CNAME cannot stand beside other records (%s), and the server would ignore the %s records added; remove one or the other (records the policy or an ignore rule keeps count too)",
-			display.Printable(c.Name), strings.Join(others, ", "), c.Type)
+			display.Name(c.Name), strings.Join(others, ", "), c.Type)
 		delete(types, c.Name) // once per name
 	}
 }
