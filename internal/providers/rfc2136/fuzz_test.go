@@ -8,6 +8,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/miekg/dns"
+
+	"github.com/dnssync/dnssync/internal/model"
+	"github.com/dnssync/dnssync/internal/plan"
+	"github.com/dnssync/dnssync/internal/providers"
 )
 
 // seedRRs are zone-file lines whose wire forms seed FuzzRecordFromRR.
@@ -147,6 +151,51 @@ func FuzzLoadTSIGSecret(f *testing.F) {
 		}
 		if c := strings.TrimSpace(content); len(c) >= 8 && strings.Contains(err.Error(), c) {
 			t.Fatalf("error quotes the file: %v", err)
+		}
+	})
+}
+
+// FuzzPayload feeds arbitrary batch payloads to what Submit and the
+// simulator do with them: decode, build the messages, apply them to a
+// zone. Nothing may panic; a message that builds must fit the limit, and
+// the simulator must leave the zone as it was when it refuses.
+func FuzzPayload(f *testing.F) {
+	f.Add([]byte(`{"zone":"example.test","rrsets":[{"name":"www","type":"A","before":[{"value":"192.0.2.1","ttl":300}],"after":[{"value":"192.0.2.2","ttl":300}]}]}`))
+	f.Add([]byte(`{"zone":"example.test","rrsets":[{"name":"@","type":"NS","before":[{"value":"ns1.example.test.","ttl":3600}],"after":[{"value":"ns9.example.net.","ttl":3600}]}]}`))
+	f.Add([]byte(`{"zone":"example.test","rrsets":[{"name":"t","type":"TXT","after":[{"value":"x","ttl":1,"id":"0/0,1"}]},{"name":"t","type":"TXT"}]}`))
+	f.Add([]byte(`{"zone":"","rrsets":[{"name":"a..b","type":"SOA"}]}`))
+	live := &model.Live{Domains: []model.LiveDomain{{Name: "example.test", DNS: &model.LiveDNS{DomainID: "example.test"}}}}
+	for _, s := range []string{"www 300 IN A 192.0.2.1", "@ 3600 IN NS ns1", "@ 3600 IN NS ns2", `t 300 IN TXT "x"`} {
+		r, err := RecordFromRR(zone, mustRR(f, s))
+		if err != nil {
+			f.Fatal(err)
+		}
+		live.Domains[0].DNS.Records = append(live.Domains[0].DNS.Records, r)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b := plan.Batch{ID: "s1.b1", Op: OpUpdate, Payload: data}
+		var p Payload
+		if providers.DecodePayload(b, &p) != nil {
+			return
+		}
+		const limit = 600
+		if msgs, err := BuildUpdates(p.Zone, p.Changes(), limit); err == nil {
+			for _, m := range msgs {
+				if n := m.Len(); n > limit {
+					t.Fatalf("message of %d octets, limit %d", n, limit)
+				}
+			}
+		}
+		b.Domains = []string{p.Zone}
+		sim := NewSim(live)
+		if err := sim.Apply(b); err != nil {
+			out := &model.Live{Domains: []model.LiveDomain{{Name: "example.test"}}}
+			sim.Export(out)
+			before := &model.Live{Domains: []model.LiveDomain{{Name: "example.test"}}}
+			NewSim(live).Export(before)
+			if !cmp.Equal(before, out) {
+				t.Fatalf("a refused batch changed the zone: %v", err)
+			}
 		}
 	})
 }
