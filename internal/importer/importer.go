@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -69,7 +70,7 @@ func Zone(ld *model.LiveDomain, o Options) ([]byte, error) {
 			m := mapping(true)
 			add(m, "name", scalar(r.Name))
 			add(m, "type", scalar(r.Type))
-			add(m, "value", scalar(r.Value))
+			add(m, "value", scalar(recordValue(r)))
 			if r.Type == model.TypeMX {
 				add(m, "mx", integer(r.MX))
 			}
@@ -101,6 +102,17 @@ func Zone(ld *model.LiveDomain, o Options) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// recordValue is r's value as a zone file must spell it to load back as
+// r.Value. A TXT value is its text, except that text starting with a
+// double quote would be read as zone-file quoted strings; such text is
+// written quoted itself.
+func recordValue(r model.Record) string {
+	if r.Type != model.TypeTXT || !strings.HasPrefix(strings.TrimSpace(r.Value), `"`) {
+		return r.Value
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(r.Value) + `"`
 }
 
 // commonTTL is the most frequent TTL (the smallest on a tie), which becomes

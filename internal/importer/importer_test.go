@@ -147,3 +147,21 @@ dns:
 		t.Fatalf("got:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestImportTXTStartingWithQuote: text that starts with a double quote is
+// written quoted, so that loading it does not take it for quoted strings.
+func TestImportTXTStartingWithQuote(t *testing.T) {
+	cfg := testConfig(t)
+	for _, v := range []string{`"quoted" and not`, ` "x`, `say "hi"`, `back\slash "q"`} {
+		ld := &model.LiveDomain{Name: "example.com", DNS: &model.LiveDNS{DomainID: "1", Records: []model.Record{
+			{ID: "1", Name: "@", Type: "TXT", Line: model.DefaultLine, Value: v, TTL: 600, Enabled: true}}}}
+		data, err := Zone(ld, Options{DNSProvider: "dnspod"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, diags := spec.ParseZone(cfg, "example.com.yaml", data)
+		if diags.HasErrors() || len(d.DNS.Records) != 1 || d.DNS.Records[0].Value != v {
+			t.Errorf("TXT %q imported as:\n%s\nloads as %+v (%v)", v, data, d.DNS.Records, diags)
+		}
+	}
+}

@@ -7,7 +7,7 @@
 // Canonical form (produced by spec normalisation and by provider readers):
 //   - names are lower-case, punycode (A-labels), relative to the zone; "@" is
 //     the apex; wildcards keep their "*" label;
-//   - CNAME, MX, NS and SRV targets are absolute with one trailing dot;
+//   - CNAME, MX, NS, PTR and SRV targets are absolute with one trailing dot;
 //   - TXT values are stored unquoted (the text itself);
 //   - nameserver and DNS host names are lower-case without a trailing dot;
 //   - IP lists are sorted by their canonical textual form.
@@ -56,6 +56,7 @@ const (
 	TypeNS    = "NS"
 	TypeSRV   = "SRV"
 	TypeCAA   = "CAA"
+	TypePTR   = "PTR"
 )
 
 // DefaultLine is DNSPod's default resolution line (name as used on the CN API).
@@ -119,14 +120,14 @@ func (r Record) String() string {
 
 // IsTargetType reports whether values of type t are domain names.
 func IsTargetType(t string) bool {
-	return t == TypeCNAME || t == TypeMX || t == TypeNS
+	return t == TypeCNAME || t == TypeMX || t == TypeNS || t == TypePTR
 }
 
 // CompareValue returns the form of v used for equality: targets lower-cased
 // with exactly one trailing dot; SRV targets likewise; other values as is.
 func CompareValue(typ, v string) string {
 	switch typ {
-	case TypeCNAME, TypeMX, TypeNS:
+	case TypeCNAME, TypeMX, TypeNS, TypePTR:
 		return Fqdn(strings.ToLower(v))
 	case TypeSRV:
 		f := strings.Fields(v)

@@ -49,7 +49,8 @@ type Credentials struct {
 }
 
 // Option is one provider-specific setting from dnssync.yaml, decoded to a
-// plain Go value (string, int, float64, bool or []string) with its place.
+// plain Go value (string, int, float64, bool, []string or time.Duration)
+// with its place.
 type Option struct {
 	Value any       `json:"value"`
 	Pos   model.Pos `json:"pos,omitempty"`
@@ -98,6 +99,17 @@ func (c Config) Strings(key string) []string {
 	return nil
 }
 
+// Str returns option key as a string (paths already resolved), or def
+// when it is not set.
+func (c Config) Str(key, def string) string {
+	if o, ok := c.Options[key]; ok {
+		if v, ok := o.Value.(string); ok {
+			return v
+		}
+	}
+	return def
+}
+
 // Duration returns option key as a duration, or def when it is not set.
 func (c Config) Duration(key string, def time.Duration) time.Duration {
 	if o, ok := c.Options[key]; ok {
@@ -118,6 +130,11 @@ const (
 	OptionDuration                   // Go duration string ("2s", "10m"), stored as time.Duration
 	OptionString                     // string
 	OptionBool                       // boolean
+	// OptionPath is a file name, stored as a string: a relative one is
+	// resolved against the directory of dnssync.yaml, like every other
+	// path in it, so that a provider reading a file (a key file, say)
+	// does not depend on the working directory.
+	OptionPath
 )
 
 // OptionSpec declares one provider-specific option so that the config

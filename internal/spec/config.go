@@ -365,6 +365,12 @@ func (cfg *Config) decodeOptions(p *Provider, typ providers.Type, c cursor) {
 				continue
 			}
 			v = s
+		case providers.OptionPath:
+			s, _, ok := c.strField(key)
+			if !ok {
+				continue
+			}
+			v = cfg.resolve(s)
 		case providers.OptionBool:
 			b, _, ok := c.boolField(key)
 			if !ok {

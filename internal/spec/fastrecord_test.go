@@ -245,7 +245,7 @@ func TestSupportedType(t *testing.T) {
 			t.Errorf("%s not supported", typ)
 		}
 	}
-	for _, typ := range []string{"", "a", "PTR", "SPF", "ANAME"} {
+	for _, typ := range []string{"", "a", "ptr", "SPF", "ANAME"} {
 		if supportedType(typ) {
 			t.Errorf("%s supported", typ)
 		}

@@ -48,6 +48,7 @@ const (
 	RuleValueSRV      = "value-srv"        // SRV value not "priority weight port target"
 	RuleSRVName       = "srv-name"         // SRV name not _service._proto (warning)
 	RuleValueCAA      = "value-caa"        // CAA value not `flags tag "value"`
+	RuleValuePTR      = "value-ptr"        // PTR target is not a host name
 	RuleLine          = "line"             // line not accepted by the provider
 	RuleTTLRange      = "ttl-range"        // TTL outside the provider's range
 	RuleMXRange       = "mx-priority"      // MX priority missing, out of range, or on another type

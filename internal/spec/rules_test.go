@@ -14,6 +14,7 @@ providers:
   aliyun: {type: aliyun}
   dnspod: {type: dnspod}
   pro: {type: dnspod, min_ttl: 60, lines: [广东电信]}
+  own: {type: rfc2136, server: 192.0.2.53, tsig_key: dnssync-key, tsig_secret_env: DNSSYNC_TSIG_SECRET}
 `
 
 func testCfg(t testing.TB) *Config {
@@ -34,6 +35,11 @@ func zoneWith(records ...string) string {
 		b.WriteString("    - " + r + "\n")
 	}
 	return b.String()
+}
+
+// ownZoneWith is zoneWith for the rfc2136 provider "own".
+func ownZoneWith(records ...string) string {
+	return strings.Replace(zoneWith(records...), "provider: dnspod", "provider: own", 1)
 }
 
 func registrarWith(body string) string {
@@ -76,6 +82,7 @@ func TestRules(t *testing.T) {
 		{RuleValueSRV, zoneWith(`{name: _sip._tcp, type: SRV, value: "10 60 5060 sip.example.com."}`), zoneWith(`{name: _sip._tcp, type: SRV, value: "10 60 70000 sip.example.com."}`)},
 		{RuleSRVName, zoneWith(`{name: _sip._tcp, type: SRV, value: "0 0 0 ."}`), zoneWith(`{name: sip, type: SRV, value: "0 0 0 ."}`)},
 		{RuleValueCAA, zoneWith(`{name: "@", type: CAA, value: 0 issue "ca.example.net; account=1"}`), zoneWith(`{name: "@", type: CAA, value: '0 is-sue "ca.example.net"'}`)},
+		{RuleValuePTR, ownZoneWith(`{name: host, type: PTR, value: www.example.com.}`), ownZoneWith(`{name: host, type: PTR, value: 192.0.2.1}`)},
 		{RuleLine, zoneWith(`{name: www, type: A, value: 192.0.2.1, line: 联通}`), zoneWith(`{name: www, type: A, value: 192.0.2.1, line: 广东电信}`)},
 		{RuleTTLRange, zoneWith(`{name: www, type: A, value: 192.0.2.1, ttl: 604800}`), zoneWith(`{name: www, type: A, value: 192.0.2.1, ttl: 599}`)},
 		{RuleMXRange, zoneWith(`{name: "@", type: MX, value: mx.example.net., mx: 20}`), zoneWith(`{name: "@", type: MX, value: mx.example.net., mx: 21}`)},
@@ -137,6 +144,25 @@ func TestRules(t *testing.T) {
 	}
 }
 
+// TestPTRValue: PTR targets are host names, canonical like NS targets.
+func TestPTRValue(t *testing.T) {
+	for _, tt := range []struct{ raw, want, rule string }{
+		{"Host.Example.NET", "host.example.net.", ""},
+		{"host.example.net.", "host.example.net.", ""},
+		{"192.0.2.1", "", RuleValuePTR},
+		{"host", "", RuleValuePTR},
+		{"web..example.net.", "", RuleValuePTR},
+	} {
+		got, p, _ := normValue("PTR", tt.raw)
+		switch {
+		case tt.rule == "" && (p != nil || got != tt.want):
+			t.Errorf("normValue(PTR, %q) = %q, %v; want %q", tt.raw, got, p, tt.want)
+		case tt.rule != "" && (p == nil || p.rule != tt.rule):
+			t.Errorf("normValue(PTR, %q) = %q, %v; want rule %s", tt.raw, got, p, tt.rule)
+		}
+	}
+}
+
 func longName(total int) string {
 	// A relative name whose FQDN under example.com (12 octets incl. dot) is total octets.
 	n := total - len(".example.com")
@@ -182,7 +208,7 @@ func allRules() []string {
 		RuleDomainName, RuleNameSyntax, RuleLabelLength, RuleNameLength, RuleWildcard, RuleIDNA, RuleNameOutside, RuleNameRepeats,
 		RuleDomainTwice, RuleProvider, RuleProviderKind,
 		RuleRecordType, RuleRecordValue, RuleValueA, RuleValueAAAA, RuleValueCNAME, RuleValueMX, RuleValueTXT, RuleTXTLength,
-		RuleValueNS, RuleValueSRV, RuleSRVName, RuleValueCAA, RuleLine, RuleTTLRange, RuleMXRange, RuleNSApexLine,
+		RuleValueNS, RuleValueSRV, RuleSRVName, RuleValueCAA, RuleValuePTR, RuleLine, RuleTTLRange, RuleMXRange, RuleNSApexLine,
 		RuleCNAMEConflict, RuleCNAMEApex, RuleDuplicate, RuleIgnorePattern, RuleIgnored, RuleNoRecords,
 		RuleDelegation, RuleNSName, RuleNSCount, RuleNSDuplicate, RuleGlueMissing, RuleGlueOutside, RuleGlueHost, RuleGlueIPs,
 		RuleGlueIPDup, RuleGlueDuplicate,

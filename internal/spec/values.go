@@ -36,10 +36,13 @@ func normValue(typ, raw string) (value string, err, warn *problem) {
 			return "", p, nil
 		}
 		return model.Fqdn(h), nil, nil
-	case model.TypeMX, model.TypeNS:
+	case model.TypeMX, model.TypeNS, model.TypePTR:
 		rule := RuleValueMX
-		if typ == model.TypeNS {
+		switch typ {
+		case model.TypeNS:
 			rule = RuleValueNS
+		case model.TypePTR:
+			rule = RuleValuePTR
 		}
 		h, p := normHost(raw, kindHost, rule)
 		if p != nil {

@@ -26,14 +26,14 @@ const (
 
 // supportedTypes are the record types dnssync manages.
 func supportedTypes() []string {
-	return []string{model.TypeA, model.TypeAAAA, model.TypeCNAME, model.TypeMX, model.TypeTXT, model.TypeNS, model.TypeSRV, model.TypeCAA}
+	return []string{model.TypeA, model.TypeAAAA, model.TypeCNAME, model.TypeMX, model.TypeTXT, model.TypeNS, model.TypeSRV, model.TypeCAA, model.TypePTR}
 }
 
 // supportedType is slices.Contains(supportedTypes(), t) without building
 // the list for every record.
 func supportedType(t string) bool {
 	switch t {
-	case model.TypeA, model.TypeAAAA, model.TypeCNAME, model.TypeMX, model.TypeTXT, model.TypeNS, model.TypeSRV, model.TypeCAA:
+	case model.TypeA, model.TypeAAAA, model.TypeCNAME, model.TypeMX, model.TypeTXT, model.TypeNS, model.TypeSRV, model.TypeCAA, model.TypePTR:
 		return true
 	}
 	return false

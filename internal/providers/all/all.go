@@ -10,6 +10,7 @@ import (
 	"github.com/dnssync/dnssync/internal/providers/aliyun/aliyuntest"
 	"github.com/dnssync/dnssync/internal/providers/dnspod"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest"
+	"github.com/dnssync/dnssync/internal/providers/rfc2136"
 	"github.com/dnssync/dnssync/internal/providers/tencentcloud"
 	"github.com/dnssync/dnssync/internal/sandbox/emulator"
 )
@@ -20,6 +21,7 @@ func Registry() *providers.Registry {
 		aliyun.Type{},
 		dnspod.Type{},
 		tencentcloud.Type{},
+		rfc2136.Type{},
 	)
 }
 
