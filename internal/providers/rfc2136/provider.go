@@ -59,7 +59,11 @@ func (i *Instance) Submit(ctx context.Context, b plan.Batch) (providers.Task, er
 	for _, c := range p.RRsets {
 		it := providers.ItemResult{Domain: p.Zone, What: c.Name + " " + c.Type, State: providers.ItemOK}
 		if err != nil {
-			it.State, it.Message = providers.ItemFailed, "not applied: "+err.Error()
+			// The server's answer is final for this run: a changed
+			// prerequisite means someone else changed the zone — the next
+			// run reads it and plans again, rather than this one racing
+			// them — and NOTAUTH or REFUSED need the server's settings fixed.
+			it.State, it.Message, it.Permanent = providers.ItemFailed, "not applied: "+err.Error(), true
 		}
 		t.Items = append(t.Items, it)
 	}
