@@ -17,7 +17,45 @@ type problem struct {
 func (p *problem) Error() string { return p.msg }
 
 func newProblem(rule, format string, args ...any) *problem {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = clip(s)
+		}
+	}
 	return &problem{rule: rule, msg: fmt.Sprintf(format, args...)}
+}
+
+// maxMessage bounds a diagnostic's text, whatever values it quotes.
+const maxMessage = 400
+
+// clipMessage shortens an overlong diagnostic (one that quotes a huge
+// value through a path that did not clip it).
+func clipMessage(m string) string {
+	if len(m) <= maxMessage {
+		return m
+	}
+	cut := maxMessage
+	for cut > 0 && !utf8.RuneStart(m[cut]) {
+		cut--
+	}
+	return m[:cut] + "…"
+}
+
+// maxEcho is the most of a file's value a message repeats: enough to find
+// it, never the whole of a hostile or oversized value.
+const maxEcho = 100
+
+// clip shortens s to its first maxEcho bytes (on a rune boundary), saying
+// how long it was.
+func clip(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", s[:cut], len(s))
 }
 
 const (

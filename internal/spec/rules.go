@@ -44,6 +44,7 @@ const (
 	RuleValueMX       = "value-mx"         // MX target is not a host name
 	RuleValueTXT      = "value-txt"        // TXT value empty or badly quoted
 	RuleTXTLength     = "txt-length"       // TXT longer than 255 octets (warning)
+	RuleValueLength   = "value-length"     // a value longer than any DNS record or the provider can hold
 	RuleValueNS       = "value-ns"         // NS target is not a host name
 	RuleValueSRV      = "value-srv"        // SRV value not "priority weight port target"
 	RuleSRVName       = "srv-name"         // SRV name not _service._proto (warning)

@@ -13,6 +13,24 @@ import (
 // UNVERIFIED, so they only warn.
 const maxTXTString = 255
 
+// maxTXTData is the longest TXT text a DNS record can hold: 65535 octets of
+// record data, each 255-octet string with its length octet (RFC 1035).
+const maxTXTData = 65535 / 256 * 255
+
+// valueLimit refuses a canonical value longer than the provider serving
+// the zone accepts (where it documents a limit) or than any record holds.
+func valueLimit(typ, val string, caps *Caps, haveProv bool, prov string) *problem {
+	if haveProv {
+		if limit := caps.MaxValue[typ]; limit > 0 && len(val) > limit {
+			return newProblem(RuleValueLength, "%s value is %d octets; provider %q accepts at most %d", typ, len(val), prov, limit)
+		}
+	}
+	if typ == model.TypeTXT && len(val) > maxTXTData {
+		return newProblem(RuleValueLength, "TXT value is %d octets; a DNS record holds at most %d octets of text (RFC 1035)", len(val), maxTXTData)
+	}
+	return nil
+}
+
 // normValue validates raw as the data of a record of type typ and returns its
 // canonical form (see internal/model). warn is set for valid but doubtful
 // values.

@@ -137,11 +137,11 @@ func isParserProblem(msg string) bool {
 }
 
 func (d *doc) add(pos model.Pos, rule, msg string) {
-	d.diags = append(d.diags, Diagnostic{Pos: pos, Rule: rule, Severity: SeverityError, Message: msg})
+	d.diags = append(d.diags, Diagnostic{Pos: pos, Rule: rule, Severity: SeverityError, Message: clipMessage(msg)})
 }
 
 func (d *doc) warn(pos model.Pos, rule, msg string) {
-	d.diags = append(d.diags, Diagnostic{Pos: pos, Rule: rule, Severity: SeverityWarning, Message: msg})
+	d.diags = append(d.diags, Diagnostic{Pos: pos, Rule: rule, Severity: SeverityWarning, Message: clipMessage(msg)})
 }
 
 func (d *doc) pos(n *yaml.Node) model.Pos {

@@ -524,6 +524,10 @@ func (z *zoneDecoder) records(c cursor, domain string, zoneTTL int, zoneLine str
 			v.fail(p)
 			continue
 		}
+		if p := valueLimit(base.Type, val, &caps, haveProv, prov); p != nil {
+			v.fail(p)
+			continue
+		}
 		if w != nil {
 			v.warnp(w)
 		}
