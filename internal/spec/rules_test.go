@@ -78,7 +78,7 @@ func TestRules(t *testing.T) {
 		{RuleValueMX, zoneWith(`{name: "@", type: MX, value: mx.example.net, mx: 10}`), zoneWith(`{name: "@", type: MX, value: "mx", mx: 10}`)},
 		{RuleValueTXT, zoneWith(`{name: "@", type: TXT, value: '"v=spf1" " -all"'}`), zoneWith(`{name: "@", type: TXT, value: '""'}`)},
 		{RuleTXTLength, zoneWith(`{name: "@", type: TXT, value: ` + strings.Repeat("x", 255) + `}`), zoneWith(`{name: "@", type: TXT, value: ` + strings.Repeat("x", 256) + `}`)},
-		{RuleValueLength, zoneWith(`{name: "@", type: TXT, value: ` + strings.Repeat("x", 65280) + `}`), zoneWith(`{name: "@", type: TXT, value: ` + strings.Repeat("x", 65281) + `}`)},
+		{RuleValueLength, zoneWith(`{name: "@", type: TXT, value: ` + strings.Repeat("x", 65279) + `}`), zoneWith(`{name: "@", type: TXT, value: ` + strings.Repeat("x", 65280) + `}`)},
 		{RuleValueNS, zoneWith(`{name: lab, type: NS, value: ns1.example.net.}`), zoneWith(`{name: lab, type: NS, value: 192.0.2.1}`)},
 		{RuleValueSRV, zoneWith(`{name: _sip._tcp, type: SRV, value: "10 60 5060 sip.example.com."}`), zoneWith(`{name: _sip._tcp, type: SRV, value: "10 60 70000 sip.example.com."}`)},
 		{RuleSRVName, zoneWith(`{name: _sip._tcp, type: SRV, value: "0 0 0 ."}`), zoneWith(`{name: sip, type: SRV, value: "0 0 0 ."}`)},

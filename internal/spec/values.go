@@ -14,8 +14,9 @@ import (
 const maxTXTString = 255
 
 // maxTXTData is the longest TXT text a DNS record can hold: 65535 octets of
-// record data, each 255-octet string with its length octet (RFC 1035).
-const maxTXTData = 65535 / 256 * 255
+// record data made of strings of at most 255 octets, each after its length
+// octet (RFC 1035): 255 full strings (65280 octets) and one of 254.
+const maxTXTData = 255*255 + 254
 
 // valueLimit refuses a canonical value longer than the provider serving
 // the zone accepts (where it documents a limit) or than any record holds.
