@@ -32,6 +32,8 @@ type Options struct {
 	Getenv func(string) string
 	// Transport wraps each provider's HTTP transport (metrics); nil keeps it.
 	Transport func(provider string, next http.RoundTripper) http.RoundTripper
+	// Count records provider calls that are not HTTP (metrics); nil: none.
+	Count func(provider, operation, result string)
 	// Version goes into User-Agent headers.
 	Version string
 	Logger  *slog.Logger
@@ -53,7 +55,7 @@ func New(cfg *spec.Config, opts Options) (*Pass, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	e := &Pass{cfg: cfg, providers: map[string]providers.Instance{}, log: log}
-	env := providers.Env{Getenv: opts.Getenv, Transport: opts.Transport, Version: opts.Version, Logger: log}
+	env := providers.Env{Getenv: opts.Getenv, Transport: opts.Transport, Count: opts.Count, Version: opts.Version, Logger: log}
 	for _, name := range cfg.ProviderNames() {
 		pc := cfg.Providers[name]
 		t, ok := cfg.Registry.Lookup(pc.Type)

@@ -198,6 +198,10 @@ type Env struct {
 	Getenv func(string) string
 	// Transport wraps each provider's HTTP transport (metrics); nil keeps it.
 	Transport func(provider string, next http.RoundTripper) http.RoundTripper
+	// Count records one provider call that is not HTTP (a DNS UPDATE or
+	// zone transfer): provider, operation and result ("ok", an error
+	// class or code), as Transport counts HTTP calls. Nil counts nothing.
+	Count func(provider, operation, result string)
 	// Version goes into User-Agent headers.
 	Version string
 	Logger  *slog.Logger

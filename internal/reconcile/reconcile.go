@@ -163,7 +163,7 @@ func (r *Reconciler) engine() (*engine.Pass, error) {
 	if cfg == r.cfg && r.eng != nil {
 		return r.eng, nil
 	}
-	eng, err := engine.New(cfg, engine.Options{Transport: r.m.Transport, Version: r.opts.Version,
+	eng, err := engine.New(cfg, engine.Options{Transport: r.m.Transport, Count: r.m.APICall, Version: r.opts.Version,
 		Logger: r.log, Getenv: r.opts.Getenv})
 	if err != nil {
 		return nil, fmt.Errorf("providers: %w", err)

@@ -46,6 +46,7 @@ func (i *Instance) Submit(ctx context.Context, b plan.Batch) (providers.Task, er
 		return t, fmt.Errorf("rfc2136: batch %s: its changes now need %d UPDATE messages, not one: the message size settings changed since the plan was made; plan again (nothing was sent)", b.ID, len(msgs))
 	}
 	res, err := i.client.Apply(providers.WithOperation(ctx, "UPDATE"), msgs[0])
+	i.counted("UPDATE", err)
 	var e *Error
 	switch {
 	case err == nil:

@@ -2,6 +2,7 @@ package rfc2136
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -172,7 +173,7 @@ func (t Type) New(c providers.Config, env providers.Env) (providers.Instance, er
 	if err != nil {
 		return nil, err
 	}
-	return &Instance{cfg: c, client: cl, planner: NewPlanner(c.Name, t.Caps(c), cc)}, nil
+	return &Instance{cfg: c, client: cl, planner: NewPlanner(c.Name, t.Caps(c), cc), count: env.Count}, nil
 }
 
 // Instance is a configured server and key.
@@ -180,6 +181,27 @@ type Instance struct {
 	cfg     providers.Config
 	client  *Client
 	planner *Planner
+	count   func(provider, operation, result string)
+}
+
+// counted records one DNS call for metrics: "ok", the answer's rcode
+// name, or the error class when no answer came.
+func (i *Instance) counted(op string, err error) {
+	if i.count == nil {
+		return
+	}
+	result := "ok"
+	var e *Error
+	switch {
+	case err == nil:
+	case errors.As(err, &e) && e.Rcode > 0:
+		result = dns.RcodeToString[e.Rcode]
+	case errors.Is(err, providers.ErrOutcomeUnknown):
+		result = "unknown"
+	default:
+		result = "error"
+	}
+	i.count(i.cfg.Name, op, result)
 }
 
 var (
@@ -208,6 +230,7 @@ func (i *Instance) String() string { return i.cfg.Name + ": " + i.client.String(
 // declares none).
 func (i *Instance) ReadZone(ctx context.Context, domain string) (*model.LiveDNS, error) {
 	snap, err := i.client.Transfer(providers.WithOperation(ctx, "AXFR"), domain)
+	i.counted("AXFR", err)
 	if err != nil {
 		return nil, err
 	}
