@@ -143,7 +143,7 @@ func BenchmarkPlanLargeZonePhases(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		cfg, ds := spec.LoadConfigDiagnostics(z.config)
+		cfg, ds := spec.LoadConfigDiagnostics(ctx, z.config)
 		if ds.HasErrors() {
 			b.Fatal(ds)
 		}

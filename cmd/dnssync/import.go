@@ -29,7 +29,7 @@ func newImportCmd(g *globalOptions) *cobra.Command {
 			"rows (DNSPod's apex NS records) are left out. It never writes to a provider.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := spec.LoadConfig(g.config)
+			cfg, err := loadConfig(cmd.Context(), g)
 			if err != nil {
 				return err
 			}

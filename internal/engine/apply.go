@@ -63,7 +63,7 @@ func (e *Engine) Apply(ctx context.Context, desired *model.Desired, ao ApplyOpti
 		return nil, err
 	}
 	defer unlock()
-	j, err := journal.Open(dir)
+	j, err := journal.Open(dir, journal.WithReadOptions(e.cfg.ReadOptions()))
 	if err != nil {
 		return nil, err
 	}

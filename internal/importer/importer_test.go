@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -77,7 +78,7 @@ func TestImportRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, diags := spec.ParseZone(cfg, filepath.Join(cfg.ZonesDir, "example.com.yaml"), data)
+		d, diags := spec.ParseZone(context.Background(), cfg, filepath.Join(cfg.ZonesDir, "example.com.yaml"), data)
 		if diags.HasErrors() {
 			// Random records may break a rule the loader enforces (e.g. a
 			// CNAME-free set is generated, but TXT beside others is fine);

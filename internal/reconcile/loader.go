@@ -63,8 +63,8 @@ func (l *Loader) pinStateDir(dir string) {
 
 // LoadConfig implements daemon.Loader. Warnings are logged; errors become
 // diagnostics and leave the previous configuration in force.
-func (l *Loader) LoadConfig(_ context.Context) (daemon.Sources, []daemon.Diagnostic) {
-	cfg, ds := spec.LoadConfigDiagnostics(l.path)
+func (l *Loader) LoadConfig(ctx context.Context) (daemon.Sources, []daemon.Diagnostic) {
+	cfg, ds := spec.LoadConfigDiagnostics(ctx, l.path)
 	errs := l.convert(ds)
 	if len(errs) == 0 && cfg == nil {
 		errs = []daemon.Diagnostic{{Pos: model.Pos{File: l.path}, Rule: spec.RuleReadFile, Message: "configuration could not be read"}}
@@ -92,8 +92,8 @@ func (l *Loader) LoadConfig(_ context.Context) (daemon.Sources, []daemon.Diagnos
 
 // LoadZone implements daemon.Loader: one zone file under the last good
 // configuration.
-func (l *Loader) LoadZone(_ context.Context, file string) (*model.Domain, []daemon.Diagnostic) {
-	dom, ds := spec.LoadZone(l.Config(), file)
+func (l *Loader) LoadZone(ctx context.Context, file string) (*model.Domain, []daemon.Diagnostic) {
+	dom, ds := spec.LoadZone(ctx, l.Config(), file)
 	if errs := l.convert(ds); len(errs) > 0 {
 		return nil, errs
 	}
@@ -117,13 +117,13 @@ func (l *Loader) convert(ds spec.Diagnostics) []daemon.Diagnostic {
 	return out
 }
 
-// initialStateDir is the state directory the configuration names now —
-// read even from a configuration with errors, since the lock must be taken
-// before anything else; the default beside the file when it cannot be
+// initialConfig is the configuration as it is now — read even with
+// errors, since the lock must be taken before anything else, for its state
+// directory and its limits; the defaults beside the file when it cannot be
 // parsed at all.
-func initialStateDir(path string) string {
-	if cfg, _ := spec.LoadConfigDiagnostics(path); cfg != nil {
-		return cfg.StateDir
+func initialConfig(path string) *spec.Config {
+	if cfg, _ := spec.LoadConfigDiagnostics(context.Background(), path); cfg != nil {
+		return cfg
 	}
-	return spec.DefaultConfig(filepath.Dir(path)).StateDir
+	return spec.DefaultConfig(filepath.Dir(path))
 }

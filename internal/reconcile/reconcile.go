@@ -99,12 +99,13 @@ func Open(opts Options) (*Reconciler, error) {
 	if m == nil {
 		m = metrics.New()
 	}
-	dir := initialStateDir(opts.ConfigFile)
+	cfg := initialConfig(opts.ConfigFile)
+	dir := cfg.StateDir
 	unlock, err := statedir.Lock(dir)
 	if err != nil {
 		return nil, err
 	}
-	j, err := journal.Open(dir)
+	j, err := journal.Open(dir, journal.WithReadOptions(cfg.ReadOptions()))
 	if err != nil {
 		unlock()
 		return nil, err
@@ -151,7 +152,7 @@ func (r *Reconciler) engine() (*engine.Engine, error) {
 		// Before the daemon's first LoadConfig: OnStart resumes journaled
 		// tasks first. Use the file as it is, if it is valid.
 		var ds spec.Diagnostics
-		cfg, ds = spec.LoadConfigDiagnostics(r.opts.ConfigFile)
+		cfg, ds = spec.LoadConfigDiagnostics(context.Background(), r.opts.ConfigFile)
 		if cfg == nil || ds.HasErrors() {
 			return nil, errors.New("no valid configuration loaded")
 		}

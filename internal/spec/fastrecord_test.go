@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -24,8 +25,8 @@ func sameWithoutFastPath(t testing.TB, cfg *Config, name string, data []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fast, fds := parseZone(cfg, s, true, "z.yaml", data)
-	slow, sds := parseZone(cfg, s, false, "z.yaml", data)
+	fast, fds := parseZone(context.Background(), cfg, s, true, "z.yaml", data)
+	slow, sds := parseZone(context.Background(), cfg, s, false, "z.yaml", data)
 	fds.Sort()
 	sds.Sort()
 	if d := cmp.Diff(slow, fast); d != "" {
@@ -263,7 +264,7 @@ func TestCrossChecksCollisions(t *testing.T) {
 		srcs = append(srcs, string(mustRead(t, f)))
 	}
 	for i, src := range srcs {
-		dom, _ := ParseZone(cfg, "z.yaml", []byte(src))
+		dom, _ := ParseZone(context.Background(), cfg, "z.yaml", []byte(src))
 		if dom == nil || dom.DNS == nil {
 			continue
 		}
@@ -295,7 +296,7 @@ func TestNoRecordsIsEmptyList(t *testing.T) {
 		"domain: example.com\ndns:\n  provider: dnspod\n  records: []\n",
 		"domain: example.com\ndns:\n  provider: dnspod\n  records: 5\n",
 	} {
-		dom, _ := ParseZone(cfg, "z.yaml", []byte(src))
+		dom, _ := ParseZone(context.Background(), cfg, "z.yaml", []byte(src))
 		if dom == nil || dom.DNS == nil || dom.DNS.Records == nil || len(dom.DNS.Records) != 0 {
 			t.Errorf("%q: records %#v", src, dom.DNS)
 		}

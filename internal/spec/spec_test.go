@@ -119,7 +119,7 @@ func TestBadFixtures(t *testing.T) {
 		if strings.HasPrefix(filepath.Base(f), "twice-") {
 			continue // only bad together, see TestDomainTwice
 		}
-		_, ds := LoadZone(cfg, f)
+		_, ds := LoadZone(context.Background(), cfg, f)
 		if !ds.HasErrors() {
 			t.Errorf("%s: no error reported", f)
 		}
@@ -160,7 +160,7 @@ func TestDomainTwice(t *testing.T) {
 	}
 	// Each file alone is fine.
 	for _, f := range []string{"testdata/bad/twice-a.yaml", "testdata/bad/twice-b.yaml"} {
-		if _, ds := LoadZone(cfg, f); len(ds) != 0 {
+		if _, ds := LoadZone(context.Background(), cfg, f); len(ds) != 0 {
 			t.Errorf("%s alone: %v", f, ds)
 		}
 	}
@@ -210,7 +210,7 @@ dns:
     - {name: "@", type: CAA, value: "0 ISSUE ca.example.net"}
     - {name: "*", type: AAAA, value: "2001:0DB8::0001", line: 广东电信, ttl: 60, enabled: false}
 `
-	dom, ds := ParseZone(cfg, "z.yaml", []byte(src))
+	dom, ds := ParseZone(context.Background(), cfg, "z.yaml", []byte(src))
 	if len(ds) != 0 {
 		t.Fatalf("diagnostics: %v", ds)
 	}

@@ -1,10 +1,10 @@
 package spec
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
-	"os"
 	"path"
 	"slices"
 	"strings"
@@ -40,19 +40,22 @@ func supportedType(t string) bool {
 
 // LoadZone reads and checks one zone file against cfg (nil: an empty
 // config, so every provider reference fails). The domain is nil when the
-// file could not be parsed or names no valid domain; otherwise it is
-// returned even when diagnostics hold errors (best effort, for reporting).
-func LoadZone(cfg *Config, file string) (*model.Domain, Diagnostics) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, Diagnostics{{Pos: model.Pos{File: file, Line: 1}, Rule: RuleReadFile, Severity: SeverityError,
-			Message: fmt.Sprintf("cannot read zone file: %v", unwrapPathError(err))}}
+// file could not be read or parsed, names no valid domain, or ctx was
+// cancelled; otherwise it is returned even when diagnostics hold errors
+// (best effort, for reporting).
+func LoadZone(ctx context.Context, cfg *Config, file string) (*model.Domain, Diagnostics) {
+	if cfg == nil {
+		cfg = DefaultConfig(".")
 	}
-	return ParseZone(cfg, file, data)
+	data, d := readFile(ctx, file, "zone file", cfg.ReadOptions())
+	if d != nil {
+		return nil, Diagnostics{*d}
+	}
+	return ParseZone(ctx, cfg, file, data)
 }
 
 // ParseZone is LoadZone on data already read from file.
-func ParseZone(cfg *Config, file string, data []byte) (*model.Domain, Diagnostics) {
+func ParseZone(ctx context.Context, cfg *Config, file string, data []byte) (*model.Domain, Diagnostics) {
 	if cfg == nil {
 		cfg = DefaultConfig(".")
 	}
@@ -60,26 +63,43 @@ func ParseZone(cfg *Config, file string, data []byte) (*model.Domain, Diagnostic
 	if err != nil {
 		return nil, Diagnostics{{Pos: model.Pos{File: file, Line: 1}, Rule: RuleSchema, Severity: SeverityError, Message: err.Error()}}
 	}
-	return parseZone(cfg, s, s.fastRecords, file, data)
+	return parseZone(ctx, cfg, s, s.fastRecords, file, data)
 }
 
 // parseZone is ParseZone with the records fast path on or off (tests
 // compare the two).
-func parseZone(cfg *Config, s *Schemas, fast bool, file string, data []byte) (*model.Domain, Diagnostics) {
+func parseZone(ctx context.Context, cfg *Config, s *Schemas, fast bool, file string, data []byte) (*model.Domain, Diagnostics) {
+	if ctx.Err() != nil {
+		return nil, notLoaded(ctx, file)
+	}
 	d := parseYAML(file, data, fast)
 	if !d.ok {
 		return nil, d.diags
 	}
 	d.validate(s.zone, s.record, s.printer)
-	z := zoneDecoder{cfg: cfg, d: d}
+	z := zoneDecoder{ctx: ctx, cfg: cfg, d: d}
 	dom := z.decode(d.cursor())
+	if z.err != nil {
+		return nil, notLoaded(ctx, file)
+	}
 	return dom, d.diags
 }
 
+// notLoaded is the diagnostic of a file whose loading ctx cancelled.
+func notLoaded(ctx context.Context, file string) Diagnostics {
+	return Diagnostics{{Pos: model.Pos{File: file, Line: 1}, Rule: RuleReadFile, Severity: SeverityError,
+		Message: fmt.Sprintf("not loaded: %v", context.Cause(ctx))}}
+}
+
 type zoneDecoder struct {
+	ctx context.Context // checked every checkEvery records
 	cfg *Config
 	d   *doc
+	err error // the context's error, when it stopped decoding
 }
+
+// checkEvery is how many records pass between looks at the context.
+const checkEvery = 4096
 
 // placeholderDomain stands in for a missing or invalid domain so that the
 // rest of the file is still checked.
@@ -316,14 +336,23 @@ func (z *zoneDecoder) dns(c cursor, domain string) *model.DNS {
 		// list is shared through an anchor).
 		release := rc.n.Anchor == ""
 		for i, it := range rc.all() {
-			items++
+			if items++; items%checkEvery == 0 && z.ctx.Err() != nil {
+				z.err = z.ctx.Err()
+				break
+			}
 			recs = z.records(it, domain, dns.TTL, line, caps, haveProv, prov.Name, recs)
 			if release {
 				rc.n.Content[i] = nil
 			}
 		}
+		if z.err != nil {
+			return dns
+		}
 	}
-	z.crossChecks(recs, dns.Ignore)
+	if !z.crossChecks(recs, dns.Ignore) {
+		z.err = z.ctx.Err()
+		return dns
+	}
 	dns.Records = recs
 	model.SortRecords(dns.Records)
 	if len(dns.Records) == 0 && dns.Policy == model.PolicySync && (!c.has("records") || hasRecords && items == 0) {
@@ -521,15 +550,16 @@ func srvOwner(name string) bool {
 // large zone has 100,000s of records, so instead of maps keyed by whole
 // identities it keeps maps of 64-bit hashes to chains of record indexes
 // (-1 ends a chain) and compares the records themselves on a hash match.
-func (z *zoneDecoder) crossChecks(recs []model.Record, ignores []model.Ignore) {
+// It reports false when the context was cancelled before it finished.
+func (z *zoneDecoder) crossChecks(recs []model.Record, ignores []model.Ignore) bool {
 	seed := maphash.MakeSeed()
-	z.crossCheck(recs, ignores, func(k model.Key) uint64 { return hashKey(seed, k) },
+	return z.crossCheck(recs, ignores, func(k model.Key) uint64 { return hashKey(seed, k) },
 		func(name, line string) uint64 { return hashNameLine(seed, name, line) })
 }
 
 // crossCheck is crossChecks with the hash functions given (tests make
 // them collide).
-func (z *zoneDecoder) crossCheck(recs []model.Record, ignores []model.Ignore, hashKey func(model.Key) uint64, hashNameLine func(name, line string) uint64) {
+func (z *zoneDecoder) crossCheck(recs []model.Record, ignores []model.Ignore, hashKey func(model.Key) uint64, hashNameLine func(name, line string) uint64) bool {
 	n := len(recs)
 	chain := func() []int32 { return slices.Repeat([]int32{-1}, n) }
 
@@ -546,6 +576,9 @@ func (z *zoneDecoder) crossCheck(recs []model.Record, ignores []model.Ignore, ha
 	var order []int32                  // group heads in file order
 
 	for i := range recs {
+		if i%checkEvery == checkEvery-1 && z.ctx.Err() != nil {
+			return false
+		}
 		r := &recs[i]
 		k := r.Key()
 		values[i] = k.Value
@@ -618,6 +651,7 @@ func (z *zoneDecoder) crossCheck(recs []model.Record, ignores []model.Ignore, ha
 				Unicode(nl.Name), nl.Line, strings.Join(others, ", ")))
 		}
 	}
+	return true
 }
 
 // hashKey and hashNameLine hash a record identity and a (name, line) pair;
