@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -43,8 +42,6 @@ type recordItem struct {
 	index int
 	value any
 }
-
-var yamlLineRE = regexp.MustCompile(`line (\d+)(?::(\d+))?`)
 
 // parseYAML parses data. d.ok is false (and d.diags says why) when the file
 // is not a single, well-formed, non-empty YAML document. fastRecords says
@@ -92,48 +89,9 @@ func parseYAML(file string, data []byte, fastRecords bool) *doc {
 	return d
 }
 
-var unknownAnchorRE = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
-
 func (d *doc) addYAMLError(err error, data []byte) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	pos := model.Pos{File: d.file, Line: 1}
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		pos.Line, _ = strconv.Atoi(m[1])
-		if m[2] != "" {
-			pos.Col, _ = strconv.Atoi(m[2])
-		}
-		msg = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(msg, m[0]), ":"))
-		if isParserProblem(msg) {
-			// yaml.v3 reports parser (not scanner) errors with a 0-based
-			// line: the start of the construct being parsed.
-			pos.Line++
-		}
-	}
-	if m := unknownAnchorRE.FindStringSubmatch(msg); m != nil {
-		// yaml.v3 gives no line for this one; find the alias.
-		if i := bytes.Index(data, []byte("*"+m[1])); i >= 0 {
-			pos.Line = 1 + bytes.Count(data[:i], []byte("\n"))
-			pos.Col = 1 + i - (bytes.LastIndexByte(data[:i], '\n') + 1)
-		}
-	}
-	if pos.Line < 1 {
-		pos.Line = 1
-	}
-	d.add(pos, RuleYAMLSyntax, "YAML syntax: "+msg)
-}
-
-// isParserProblem reports whether msg is one of yaml.v3's parser error
-// texts (parserc.go), whose line numbers are off by one.
-func isParserProblem(msg string) bool {
-	for _, p := range []string{"did not find expected ',' or ']'", "did not find expected ',' or '}'",
-		"did not find expected '-' indicator", "did not find expected <document start>", "did not find expected <stream-start>",
-		"did not find expected key", "did not find expected node content", "found duplicate %TAG directive",
-		"found duplicate %YAML directive", "found incompatible YAML document", "found undefined tag handle"} {
-		if msg == p {
-			return true
-		}
-	}
-	return false
+	line, col, msg := locateYAMLError(data, err)
+	d.add(model.Pos{File: d.file, Line: line, Col: col}, RuleYAMLSyntax, "YAML syntax: "+msg)
 }
 
 func (d *doc) add(pos model.Pos, rule, msg string) {

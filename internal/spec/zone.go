@@ -69,6 +69,9 @@ func ParseZone(ctx context.Context, cfg *Config, file string, data []byte) (*mod
 // parseZone is ParseZone with the records fast path on or off (tests
 // compare the two).
 func parseZone(ctx context.Context, cfg *Config, s *Schemas, fast bool, file string, data []byte) (*model.Domain, Diagnostics) {
+	if ti := scanText(file, data); ti.problem != nil {
+		return nil, Diagnostics{*ti.problem}
+	}
 	if ctx.Err() != nil {
 		return nil, notLoaded(ctx, file)
 	}
