@@ -17,16 +17,18 @@ import (
 	"github.com/dnssync/dnssync/internal/model"
 )
 
-// sameWithoutFastPath parses data with and without the records fast path
-// and fails when the domains or the diagnostics (sorted) differ.
+// sameWithoutFastPath parses data with and without the records fast path,
+// and with and without the record stream, and fails when the domains or
+// the diagnostics (sorted) differ.
 func sameWithoutFastPath(t testing.TB, cfg *Config, name string, data []byte) {
 	t.Helper()
 	s, err := cfg.Schemas()
 	if err != nil {
 		t.Fatal(err)
 	}
-	fast, fds := parseZone(context.Background(), cfg, s, true, "z.yaml", data)
-	slow, sds := parseZone(context.Background(), cfg, s, false, "z.yaml", data)
+	ctx := context.Background()
+	fast, fds := parseZoneMode(ctx, cfg, s, parseMode{fast: true}, "z.yaml", data)
+	slow, sds := parseZoneMode(ctx, cfg, s, parseMode{}, "z.yaml", data)
 	fds.Sort()
 	sds.Sort()
 	if d := cmp.Diff(slow, fast); d != "" {
@@ -34,6 +36,17 @@ func sameWithoutFastPath(t testing.TB, cfg *Config, name string, data []byte) {
 	}
 	if d := cmp.Diff(sds, fds); d != "" {
 		t.Fatalf("%s: diagnostics differ with the fast path (-slow +fast):\n%s", name, d)
+	}
+	// Streamed in runs of the default size, and of one and two entries.
+	for _, run := range []int{0, 1, 2} {
+		streamed, stds := parseZoneMode(ctx, cfg, s, parseMode{fast: true, stream: true, run: run}, "z.yaml", data)
+		stds.Sort()
+		if d := cmp.Diff(fast, streamed); d != "" {
+			t.Fatalf("%s: domain differs with the record stream in runs of %d (-whole +streamed):\n%s", name, run, d)
+		}
+		if d := cmp.Diff(fds, stds); d != "" {
+			t.Fatalf("%s: diagnostics differ with the record stream in runs of %d (-whole +streamed):\n%s", name, run, d)
+		}
 	}
 }
 

@@ -35,6 +35,12 @@ type doc struct {
 	// fastRecords: dns.records entries are checked by fastRecord, and
 	// only those it does not accept are converted and validated (d.slow).
 	fastRecords bool
+
+	// stream: dns.records is read run by run (stream.go); the skeleton's
+	// placeholder stands for it. streamErr is why reading stopped early.
+	stream    *recordStream
+	streamErr error
+	schemas   *Schemas
 }
 
 // recordItem is one dns.records entry left to the schema, as a plain value.

@@ -3,8 +3,12 @@ package spec
 // A line-by-line YAML tokenizer, far simpler than a parser: it finds where
 // tokens start on a line and whether a construct (a quoted scalar, a flow
 // collection, a plain or block scalar) goes on past the line's end. The
-// syntax error locator uses it to find the column yaml.v3 does not report
-// (yamlerr.go). yaml.v3 stays the parser.
+// record stream uses it to cut a zone file's dns.records into runs of
+// whole entries without building the node tree (stream.go); the syntax
+// error locator uses it to find the column yaml.v3 does not report
+// (yamlerr.go). yaml.v3 stays the parser: whatever this lexer
+// misjudges makes a cut that yaml.v3 then rejects, and the loader falls
+// back to parsing the whole document.
 
 // tokKind is the kind of a token start.
 type tokKind uint8
@@ -52,6 +56,11 @@ type lexState struct {
 }
 
 func newLexState() lexState { return lexState{cont: -1, block: -1} }
+
+// open reports whether a quoted scalar, a flow collection or a block
+// scalar goes on past the line. (A plain scalar may or may not: the next
+// line's indentation decides, and lexLine marks it inScalar if it does.)
+func (s lexState) open() bool { return s.quote != 0 || s.flow > 0 || s.block >= 0 }
 
 // lineInfo is the result of lexing one line.
 type lineInfo struct {

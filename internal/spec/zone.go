@@ -67,10 +67,38 @@ func ParseZone(ctx context.Context, cfg *Config, file string, data []byte) (*mod
 }
 
 // parseZone is ParseZone with the records fast path on or off (tests
-// compare the two).
+// compare the two). The fast path also allows the record stream.
 func parseZone(ctx context.Context, cfg *Config, s *Schemas, fast bool, file string, data []byte) (*model.Domain, Diagnostics) {
-	if ti := scanText(file, data); ti.problem != nil {
+	return parseZoneMode(ctx, cfg, s, parseMode{fast: fast, stream: fast}, file, data)
+}
+
+// parseMode selects the ways of parsing a zone file (tests compare them).
+type parseMode struct {
+	fast   bool // the records fast path (fastRecord)
+	stream bool // the record stream (stream.go); needs fast
+	run    int  // entries per streamed run; 0: streamRunEntries
+}
+
+// parseZoneMode is parseZone in mode m.
+func parseZoneMode(ctx context.Context, cfg *Config, s *Schemas, m parseMode, file string, data []byte) (*model.Domain, Diagnostics) {
+	fast := m.fast
+	ti := scanText(file, data)
+	if ti.problem != nil {
 		return nil, Diagnostics{*ti.problem}
+	}
+	if m.stream && fast && ti.plainBreaks {
+		if rs := findRecords(data); rs != nil {
+			rs.run = m.run
+			dom, ds, err := streamZone(ctx, cfg, s, file, rs)
+			switch err.(type) {
+			case nil, errSyntax:
+				return dom, ds
+			case errFallback:
+				// Parse it as one document.
+			default:
+				return nil, notLoaded(ctx, file)
+			}
+		}
 	}
 	if ctx.Err() != nil {
 		return nil, notLoaded(ctx, file)
@@ -86,6 +114,54 @@ func parseZone(ctx context.Context, cfg *Config, s *Schemas, fast bool, file str
 		return nil, notLoaded(ctx, file)
 	}
 	return dom, d.diags
+}
+
+// streamZone parses a zone file whose dns.records is streamed: the
+// skeleton first, then the entries run by run. err is errSyntax when the
+// diagnostics hold the file's syntax error, errFallback when the file must
+// be parsed as one document, or the context's error.
+func streamZone(ctx context.Context, cfg *Config, s *Schemas, file string, rs *recordStream) (*model.Domain, Diagnostics, error) {
+	d := parseYAML(file, rs.skeleton(), true)
+	d.stream, d.schemas = rs, s
+	if !d.ok {
+		// yaml.v3 reports the first error of the file. When the part
+		// before the records shows the same error, that is it; an error
+		// after them may read differently without the records in between
+		// (another enclosing construct), so the whole document decides.
+		if p := parseYAML(file, rs.skeletonPrefix(), true); !p.ok && slices.Equal(p.diags, d.diags) {
+			return nil, d.diags, errSyntax{}
+		}
+		return nil, nil, errFallback{}
+	}
+	// The skeleton must read as the lexer cut it: the "[]" it put after
+	// "records:" is dns.records.
+	_, ph, all := d.lookup("/dns/records")
+	if !all || ph.Kind != yaml.SequenceNode || ph.Style&yaml.FlowStyle == 0 || len(ph.Content) != 0 ||
+		ph.Line != rs.keyLine || ph.Column != rs.col || ph.Anchor != "" {
+		return nil, nil, errFallback{}
+	}
+	rs.placeholder = ph
+	d.validate(s.zone, s.record, s.printer)
+	z := zoneDecoder{ctx: ctx, cfg: cfg, d: d}
+	dom := z.decode(d.cursor())
+	if z.err != nil {
+		return nil, nil, z.err
+	}
+	if !rs.read && d.streamErr == nil {
+		// The decoder did not get to the records (dns was rejected):
+		// they are still checked against the schema, as in a whole
+		// document.
+		for range d.streamedRecords(ctx) {
+		}
+	}
+	switch d.streamErr.(type) {
+	case nil:
+		return dom, d.diags, nil
+	case errSyntax:
+		return nil, d.diags, d.streamErr
+	default:
+		return nil, nil, d.streamErr
+	}
 }
 
 // notLoaded is the diagnostic of a file whose loading ctx cancelled.
@@ -333,12 +409,17 @@ func (z *zoneDecoder) dns(c cursor, domain string) *model.DNS {
 	recs := []model.Record{} // an empty list, never nil, when there are none
 	items := 0
 	if hasRecords && rc.kind() == yaml.SequenceNode {
-		recs = make([]model.Record, 0, len(rc.n.Content))
+		entries, n := rc.all(), len(rc.n.Content)
+		streamed := z.d.stream != nil && rc.n == z.d.stream.placeholder
+		if streamed {
+			entries, n = z.d.streamedRecords(z.ctx), len(z.d.stream.starts)
+		}
+		recs = make([]model.Record, 0, n)
 		// Nothing looks at an entry's nodes once it is decoded, and in a
 		// large zone they are most of the memory: let each go (unless the
-		// list is shared through an anchor).
-		release := rc.n.Anchor == ""
-		for i, it := range rc.all() {
+		// list is shared through an anchor; streamed entries go anyway).
+		release := rc.n.Anchor == "" && !streamed
+		for i, it := range entries {
 			if items++; items%checkEvery == 0 && z.ctx.Err() != nil {
 				z.err = z.ctx.Err()
 				break
@@ -348,7 +429,7 @@ func (z *zoneDecoder) dns(c cursor, domain string) *model.DNS {
 				rc.n.Content[i] = nil
 			}
 		}
-		if z.err != nil {
+		if z.err != nil || z.d.streamErr != nil {
 			return dns
 		}
 	}
