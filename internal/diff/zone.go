@@ -114,16 +114,21 @@ func newZone(idx int, dd *model.Domain, ld *model.LiveDNS, rules dnspodrules.Opt
 			z.existing++
 		}
 	}
-	seen := map[model.Key]bool{}
-	for _, r := range canonical(spec.Records) {
+	// Filtered in place, with the map sized once: canonical returns a
+	// copy, and a large zone's records are worth not copying twice.
+	seen := make(map[model.Key]bool, len(spec.Records))
+	z.desired = canonical(spec.Records)
+	kept := z.desired[:0]
+	for _, r := range z.desired {
 		k := r.Key()
 		if seen[k] || system[k] || ignored(spec.Ignore, r) {
 			continue
 		}
 		seen[k] = true
 		r.ID, r.System = "", false
-		z.desired = append(z.desired, r)
+		kept = append(kept, r)
 	}
+	z.desired = kept
 
 	byKey := make(map[model.Key]int, z.existing)
 	for i, r := range z.live {
