@@ -80,13 +80,15 @@ func (ds Diagnostics) Error() string {
 
 // Sources says where the zone files are, as the configuration declares.
 type Sources struct {
-	ZoneDirs []string // directories holding zone files, subdirectories included
-	Patterns []string // base-name globs; empty: watch.DefaultPatterns
-	Exclude  []string // base names that are not zone files ("dnssync.yaml")
+	ZoneDirs    []string // directories holding zone files, subdirectories included
+	Patterns    []string // base-name globs; empty: watch.DefaultPatterns
+	Exclude     []string // base names that are not zone files ("dnssync.yaml")
+	MaxFileSize int64    // size limit the watcher reads zone files under; 0: the default
 }
 
 func (s Sources) equal(o Sources) bool {
-	return slices.Equal(s.ZoneDirs, o.ZoneDirs) && slices.Equal(s.Patterns, o.Patterns) && slices.Equal(s.Exclude, o.Exclude)
+	return slices.Equal(s.ZoneDirs, o.ZoneDirs) && slices.Equal(s.Patterns, o.Patterns) && slices.Equal(s.Exclude, o.Exclude) &&
+		s.MaxFileSize == o.MaxFileSize
 }
 
 // Loader reads desired state. The daemon calls it from one goroutine only,
@@ -99,6 +101,19 @@ type Loader interface {
 	// LoadZone reads one zone file. With diagnostics the domain is ignored
 	// and the file's last good state stays in force.
 	LoadZone(ctx context.Context, file string) (*model.Domain, []Diagnostic)
+}
+
+// SettledLoader is a Loader that can load a zone file only while it holds
+// the content the watcher saw settle (watch.ChangeSet.Hashes). The daemon
+// uses it for changed files, so that a file written again after it
+// settled is never loaded half written: it waits for the watcher to see
+// the new content settle too.
+type SettledLoader interface {
+	Loader
+	// LoadSettledZone is LoadZone when the file's content hash
+	// (watch.Hash) is hash; otherwise it loads nothing and changed is
+	// true.
+	LoadSettledZone(ctx context.Context, file, hash string) (dom *model.Domain, diags []Diagnostic, changed bool)
 }
 
 // Trigger says why domains are reconciled.

@@ -10,7 +10,9 @@ import (
 
 	"github.com/dnssync/dnssync/internal/daemon"
 	"github.com/dnssync/dnssync/internal/model"
+	"github.com/dnssync/dnssync/internal/safefile"
 	"github.com/dnssync/dnssync/internal/spec"
+	"github.com/dnssync/dnssync/internal/watch"
 )
 
 // RuleStateDirChanged is the diagnostic rule of a configuration whose
@@ -87,7 +89,7 @@ func (l *Loader) LoadConfig(ctx context.Context) (daemon.Sources, []daemon.Diagn
 			Message: fmt.Sprintf("state_dir is now %s, but this daemon holds the lock and journal of %s; restart dnssync watch to move it", cfg.StateDir, l.stateDir)}}
 	}
 	l.cfg = cfg
-	return daemon.Sources{ZoneDirs: []string{cfg.ZonesDir}, Exclude: []string{spec.ConfigFileName}}, nil
+	return daemon.Sources{ZoneDirs: []string{cfg.ZonesDir}, Exclude: []string{spec.ConfigFileName}, MaxFileSize: cfg.Limits.MaxFileSize}, nil
 }
 
 // LoadZone implements daemon.Loader: one zone file under the last good
@@ -101,6 +103,32 @@ func (l *Loader) LoadZone(ctx context.Context, file string) (*model.Domain, []da
 		return nil, []daemon.Diagnostic{{Pos: model.Pos{File: file}, Rule: spec.RuleEmptyFile, Message: "no domain in file"}}
 	}
 	return dom, nil
+}
+
+// LoadSettledZone implements daemon.SettledLoader: LoadZone on the bytes
+// read now, if they are what the watcher saw settle.
+func (l *Loader) LoadSettledZone(ctx context.Context, file, hash string) (*model.Domain, []daemon.Diagnostic, bool) {
+	cfg := l.Config()
+	if cfg == nil {
+		cfg = spec.DefaultConfig(filepath.Dir(l.path))
+	}
+	data, err := safefile.ReadFile(ctx, file, cfg.ReadOptions())
+	if err != nil {
+		// LoadZone reads it again and says why it cannot.
+		dom, diags := l.LoadZone(ctx, file)
+		return dom, diags, false
+	}
+	if watch.Hash(data) != hash {
+		return nil, nil, true
+	}
+	dom, ds := spec.ParseZone(ctx, l.Config(), file, data)
+	if errs := l.convert(ds); len(errs) > 0 {
+		return nil, errs, false
+	}
+	if dom == nil {
+		return nil, []daemon.Diagnostic{{Pos: model.Pos{File: file}, Rule: spec.RuleEmptyFile, Message: "no domain in file"}}, false
+	}
+	return dom, nil, false
 }
 
 // convert keeps error-severity diagnostics (sorted) and logs warnings.
