@@ -14,22 +14,22 @@ package spec
 type tokKind uint8
 
 const (
-	tEntry      tokKind = iota + 1 // "-" block sequence entry
-	tKey                           // "?" explicit key
-	tValue                         // ":" value indicator
-	tFlowOpen                      // "[" or "{"
-	tFlowClose                     // "]" or "}"
-	tFlowEntry                     // ","
-	tDQuote                        // double-quoted scalar
-	tSQuote                        // single-quoted scalar
-	tPlain                         // plain scalar
-	tAnchor                        // "&name"
-	tAlias                         // "*name"
-	tTag                           // "!tag"
-	tBlockScalar                   // "|" or ">" header
-	tComment                       // "#…"
-	tDirective                     // "%…" at the start of a line
-	tBad                           // a character that cannot start a token ("@", "`")
+	tEntry       tokKind = iota + 1 // "-" block sequence entry
+	tKey                            // "?" explicit key
+	tValue                          // ":" value indicator
+	tFlowOpen                       // "[" or "{"
+	tFlowClose                      // "]" or "}"
+	tFlowEntry                      // ","
+	tDQuote                         // double-quoted scalar
+	tSQuote                         // single-quoted scalar
+	tPlain                          // plain scalar
+	tAnchor                         // "&name"
+	tAlias                          // "*name"
+	tTag                            // "!tag"
+	tBlockScalar                    // "|" or ">" header
+	tComment                        // "#…"
+	tDirective                      // "%…" at the start of a line
+	tBad                            // a character that cannot start a token ("@", "`", "%")
 )
 
 // token is one token start on a line. Offsets are byte offsets into the
