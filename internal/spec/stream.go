@@ -243,14 +243,18 @@ func (errFallback) Error() string { return "records not streamed" }
 
 // parseRun parses a run of n entries. It returns the entries' nodes, with
 // their lines made the file's; a syntax error (lines made the file's
-// too) when yaml.v3 rejects the run; or errFallback when the run is not
-// n plain entries at the expected indentation.
-func (rs *recordStream) parseRun(r runText, n int) ([]*yaml.Node, error) {
+// too) when yaml.v3 rejects the run; errFallback when the run is not n
+// plain entries at the expected indentation; or ctx's error.
+func (rs *recordStream) parseRun(ctx context.Context, r runText, n int) ([]*yaml.Node, error) {
 	// After a blank line, as in the file the entries never start on the
 	// first line: yaml.v3 reports an error in a construct that starts on
 	// the first line at another place than elsewhere.
 	var doc yaml.Node
-	if err := yaml.NewDecoder(io.MultiReader(strings.NewReader("\n"), bytes.NewReader(r.text))).Decode(&doc); err != nil {
+	in := ctxReader{ctx, io.MultiReader(strings.NewReader("\n"), bytes.NewReader(r.text))}
+	if err := yaml.NewDecoder(in).Decode(&doc); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, err
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
@@ -323,9 +327,12 @@ func (d *doc) streamedRecords(ctx context.Context) iter.Seq2[int, cursor] {
 				d.streamErr = err
 				return
 			}
-			items, err := d.stream.parseRun(r, at[1])
+			items, err := d.stream.parseRun(ctx, r, at[1])
 			if err != nil {
-				d.streamErr = d.runError(r, err)
+				d.streamErr = ctx.Err()
+				if d.streamErr == nil {
+					d.streamErr = d.runError(r, err)
+				}
 				return
 			}
 			for k, it := range items {

@@ -1,11 +1,16 @@
 package spec
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/dnssync/dnssync/internal/zonegen"
 )
 
 // TestStreamMutations: thousands of damaged copies of the example and
@@ -59,4 +64,34 @@ func mutate(rng *rand.Rand, s string) string {
 		}
 	}
 	return s
+}
+
+// TestLoadCancels: loading a large zone stops soon after its context is
+// cancelled, streamed or parsed whole (yaml.v3 reads through ctxReader),
+// and says it was not loaded.
+func TestLoadCancels(t *testing.T) {
+	var buf bytes.Buffer
+	if err := zonegen.WriteZone(&buf, zonegen.Options{Domain: "big.example", Records: 300_000}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testCfg(t)
+	s, err := cfg.Schemas()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stream := range []bool{true, false} {
+		ctx, cancel := context.WithCancel(context.Background())
+		timer := time.AfterFunc(100*time.Millisecond, cancel)
+		start := time.Now()
+		dom, ds := parseZoneMode(ctx, cfg, s, parseMode{fast: true, stream: stream}, "big.yaml", buf.Bytes())
+		took := time.Since(start)
+		timer.Stop()
+		cancel()
+		if dom != nil || len(ds) != 1 || ds[0].Rule != RuleReadFile || !strings.Contains(ds[0].Message, "not loaded: context canceled") {
+			t.Errorf("stream=%v: got %v, %v; want a not-loaded diagnostic", stream, dom, ds)
+		}
+		if took > time.Second {
+			t.Errorf("stream=%v: returned %v after the start, cancelled at 100ms", stream, took)
+		}
+	}
 }

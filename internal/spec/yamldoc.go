@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -41,6 +42,22 @@ type doc struct {
 	stream    *recordStream
 	streamErr error
 	schemas   *Schemas
+	cancelled error // the context's error, when it stopped the parse
+}
+
+// ctxReader fails once ctx is done. yaml.v3 reads its input 512 bytes at a
+// time, so a parse over it stops soon after: yaml.v3 itself takes no
+// context, and a large document takes seconds to parse.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // recordItem is one dns.records entry left to the schema, as a plain value.
@@ -54,10 +71,20 @@ type recordItem struct {
 // whether the file is a zone file whose records the zone schema's fast path
 // may check (see fastRecord).
 func parseYAML(file string, data []byte, fastRecords bool) *doc {
+	return parseYAMLContext(context.Background(), file, data, fastRecords)
+}
+
+// parseYAMLContext is parseYAML that stops when ctx is done; d.cancelled
+// then holds ctx's error and d.diags nothing about it.
+func parseYAMLContext(ctx context.Context, file string, data []byte, fastRecords bool) *doc {
 	d := &doc{file: file, bad: map[string]bool{}, fastRecords: fastRecords}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec := yaml.NewDecoder(ctxReader{ctx, bytes.NewReader(data)})
 	var top yaml.Node
 	if err := dec.Decode(&top); err != nil {
+		if ctx.Err() != nil {
+			d.cancelled = ctx.Err()
+			return d
+		}
 		if errors.Is(err, io.EOF) {
 			d.add(model.Pos{File: file, Line: 1, Col: 1}, RuleEmptyFile, "file is empty: it declares nothing")
 			return d
@@ -66,7 +93,10 @@ func parseYAML(file string, data []byte, fastRecords bool) *doc {
 		return d
 	}
 	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
+	if err := dec.Decode(&extra); ctx.Err() != nil {
+		d.cancelled = ctx.Err()
+		return d
+	} else if err == nil {
 		d.add(d.pos(&extra), RuleYAMLSyntax, "more than one YAML document in the file; put each domain in its own file")
 		return d
 	} else if !errors.Is(err, io.EOF) {

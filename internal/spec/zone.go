@@ -100,10 +100,10 @@ func parseZoneMode(ctx context.Context, cfg *Config, s *Schemas, m parseMode, fi
 			}
 		}
 	}
-	if ctx.Err() != nil {
+	d := parseYAMLContext(ctx, file, data, fast)
+	if d.cancelled != nil {
 		return nil, notLoaded(ctx, file)
 	}
-	d := parseYAML(file, data, fast)
 	if !d.ok {
 		return nil, d.diags
 	}
@@ -121,8 +121,11 @@ func parseZoneMode(ctx context.Context, cfg *Config, s *Schemas, m parseMode, fi
 // diagnostics hold the file's syntax error, errFallback when the file must
 // be parsed as one document, or the context's error.
 func streamZone(ctx context.Context, cfg *Config, s *Schemas, file string, rs *recordStream) (*model.Domain, Diagnostics, error) {
-	d := parseYAML(file, rs.skeleton(), true)
+	d := parseYAMLContext(ctx, file, rs.skeleton(), true)
 	d.stream, d.schemas = rs, s
+	if d.cancelled != nil {
+		return nil, nil, d.cancelled
+	}
 	if !d.ok {
 		// yaml.v3 reports the first error of the file. When the part
 		// before the records shows the same error, that is it; an error
