@@ -450,21 +450,3 @@ func sortedResults(m map[string]daemon.DomainResult) []daemon.DomainResult {
 	}
 	return out
 }
-
-// GraceContext returns a context that outlives ctx by grace: it is
-// cancelled grace after ctx is (or when cancel is called). `watch --once`
-// runs its pass under it, so that SIGTERM lets a pass in flight finish, as
-// the daemon's grace period does.
-func GraceContext(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
-	hard, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	stop := context.AfterFunc(ctx, func() {
-		t := time.NewTimer(grace)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			cancel()
-		case <-hard.Done():
-		}
-	})
-	return hard, func() { stop(); cancel() }
-}

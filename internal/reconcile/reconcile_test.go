@@ -323,23 +323,6 @@ func TestLoadSettledZone(t *testing.T) {
 	}
 }
 
-func TestGraceContext(t *testing.T) {
-	parent, cancelParent := context.WithCancel(context.Background())
-	ctx, cancel := GraceContext(parent, 50*time.Millisecond)
-	defer cancel()
-	cancelParent()
-	select {
-	case <-ctx.Done():
-		t.Fatal("cancelled at once; want after the grace period")
-	case <-time.After(10 * time.Millisecond):
-	}
-	select {
-	case <-ctx.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("not cancelled after the grace period")
-	}
-}
-
 func apiCalls(t *testing.T, m *metrics.Metrics, provider, op string) float64 {
 	t.Helper()
 	mfs, err := m.Registry().Gather()
