@@ -278,6 +278,17 @@ func TestConfig(t *testing.T) {
 	if len(ds) != 0 || tb.Providers["d"].ThrottleBackoff != 90*time.Second {
 		t.Errorf("throttle_backoff: %v, %v", tb.Providers["d"].ThrottleBackoff, ds)
 	}
+	// The size limit: 64 MiB by default, a size with a unit or a number
+	// of bytes.
+	if got := empty.Limits.MaxFileSize; got != 64<<20 {
+		t.Errorf("default max_file_size = %d", got)
+	}
+	for src, want := range map[string]int64{"limits: {max_file_size: 256MiB}": 256 << 20, "limits: {max_file_size: 500MB}": 500e6, "limits: {max_file_size: 1000}": 1000} {
+		c, ds := ParseConfig("dnssync.yaml", []byte(src))
+		if len(ds) != 0 || c.Limits.MaxFileSize != want || c.ReadOptions().MaxSize != want {
+			t.Errorf("%s: %d, %v; want %d", src, c.Limits.MaxFileSize, ds, want)
+		}
+	}
 	if p := DefaultProvider("a", ProviderAliyun); p.Endpoint != DefaultAliyunEndpoint || !p.Credentials.Env {
 		t.Errorf("aliyun defaults: %+v", p)
 	}
@@ -300,6 +311,9 @@ func TestConfigRules(t *testing.T) {
 		{RuleSchemaType, "safety: {allow_delegation_changes: true}", "safety: {allow_delegation_changes: yes please}"},
 		{RuleMissingKey, "providers: {a: {type: aliyun}}", "providers: {a: {endpoint: 'https://x.example'}}"},
 		{RuleYAMLSyntax, "zones: z", "zones: [z"},
+		{RuleSize, "limits: {max_file_size: 512MiB}", "limits: {max_file_size: 99999999999GiB}"},
+		{RuleSchema, "limits: {max_file_size: 1048576}", "limits: {max_file_size: 64 MiB}"},
+		{RuleSchema, "limits: {max_file_size: 1KB}", "limits: {max_file_size: 0}"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule, func(t *testing.T) {
