@@ -61,8 +61,9 @@ type recordStream struct {
 }
 
 // findRecords locates a block sequence under the top-level dns.records;
-// nil when the file does not have that plain shape.
-func findRecords(data []byte) *recordStream {
+// nil when the file does not have that plain shape, or when ctx is done
+// (it looks every checkBytes).
+func findRecords(ctx context.Context, data []byte) *recordStream {
 	const (
 		seekDNS = iota
 		seekRecords
@@ -73,7 +74,14 @@ func findRecords(data []byte) *recordStream {
 	st := newLexState()
 	var toks []token
 	lineNo := 0
+	check := checkBytes
 	for off := 0; off < len(data); {
+		if off >= check {
+			if ctx.Err() != nil {
+				return nil
+			}
+			check = off + checkBytes
+		}
 		lineNo++
 		nl := bytes.IndexByte(data[off:], '\n')
 		next := len(data)

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"unicode/utf8"
 
@@ -16,13 +17,22 @@ type textInfo struct {
 	// Lone \r, U+0085, U+2028 and U+2029 break lines too in YAML 1.1.
 	plainBreaks bool
 	utf16       bool // a UTF-16 byte order mark: left to yaml.v3 entirely
+	cancelled   bool // the context was cancelled before the scan ended
 }
+
+// checkBytes is how many bytes the text scans go through between looks at
+// the context.
+const checkBytes = 1 << 20
 
 // scanText finds the first character yaml.v3's reader would refuse —
 // a NUL or other control character, or bytes that are not UTF-8 — and
 // reports it at its line and column (counted in characters, as YAML
 // counts them). yaml.v3 itself gives such errors no position at all.
-func scanText(file string, data []byte) textInfo {
+//
+// It looks at ctx every 1 MiB: a file under a generous size limit takes a
+// noticeable time to scan. When ctx is done it returns early with
+// cancelled set.
+func scanText(ctx context.Context, file string, data []byte) textInfo {
 	ti := textInfo{plainBreaks: true}
 	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
 		ti.utf16, ti.plainBreaks = true, false
@@ -33,7 +43,15 @@ func scanText(file string, data []byte) textInfo {
 		i = 3 // the reader drops a UTF-8 byte order mark
 	}
 	line, col := 1, 1
+	next := i + checkBytes
 	for i < len(data) {
+		if i >= next {
+			if ctx.Err() != nil {
+				ti.cancelled = true
+				return ti
+			}
+			next = i + checkBytes
+		}
 		c := data[i]
 		if c >= 0x20 && c < 0x7F || c == '\t' {
 			i++

@@ -82,12 +82,15 @@ type parseMode struct {
 // parseZoneMode is parseZone in mode m.
 func parseZoneMode(ctx context.Context, cfg *Config, s *Schemas, m parseMode, file string, data []byte) (*model.Domain, Diagnostics) {
 	fast := m.fast
-	ti := scanText(file, data)
+	ti := scanText(ctx, file, data)
+	if ti.cancelled {
+		return nil, notLoaded(ctx, file)
+	}
 	if ti.problem != nil {
 		return nil, Diagnostics{*ti.problem}
 	}
 	if m.stream && fast && ti.plainBreaks {
-		if rs := findRecords(data); rs != nil {
+		if rs := findRecords(ctx, data); rs != nil {
 			rs.run = m.run
 			dom, ds, err := streamZone(ctx, cfg, s, file, rs)
 			switch err.(type) {
