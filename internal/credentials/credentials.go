@@ -15,12 +15,14 @@
 package credentials
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"strings"
 
+	"github.com/dnssync/dnssync/internal/safefile"
 	"gopkg.in/yaml.v3"
 )
 
@@ -86,8 +88,13 @@ type fileEntry struct {
 	Token           string `yaml:"token"`
 }
 
+// maxFileSize bounds a credentials file: a few keys per provider.
+const maxFileSize = 1 << 20
+
 func readFile(path, provider string) (fileEntry, error) {
-	b, err := os.ReadFile(path)
+	// Only a regular file, of a sane size: a FIFO or a device here would
+	// hang or flood every command that builds providers.
+	b, err := safefile.ReadFile(context.Background(), path, safefile.Options{MaxSize: maxFileSize})
 	if err != nil {
 		return fileEntry{}, fmt.Errorf("credentials for provider %q: %w", provider, err)
 	}
