@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"github.com/dnssync/dnssync/internal/plan"
 	"github.com/dnssync/dnssync/internal/progress"
 	"github.com/dnssync/dnssync/internal/render"
+	"github.com/dnssync/dnssync/internal/safefile"
 )
 
 func newApplyCmd(g *globalOptions) *cobra.Command {
@@ -44,19 +46,24 @@ func newApplyCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			cfg, err := loadConfigReport(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
 			var saved *plan.Plan
 			if len(args) == 1 {
-				f, err := os.Open(args[0])
+				// Under the configuration's size limit, and only from a
+				// regular file (safefile), like the zone files.
+				data, err := safefile.ReadFile(cmd.Context(), args[0], cfg.ReadOptions())
 				if err != nil {
-					return err
+					return interrupted(cmd.Context(), err)
 				}
-				saved, err = render.ReadPlanFile(f)
-				f.Close()
+				saved, err = render.ReadPlanFile(bytes.NewReader(data))
 				if err != nil {
 					return fmt.Errorf("%s: %w", args[0], err)
 				}
 			}
-			cfg, desired, err := loadDesired(cmd.Context(), g)
+			desired, err := loadZones(cmd.Context(), g, cfg)
 			if err != nil {
 				return err
 			}

@@ -144,7 +144,7 @@ func BenchmarkPlanLargeZonePhases(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		cfg, ds := spec.LoadConfigDiagnostics(z.config, all.Registry())
+		cfg, ds := spec.LoadConfigDiagnostics(ctx, z.config, all.Registry())
 		if ds.HasErrors() {
 			b.Fatal(ds)
 		}

@@ -30,7 +30,7 @@ func newImportCmd(g *globalOptions) *cobra.Command {
 			"rows (such as apex NS records the DNS provider owns) are left out. It never writes to a provider.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := spec.LoadConfig(g.config, registry())
+			cfg, err := loadConfig(cmd.Context(), g)
 			if err != nil {
 				return err
 			}

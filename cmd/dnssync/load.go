@@ -15,18 +15,58 @@ import (
 // loadDesired loads --config and its zones; on any error it prints every
 // diagnostic with its position and returns an exit-1 error.
 func loadDesired(ctx context.Context, g *globalOptions) (*spec.Config, *model.Desired, error) {
-	cfg, diags := spec.LoadConfigDiagnostics(g.config, registry())
-	if diags.HasErrors() {
-		return nil, nil, reportDiagnostics(g, diags)
+	cfg, err := loadConfigReport(ctx, g)
+	if err != nil {
+		return nil, nil, err
 	}
-	desired, diags := spec.Load(ctx, cfg)
-	if diags.HasErrors() {
-		return nil, nil, reportDiagnostics(g, diags)
+	desired, err := loadZones(ctx, g, cfg)
+	if err != nil {
+		return nil, nil, err
 	}
 	return cfg, desired, nil
 }
 
-func reportDiagnostics(g *globalOptions, diags spec.Diagnostics) error {
+// loadConfigReport loads --config, printing its diagnostics on errors.
+func loadConfigReport(ctx context.Context, g *globalOptions) (*spec.Config, error) {
+	cfg, diags := spec.LoadConfigDiagnostics(ctx, g.config, registry())
+	if diags.HasErrors() {
+		return nil, reportDiagnostics(ctx, g, diags)
+	}
+	return cfg, nil
+}
+
+// loadZones loads the zones of cfg, printing their diagnostics on errors.
+func loadZones(ctx context.Context, g *globalOptions, cfg *spec.Config) (*model.Desired, error) {
+	desired, diags := spec.Load(ctx, cfg)
+	if diags.HasErrors() {
+		return nil, reportDiagnostics(ctx, g, diags)
+	}
+	return desired, nil
+}
+
+// loadConfig loads --config for commands that use only the configuration
+// (status, import, sandbox): its errors are the returned error.
+func loadConfig(ctx context.Context, g *globalOptions) (*spec.Config, error) {
+	cfg, diags := spec.LoadConfigDiagnostics(ctx, g.config, registry())
+	if err := diags.Err(); err != nil {
+		return nil, interrupted(ctx, err)
+	}
+	return cfg, nil
+}
+
+// interrupted replaces err by the reason ctx was cancelled (a signal), if
+// it was: what was cut short says nothing about the files.
+func interrupted(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted: %w", context.Cause(ctx))
+	}
+	return err
+}
+
+func reportDiagnostics(ctx context.Context, g *globalOptions, diags spec.Diagnostics) error {
+	if ctx.Err() != nil {
+		return interrupted(ctx, nil)
+	}
 	diags.Sort()
 	for _, d := range diags {
 		fmt.Fprintln(g.stderr, d.String())

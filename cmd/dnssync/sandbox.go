@@ -61,7 +61,7 @@ func newSandboxCmd(g *globalOptions) *cobra.Command {
 			configDir := ""
 			_, statErr := os.Stat(g.config)
 			if cmd.Flags().Changed("config") || !errors.Is(statErr, fs.ErrNotExist) {
-				cfg, err := spec.LoadConfig(g.config, registry())
+				cfg, err := loadConfig(ctx, g)
 				if err != nil {
 					return fmt.Errorf("sandbox: %s: %w", g.config, err)
 				}

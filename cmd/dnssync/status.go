@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dnssync/dnssync/internal/apply"
-	"github.com/dnssync/dnssync/internal/spec"
+	"github.com/dnssync/dnssync/internal/journal"
 )
 
 func newStatusCmd(g *globalOptions) *cobra.Command {
@@ -19,11 +19,11 @@ func newStatusCmd(g *globalOptions) *cobra.Command {
 		Short: "Show journaled in-flight tasks and the last apply's results",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := spec.LoadConfig(g.config, registry())
+			cfg, err := loadConfig(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
-			st, err := apply.Status(cfg.StateDir)
+			st, err := apply.Status(cfg.StateDir, journal.WithReadOptions(cfg.ReadOptions()))
 			if err != nil {
 				return err
 			}

@@ -22,6 +22,10 @@ func newValidateCmd(g *globalOptions) *cobra.Command {
 				return fmt.Errorf("--format must be text or json, not %q", format)
 			}
 			report, _ := spec.Validate(cmd.Context(), registry(), g.config, args...)
+			if cmd.Context().Err() != nil {
+				// Cut short: the report would blame the files.
+				return interrupted(cmd.Context(), nil)
+			}
 			g.logger().Debug("validated", "files", report.Summary.Files, "errors", report.Summary.Errors, "warnings", report.Summary.Warnings)
 			var err error
 			switch {

@@ -71,13 +71,9 @@ func newWatchCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			if once {
-				grace := o.GracePeriod
-				if grace <= 0 {
-					grace = daemon.DefaultGracePeriod
-				}
-				pctx, cancel := reconcile.GraceContext(ctx, grace)
-				defer cancel()
-				code, err := d.RunOnce(pctx)
+				// Loading stops at the signal; journaled and new
+				// provider work gets --grace (RunOnce).
+				code, err := d.RunOnce(ctx)
 				var diags daemon.Diagnostics
 				if errors.As(err, &diags) {
 					// Each diagnostic was logged with its position.

@@ -1023,4 +1023,7 @@ func failureText(items []providers.ItemResult) string {
 // Status reads what `dnssync status` shows for the state directory dir:
 // tasks in flight, unknown outcomes, the run in progress or interrupted, and
 // the summary of the last finished run. It takes no lock and writes nothing.
-func Status(dir string) (*journal.Status, error) { return journal.ReadStatus(dir) }
+// opts are journal.ReadStatus's (the read limits).
+func Status(dir string, opts ...journal.Option) (*journal.Status, error) {
+	return journal.ReadStatus(dir, opts...)
+}

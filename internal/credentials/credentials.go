@@ -16,11 +16,13 @@
 package credentials
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 
+	"github.com/dnssync/dnssync/internal/safefile"
 	"gopkg.in/yaml.v3"
 )
 
@@ -62,10 +64,15 @@ func (s Source) getenv(k string) string {
 // Getenv reads the environment variable k from the source.
 func (s Source) Getenv(k string) string { return s.getenv(k) }
 
+// maxFileSize bounds a credentials file: a few keys per provider.
+const maxFileSize = 1 << 20
+
 // ReadEntry returns the credentials file's entry for provider: its keys
 // and values, each value a Secret. Errors never echo the file's content.
 func ReadEntry(path, provider string) (map[string]Secret, error) {
-	b, err := os.ReadFile(path)
+	// Only a regular file, of a sane size: a FIFO or a device here would
+	// hang or flood every command that builds providers.
+	b, err := safefile.ReadFile(context.Background(), path, safefile.Options{MaxSize: maxFileSize})
 	if err != nil {
 		return nil, fmt.Errorf("credentials for provider %q: %w", provider, err)
 	}

@@ -58,3 +58,13 @@ func TestSecretNeverPrints(t *testing.T) {
 		}
 	}
 }
+
+// TestFileNotRegular: a credentials file that is a directory is refused
+// with its path, not read.
+func TestFileNotRegular(t *testing.T) {
+	dir := t.TempDir()
+	_, err := ReadEntry(dir, "dnspod")
+	if err == nil || !strings.Contains(err.Error(), dir+": is a directory") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -84,13 +84,15 @@ func (ds Diagnostics) Error() string {
 
 // Sources says where the zone files are, as the configuration declares.
 type Sources struct {
-	ZoneDirs []string // directories holding zone files, subdirectories included
-	Patterns []string // base-name globs; empty: watch.DefaultPatterns
-	Exclude  []string // base names that are not zone files ("dnssync.yaml")
+	ZoneDirs    []string // directories holding zone files, subdirectories included
+	Patterns    []string // base-name globs; empty: watch.DefaultPatterns
+	Exclude     []string // base names that are not zone files ("dnssync.yaml")
+	MaxFileSize int64    // size limit the watcher reads zone files under; 0: the default
 }
 
 func (s Sources) equal(o Sources) bool {
-	return slices.Equal(s.ZoneDirs, o.ZoneDirs) && slices.Equal(s.Patterns, o.Patterns) && slices.Equal(s.Exclude, o.Exclude)
+	return slices.Equal(s.ZoneDirs, o.ZoneDirs) && slices.Equal(s.Patterns, o.Patterns) && slices.Equal(s.Exclude, o.Exclude) &&
+		s.MaxFileSize == o.MaxFileSize
 }
 
 // Loader reads desired state. The daemon calls it from one goroutine only,
@@ -103,6 +105,19 @@ type Loader interface {
 	// LoadZone reads one zone file. With diagnostics the domain is ignored
 	// and the file's last good state stays in force.
 	LoadZone(ctx context.Context, file string) (*model.Domain, []Diagnostic)
+}
+
+// SettledLoader is a Loader that can load a zone file only while it holds
+// the content the watcher saw settle (watch.ChangeSet.Hashes). The daemon
+// uses it for changed files, so that a file written again after it
+// settled is never loaded half written: it waits for the watcher to see
+// the new content settle too.
+type SettledLoader interface {
+	Loader
+	// LoadSettledZone is LoadZone when the file's content hash
+	// (watch.Hash) is hash; otherwise it loads nothing and changed is
+	// true.
+	LoadSettledZone(ctx context.Context, file, hash string) (dom *model.Domain, diags []Diagnostic, changed bool)
 }
 
 // Trigger says why domains are reconciled.
@@ -321,13 +336,23 @@ func (d *Daemon) Handler() http.Handler {
 // RunOnce loads everything, reconciles every domain once and returns the
 // plan exit code: 0 no changes, 2 changes applied, 1 error (invalid files,
 // refused plans, failures; err then says why). No HTTP is served.
+//
+// Cancelling ctx (SIGTERM, SIGINT) stops loading at once. Resuming
+// journaled tasks and the reconcile run under a context that outlives ctx
+// by GracePeriod, as in Run: work at the providers may finish, or is
+// cancelled then and leaves its tasks in the journal.
 func (d *Daemon) RunOnce(ctx context.Context) (int, error) {
+	hard, cancel := graceContext(ctx, d.opts.GracePeriod)
+	defer cancel()
 	if d.opts.OnStart != nil {
-		if err := d.opts.OnStart(ctx); err != nil {
+		if err := d.opts.OnStart(hard); err != nil {
 			return 1, fmt.Errorf("resuming journaled tasks: %w", err)
 		}
 	}
 	src, diags := d.opts.Loader.LoadConfig(ctx)
+	if ctx.Err() != nil {
+		return 1, interrupted(ctx)
+	}
 	if len(diags) > 0 {
 		d.logDiagnostics(diags)
 		return 1, Diagnostics(diags)
@@ -342,6 +367,9 @@ func (d *Daemon) RunOnce(ctx context.Context) (int, error) {
 		seenAt = map[string]string{}
 	)
 	for _, f := range files {
+		if ctx.Err() != nil {
+			return 1, interrupted(ctx)
+		}
 		dom, diags := d.opts.Loader.LoadZone(ctx, f)
 		if len(diags) == 0 && dom == nil {
 			diags = []Diagnostic{{Pos: model.Pos{File: f}, Rule: "load", Message: "no domain in file"}}
@@ -358,6 +386,10 @@ func (d *Daemon) RunOnce(ctx context.Context) (int, error) {
 		seenAt[dom.Name] = f
 		req.Desired.Domains = append(req.Desired.Domains, *dom)
 	}
+	if ctx.Err() != nil {
+		// What was cut short says nothing about the files.
+		return 1, interrupted(ctx)
+	}
 	if len(all) > 0 {
 		d.logDiagnostics(all)
 		return 1, all
@@ -369,7 +401,7 @@ func (d *Daemon) RunOnce(ctx context.Context) (int, error) {
 	sort.Slice(req.Desired.Domains, func(i, j int) bool { return req.Desired.Domains[i].Name < req.Desired.Domains[j].Name })
 
 	start := time.Now()
-	res, rerr := d.opts.Reconciler.Reconcile(ctx, req)
+	res, rerr := d.opts.Reconciler.Reconcile(hard, req)
 	d.m.ReconcilePass(string(TriggerOnce), time.Since(start))
 	code := 0
 	var failed []string
@@ -392,6 +424,29 @@ func (d *Daemon) RunOnce(ctx context.Context) (int, error) {
 		return 1, fmt.Errorf("reconcile: %s", strings.Join(failed, "; "))
 	}
 	return code, nil
+}
+
+// interrupted is RunOnce's error when ctx was cancelled before the
+// reconcile started: nothing was applied.
+func interrupted(ctx context.Context) error {
+	return fmt.Errorf("interrupted before anything was applied: %w", context.Cause(ctx))
+}
+
+// graceContext returns a context that outlives ctx by grace: it is
+// cancelled grace after ctx is, or when cancel is called, which also ends
+// the wait.
+func graceContext(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	hard, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-hard.Done():
+		}
+	})
+	return hard, func() { stop(); cancel() }
 }
 
 // resultsFor pairs every requested domain with its result (see

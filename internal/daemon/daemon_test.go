@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -591,6 +592,48 @@ func TestRunOnceExitCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRunOnceInterrupted: a signal before the reconcile stops RunOnce at
+// once, exit 1, and nothing is reconciled.
+func TestRunOnceInterrupted(t *testing.T) {
+	h := newHarness(t, threeZones, nil)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("terminated signal received"))
+	code, err := h.d.RunOnce(ctx)
+	if code != 1 || err == nil || !strings.Contains(err.Error(), "interrupted before anything was applied: terminated signal received") {
+		t.Fatalf("RunOnce = %d, %v", code, err)
+	}
+	select {
+	case c := <-h.rec.calls:
+		t.Fatalf("reconciler called: %+v", c)
+	default:
+	}
+}
+
+// TestGraceContext: the context outlives its parent by the grace period,
+// and cancel ends it (and its timer) at once.
+func TestGraceContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		parent, cancelParent := context.WithCancel(context.Background())
+		ctx, cancel := graceContext(parent, 30*time.Second)
+		defer cancel()
+		start := time.Now()
+		cancelParent()
+		<-ctx.Done()
+		if d := time.Since(start); d != 30*time.Second {
+			t.Errorf("cancelled %v after its parent, want 30s", d)
+		}
+
+		parent, cancelParent = context.WithCancel(context.Background())
+		ctx, cancel = graceContext(parent, 30*time.Second)
+		cancelParent()
+		cancel()
+		synctest.Wait() // the timer goroutine has ended
+		if ctx.Err() == nil {
+			t.Error("cancel did not cancel")
+		}
+	})
 }
 
 func TestZoneEditInTheSameBurstAsABrokenConfigIsApplied(t *testing.T) {

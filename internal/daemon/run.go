@@ -166,12 +166,13 @@ func (l *loop) sources() Sources {
 func (l *loop) startWatcher(src Sources) error {
 	l.stopWatcher()
 	w, err := watch.New(watch.Options{
-		Config:   l.d.opts.ConfigFile,
-		ZoneDirs: src.ZoneDirs,
-		Patterns: src.Patterns,
-		Exclude:  src.Exclude,
-		Debounce: l.d.opts.Debounce,
-		Logger:   l.d.log,
+		Config:      l.d.opts.ConfigFile,
+		ZoneDirs:    src.ZoneDirs,
+		Patterns:    src.Patterns,
+		Exclude:     src.Exclude,
+		Debounce:    l.d.opts.Debounce,
+		MaxFileSize: src.MaxFileSize,
+		Logger:      l.d.log,
 	})
 	if err != nil {
 		return fmt.Errorf("daemon: %w", err)
@@ -208,7 +209,7 @@ func (l *loop) handle(cs watch.ChangeSet) error {
 		l.removeFile(f)
 	}
 	for _, f := range cs.Changed {
-		l.loadFile(f, TriggerChange)
+		l.loadFile(f, TriggerChange, cs.Hashes[f])
 	}
 	if len(cs.Removed) > 0 {
 		l.retryDuplicates()
@@ -262,7 +263,7 @@ func (l *loop) reloadConfig(trigger Trigger) (reloaded bool, err error) {
 		l.removeFile(f)
 	}
 	for _, f := range files {
-		l.loadFile(f, trigger)
+		l.loadFile(f, trigger, "")
 	}
 	// Domains whose file is invalid keep their last good state, which the
 	// new configuration may interpret differently: reconcile them all.
@@ -278,8 +279,23 @@ func (l *loop) reloadConfig(trigger Trigger) (reloaded bool, err error) {
 
 // loadFile loads one zone file. Success replaces the file's desired state
 // and marks its domain; diagnostics leave the last good state in force.
-func (l *loop) loadFile(f string, trigger Trigger) {
-	dom, diags := l.d.opts.Loader.LoadZone(l.ctx, f)
+// With the content hash the watcher saw settle (and a SettledLoader), a
+// file that no longer holds that content is left alone: the watcher
+// reports it again once its new content has settled.
+func (l *loop) loadFile(f string, trigger Trigger, hash string) {
+	var (
+		dom   *model.Domain
+		diags []Diagnostic
+	)
+	if sl, ok := l.d.opts.Loader.(SettledLoader); ok && hash != "" {
+		var changed bool
+		if dom, diags, changed = sl.LoadSettledZone(l.ctx, f, hash); changed {
+			l.d.log.Info("zone file changed again after it settled; waiting for the new content to settle", "file", f)
+			return
+		}
+	} else {
+		dom, diags = l.d.opts.Loader.LoadZone(l.ctx, f)
+	}
 	if len(diags) == 0 && dom == nil {
 		diags = []Diagnostic{{Pos: model.Pos{File: f}, Rule: "load", Message: "no domain in file"}}
 	}
@@ -365,7 +381,7 @@ func (l *loop) retryDuplicates() {
 	st.mu.Unlock()
 	sort.Strings(again)
 	for _, f := range again {
-		l.loadFile(f, TriggerChange)
+		l.loadFile(f, TriggerChange, "")
 	}
 }
 

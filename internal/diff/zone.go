@@ -96,16 +96,21 @@ func newZone(idx int, dd *model.Domain, ld *model.LiveDNS) *zone {
 			zd.Existing++
 		}
 	}
-	seen := map[model.Key]bool{}
-	for _, r := range canonical(spec.Records) {
+	// Filtered in place, with the map sized once: canonical returns a
+	// copy, and a large zone's records are worth not copying twice.
+	seen := make(map[model.Key]bool, len(spec.Records))
+	all := canonical(spec.Records)
+	kept := all[:0]
+	for _, r := range all {
 		k := r.Key()
 		if seen[k] || system[k] || Ignored(spec.Ignore, r) {
 			continue
 		}
 		seen[k] = true
 		r.ID, r.System = "", false
-		zd.Desired = append(zd.Desired, r)
+		kept = append(kept, r)
 	}
+	zd.Desired = kept
 
 	byKey := make(map[model.Key]int, zd.Existing)
 	for i, r := range zd.Records {

@@ -81,7 +81,7 @@ func (e *Pass) Apply(ctx context.Context, desired *model.Desired, ao ApplyOption
 		return nil, err
 	}
 	defer unlock()
-	j, err := journal.Open(dir)
+	j, err := journal.Open(dir, journal.WithReadOptions(e.cfg.ReadOptions()))
 	if err != nil {
 		return nil, err
 	}

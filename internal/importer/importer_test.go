@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -81,7 +82,7 @@ func TestImportRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, diags := spec.ParseZone(cfg, filepath.Join(cfg.ZonesDir, "example.com.yaml"), data)
+		d, diags := spec.ParseZone(context.Background(), cfg, filepath.Join(cfg.ZonesDir, "example.com.yaml"), data)
 		if diags.HasErrors() {
 			// Random records may break a rule the loader enforces (e.g. a
 			// CNAME-free set is generated, but TXT beside others is fine);
@@ -159,7 +160,7 @@ func TestImportTXTStartingWithQuote(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, diags := spec.ParseZone(cfg, "example.com.yaml", data)
+		d, diags := spec.ParseZone(context.Background(), cfg, "example.com.yaml", data)
 		if diags.HasErrors() || len(d.DNS.Records) != 1 || d.DNS.Records[0].Value != v {
 			t.Errorf("TXT %q imported as:\n%s\nloads as %+v (%v)", v, data, d.DNS.Records, diags)
 		}

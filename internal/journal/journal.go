@@ -21,6 +21,7 @@ package journal
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -33,10 +34,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/dnssync/dnssync/internal/plan"
 	"github.com/dnssync/dnssync/internal/providers"
+	"github.com/dnssync/dnssync/internal/safefile"
 	"github.com/dnssync/dnssync/internal/statedir"
 )
 
@@ -151,6 +154,11 @@ func WithClock(now func() time.Time) Option { return func(j *Journal) { j.now = 
 // 0 or less keeps all).
 func WithKeepRuns(n int) Option { return func(j *Journal) { j.keepRuns = n } }
 
+// WithReadOptions sets how journal files are read: their size limit
+// (limits.max_file_size; default safefile.DefaultMaxSize). Open and
+// ReadStatus take it.
+func WithReadOptions(o safefile.Options) Option { return func(j *Journal) { j.read = o } }
+
 // Journal is an open journal. Its methods are safe for concurrent use. They
 // take no context on purpose: a journal write is a short local append that
 // must happen even when the run's context is already cancelled (an outcome
@@ -162,6 +170,7 @@ type Journal struct {
 	f        *os.File
 	now      func() time.Time
 	keepRuns int
+	read     safefile.Options
 
 	run      string // current run id
 	started  bool   // start entry written for run
@@ -181,8 +190,16 @@ func Open(dir string, opts ...Option) (*Journal, error) {
 	if err := statedir.Ensure(dir); err != nil {
 		return nil, err
 	}
-	_, statErr := os.Stat(j.path)
-	f, err := os.OpenFile(j.path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	st, statErr := os.Stat(j.path)
+	if statErr == nil {
+		// Refuse a FIFO, device or directory before opening it.
+		if err := safefile.Check(j.path, st, j.read); err != nil {
+			return nil, fmt.Errorf("open journal: %w", err)
+		}
+	}
+	// O_NONBLOCK: a FIFO put in its place meanwhile cannot block the open;
+	// Read below refuses it.
+	f, err := os.OpenFile(j.path, os.O_RDWR|os.O_CREATE|os.O_APPEND|syscall.O_NONBLOCK, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
@@ -193,7 +210,8 @@ func Open(dir string, opts ...Option) (*Journal, error) {
 			return nil, err
 		}
 	}
-	data, err := os.ReadFile(j.path)
+	// The journal takes no context (see Journal); it is local and bounded.
+	data, err := safefile.Read(context.Background(), f, j.path, j.read)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("read journal: %w", err)

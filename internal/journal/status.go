@@ -1,12 +1,14 @@
 package journal
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/dnssync/dnssync/internal/safefile"
 	"github.com/dnssync/dnssync/internal/statedir"
 )
 
@@ -42,8 +44,12 @@ type RunInfo struct {
 
 // ReadStatus reads dir without modifying anything and without taking the
 // lock, so it works while an apply runs. A missing directory is an empty
-// status.
-func ReadStatus(dir string) (*Status, error) {
+// status. Of the options only WithReadOptions applies.
+func ReadStatus(dir string, opts ...Option) (*Status, error) {
+	var j Journal
+	for _, o := range opts {
+		o(&j)
+	}
 	st := &Status{Dir: dir, InFlight: []PendingTask{}, Unknown: []UnknownBatch{}}
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		return st, nil
@@ -55,7 +61,7 @@ func ReadStatus(dir string) (*Status, error) {
 	st.Locked, st.PID = held, pid
 
 	path := filepath.Join(dir, FileName)
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(context.Background(), path, j.read)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("read journal: %w", err)
 	}
@@ -93,9 +99,9 @@ func ReadStatus(dir string) (*Status, error) {
 	names := runFiles(runs)
 	for i := len(names) - 1; i >= 0 && st.Last == nil; i-- {
 		file := filepath.Join(runs, names[i])
-		data, err := os.ReadFile(file)
+		data, err := safefile.ReadFile(context.Background(), file, j.read)
 		if err != nil {
-			st.Warnings = append(st.Warnings, fmt.Sprintf("%s: %v", file, err))
+			st.Warnings = append(st.Warnings, err.Error())
 			continue
 		}
 		entries, _, err := parse(file, data)

@@ -11,7 +11,9 @@ import (
 	"github.com/dnssync/dnssync/internal/daemon"
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/providers"
+	"github.com/dnssync/dnssync/internal/safefile"
 	"github.com/dnssync/dnssync/internal/spec"
+	"github.com/dnssync/dnssync/internal/watch"
 )
 
 // RuleStateDirChanged is the diagnostic rule of a configuration whose
@@ -65,8 +67,8 @@ func (l *Loader) pinStateDir(dir string) {
 
 // LoadConfig implements daemon.Loader. Warnings are logged; errors become
 // diagnostics and leave the previous configuration in force.
-func (l *Loader) LoadConfig(_ context.Context) (daemon.Sources, []daemon.Diagnostic) {
-	cfg, ds := spec.LoadConfigDiagnostics(l.path, l.reg)
+func (l *Loader) LoadConfig(ctx context.Context) (daemon.Sources, []daemon.Diagnostic) {
+	cfg, ds := spec.LoadConfigDiagnostics(ctx, l.path, l.reg)
 	errs := l.convert(ds)
 	if len(errs) == 0 && cfg == nil {
 		errs = []daemon.Diagnostic{{Pos: model.Pos{File: l.path}, Rule: spec.RuleReadFile, Message: "configuration could not be read"}}
@@ -89,13 +91,13 @@ func (l *Loader) LoadConfig(_ context.Context) (daemon.Sources, []daemon.Diagnos
 			Message: fmt.Sprintf("state_dir is now %s, but this daemon holds the lock and journal of %s; restart dnssync watch to move it", cfg.StateDir, l.stateDir)}}
 	}
 	l.cfg = cfg
-	return daemon.Sources{ZoneDirs: []string{cfg.ZonesDir}, Exclude: []string{spec.ConfigFileName}}, nil
+	return daemon.Sources{ZoneDirs: []string{cfg.ZonesDir}, Exclude: []string{spec.ConfigFileName}, MaxFileSize: cfg.Limits.MaxFileSize}, nil
 }
 
 // LoadZone implements daemon.Loader: one zone file under the last good
 // configuration.
-func (l *Loader) LoadZone(_ context.Context, file string) (*model.Domain, []daemon.Diagnostic) {
-	dom, ds := spec.LoadZone(l.Config(), file)
+func (l *Loader) LoadZone(ctx context.Context, file string) (*model.Domain, []daemon.Diagnostic) {
+	dom, ds := spec.LoadZone(ctx, l.Config(), file)
 	if errs := l.convert(ds); len(errs) > 0 {
 		return nil, errs
 	}
@@ -103,6 +105,32 @@ func (l *Loader) LoadZone(_ context.Context, file string) (*model.Domain, []daem
 		return nil, []daemon.Diagnostic{{Pos: model.Pos{File: file}, Rule: spec.RuleEmptyFile, Message: "no domain in file"}}
 	}
 	return dom, nil
+}
+
+// LoadSettledZone implements daemon.SettledLoader: LoadZone on the bytes
+// read now, if they are what the watcher saw settle.
+func (l *Loader) LoadSettledZone(ctx context.Context, file, hash string) (*model.Domain, []daemon.Diagnostic, bool) {
+	cfg := l.Config()
+	if cfg == nil {
+		cfg = spec.DefaultConfig(filepath.Dir(l.path), l.reg)
+	}
+	data, err := safefile.ReadFile(ctx, file, cfg.ReadOptions())
+	if err != nil {
+		// LoadZone reads it again and says why it cannot.
+		dom, diags := l.LoadZone(ctx, file)
+		return dom, diags, false
+	}
+	if watch.Hash(data) != hash {
+		return nil, nil, true
+	}
+	dom, ds := spec.ParseZone(ctx, l.Config(), file, data)
+	if errs := l.convert(ds); len(errs) > 0 {
+		return nil, errs, false
+	}
+	if dom == nil {
+		return nil, []daemon.Diagnostic{{Pos: model.Pos{File: file}, Rule: spec.RuleEmptyFile, Message: "no domain in file"}}, false
+	}
+	return dom, nil, false
 }
 
 // convert keeps error-severity diagnostics (sorted) and logs warnings.
@@ -119,13 +147,13 @@ func (l *Loader) convert(ds spec.Diagnostics) []daemon.Diagnostic {
 	return out
 }
 
-// initialStateDir is the state directory the configuration names now —
-// read even from a configuration with errors, since the lock must be taken
-// before anything else; the default beside the file when it cannot be
+// initialConfig is the configuration as it is now — read even with
+// errors, since the lock must be taken before anything else, for its state
+// directory and its limits; the defaults beside the file when it cannot be
 // parsed at all.
-func initialStateDir(path string, reg *providers.Registry) string {
-	if cfg, _ := spec.LoadConfigDiagnostics(path, reg); cfg != nil {
-		return cfg.StateDir
+func initialConfig(path string, reg *providers.Registry) *spec.Config {
+	if cfg, _ := spec.LoadConfigDiagnostics(context.Background(), path, reg); cfg != nil {
+		return cfg
 	}
-	return spec.DefaultConfig(filepath.Dir(path), reg).StateDir
+	return spec.DefaultConfig(filepath.Dir(path), reg)
 }

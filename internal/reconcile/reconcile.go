@@ -103,12 +103,13 @@ func Open(opts Options) (*Reconciler, error) {
 	if m == nil {
 		m = metrics.New()
 	}
-	dir := initialStateDir(opts.ConfigFile, opts.Registry)
+	cfg := initialConfig(opts.ConfigFile, opts.Registry)
+	dir := cfg.StateDir
 	unlock, err := statedir.Lock(dir)
 	if err != nil {
 		return nil, err
 	}
-	j, err := journal.Open(dir)
+	j, err := journal.Open(dir, journal.WithReadOptions(cfg.ReadOptions()))
 	if err != nil {
 		unlock()
 		return nil, err
@@ -155,7 +156,7 @@ func (r *Reconciler) engine() (*engine.Pass, error) {
 		// Before the daemon's first LoadConfig: OnStart resumes journaled
 		// tasks first. Use the file as it is, if it is valid.
 		var ds spec.Diagnostics
-		cfg, ds = spec.LoadConfigDiagnostics(r.opts.ConfigFile, r.opts.Registry)
+		cfg, ds = spec.LoadConfigDiagnostics(context.Background(), r.opts.ConfigFile, r.opts.Registry)
 		if cfg == nil || ds.HasErrors() {
 			return nil, errors.New("no valid configuration loaded")
 		}
@@ -452,22 +453,4 @@ func sortedResults(m map[string]daemon.DomainResult) []daemon.DomainResult {
 		out = append(out, m[k])
 	}
 	return out
-}
-
-// GraceContext returns a context that outlives ctx by grace: it is
-// cancelled grace after ctx is (or when cancel is called). `watch --once`
-// runs its pass under it, so that SIGTERM lets a pass in flight finish, as
-// the daemon's grace period does.
-func GraceContext(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
-	hard, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	stop := context.AfterFunc(ctx, func() {
-		t := time.NewTimer(grace)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			cancel()
-		case <-hard.Done():
-		}
-	})
-	return hard, func() { stop(); cancel() }
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/dnssync/dnssync/internal/providers/aliyun/aliyuntest"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest"
 	"github.com/dnssync/dnssync/internal/statedir"
+	"github.com/dnssync/dnssync/internal/watch"
 )
 
 // repo is a config repository wired to both emulators over loopback HTTP.
@@ -292,20 +293,35 @@ func TestLoaderDiagnostics(t *testing.T) {
 	}
 }
 
-func TestGraceContext(t *testing.T) {
-	parent, cancelParent := context.WithCancel(context.Background())
-	ctx, cancel := GraceContext(parent, 50*time.Millisecond)
-	defer cancel()
-	cancelParent()
-	select {
-	case <-ctx.Done():
-		t.Fatal("cancelled at once; want after the grace period")
-	case <-time.After(10 * time.Millisecond):
+// TestLoadSettledZone: the loader loads a changed file only while it holds
+// the content the watcher saw settle.
+func TestLoadSettledZone(t *testing.T) {
+	r := newRepo(t, map[string]string{"records.example.yaml": recordsZone})
+	ld := open(t, r, nil).Loader()
+	ctx := context.Background()
+	if _, diags := ld.LoadConfig(ctx); len(diags) > 0 {
+		t.Fatal(daemon.Diagnostics(diags))
 	}
-	select {
-	case <-ctx.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("not cancelled after the grace period")
+	f := filepath.Join(r.dir, "zones", "records.example.yaml")
+	settled := watch.Hash([]byte(recordsZone))
+	dom, diags, changed := ld.LoadSettledZone(ctx, f, settled)
+	if changed || len(diags) > 0 || dom == nil || dom.Name != "records.example" {
+		t.Fatalf("settled content: %v, %v, changed=%v", dom, diags, changed)
+	}
+	// Written again (here: cut short) after it settled.
+	write(t, f, recordsZone[:len(recordsZone)/2])
+	if dom, diags, changed := ld.LoadSettledZone(ctx, f, settled); !changed || dom != nil || diags != nil {
+		t.Fatalf("changed content: %v, %v, changed=%v; want nothing loaded", dom, diags, changed)
+	}
+	// A file that cannot be read is reported as LoadZone reports it.
+	if err := os.Remove(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(f, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, diags, changed := ld.LoadSettledZone(ctx, f, settled); changed || len(diags) != 1 || !strings.Contains(diags[0].Message, "directory") {
+		t.Fatalf("directory: %v, changed=%v", diags, changed)
 	}
 }
 

@@ -31,7 +31,7 @@ func BenchmarkParseZone5000(b *testing.B) {
 	cfg := testCfg(b)
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		dom, ds := ParseZone(cfg, "big.yaml", data)
+		dom, ds := ParseZone(context.Background(), cfg, "big.yaml", data)
 		if len(ds) != 0 || len(dom.DNS.Records) != 5000 {
 			b.Fatalf("%d records, %v", len(dom.DNS.Records), ds)
 		}

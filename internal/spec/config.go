@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/providers"
+	"github.com/dnssync/dnssync/internal/safefile"
 )
 
 // Provider is one configured provider account (see providers.Config).
@@ -33,6 +36,14 @@ type Safety struct {
 	AllowDelegationChanges bool             `json:"allow_delegation_changes"`
 }
 
+// Limits bound what dnssync reads.
+type Limits struct {
+	// MaxFileSize is the largest zone file, saved plan or journal read,
+	// in bytes. dnssync.yaml itself is read under the default, since the
+	// limit is only known once it is read.
+	MaxFileSize int64 `json:"max_file_size"`
+}
+
 // Config is dnssync.yaml, parsed, validated and with defaults applied. Paths
 // are resolved against the directory of the config file.
 type Config struct {
@@ -43,6 +54,7 @@ type Config struct {
 	StateDir  string              `json:"state_dir"`
 	Defaults  Defaults            `json:"defaults"`
 	Safety    Safety              `json:"safety"`
+	Limits    Limits              `json:"limits"`
 	ZonesPos  model.Pos           `json:"zones_pos,omitempty"`
 
 	// Registry knows the provider types; the config's providers and the
@@ -70,7 +82,14 @@ func DefaultConfig(dir string, reg *providers.Registry) *Config {
 		StateDir:  filepath.Join(dir, DefaultStateDir),
 		Defaults:  Defaults{TTL: DefaultTTL, Line: model.DefaultLine, Policy: model.PolicySync},
 		Safety:    Safety{Thresholds: model.DefaultThresholds()},
+		Limits:    Limits{MaxFileSize: safefile.DefaultMaxSize},
 	}
+}
+
+// ReadOptions are the safefile options for the files this configuration
+// governs: zone files, saved plans, the journal.
+func (c *Config) ReadOptions() safefile.Options {
+	return safefile.Options{MaxSize: c.Limits.MaxFileSize, LimitName: "limits.max_file_size"}
 }
 
 // DefaultProvider returns a provider of type t with every default set:
@@ -113,8 +132,10 @@ func (c *Config) Schemas() (*Schemas, error) {
 
 // LoadConfig reads and validates dnssync.yaml. It returns an error (a
 // Diagnostics when the file was read) if there is any error-level problem.
+//
+// It reads without a context: for tests and for callers that hold none.
 func LoadConfig(path string, reg *providers.Registry) (*Config, error) {
-	cfg, ds := LoadConfigDiagnostics(path, reg)
+	cfg, ds := LoadConfigDiagnostics(context.Background(), path, reg)
 	if err := ds.Err(); err != nil {
 		return nil, err
 	}
@@ -125,13 +146,19 @@ func LoadConfig(path string, reg *providers.Registry) (*Config, error) {
 // could build together with every problem found, so that validate can go on
 // to check zone files against a partly broken config. The Config is nil only
 // when the file could not be read or parsed at all.
-func LoadConfigDiagnostics(path string, reg *providers.Registry) (*Config, Diagnostics) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, Diagnostics{{Pos: model.Pos{File: path, Line: 1}, Rule: RuleReadFile, Severity: SeverityError,
-			Message: fmt.Sprintf("cannot read config: %v", unwrapPathError(err))}}
+//
+// The file is read as safefile reads it, under the default size limit (the
+// limit it may set applies to the files it governs).
+func LoadConfigDiagnostics(ctx context.Context, path string, reg *providers.Registry) (*Config, Diagnostics) {
+	data, d := readFile(ctx, path, "config", safefile.Options{})
+	if d != nil {
+		return nil, Diagnostics{*d}
 	}
-	return ParseConfig(path, data, reg)
+	cfg, ds := ParseConfig(path, data, reg)
+	if ctx.Err() != nil {
+		return nil, notLoaded(ctx, path)
+	}
+	return cfg, ds
 }
 
 // ParseConfig is LoadConfigDiagnostics on data already read from path.
@@ -190,6 +217,9 @@ func (cfg *Config) decode(c cursor) {
 			cfg.Safety.AllowDelegationChanges = b
 		}
 	}
+	if lc, ok := c.get("limits"); ok {
+		cfg.decodeLimits(lc)
+	}
 	if pc, ok := c.get("providers"); ok {
 		for _, name := range pc.keys() {
 			if one, ok := pc.get(name); ok {
@@ -204,6 +234,36 @@ func (cfg *Config) decode(c cursor) {
 			cfg.checkDefaultLine(l, lc)
 		}
 	}
+}
+
+// decodeLimits reads the limits section. The schema has checked the
+// shape of max_file_size; what it cannot see is a size too large for 63
+// bits.
+func (cfg *Config) decodeLimits(c cursor) {
+	f, ok := c.get("max_file_size")
+	if !ok {
+		return
+	}
+	var (
+		n   int64
+		err error
+	)
+	switch v := f.scalar().(type) {
+	case json.Number:
+		n, err = v.Int64()
+		if err == nil && n < 1 {
+			err = fmt.Errorf("size %s: must be more than 0", v)
+		}
+	case string:
+		n, err = safefile.ParseSize(v)
+	default:
+		return
+	}
+	if err != nil {
+		f.errorf(RuleSize, fmt.Sprintf("limits.max_file_size: %v", err))
+		return
+	}
+	cfg.Limits.MaxFileSize = n
 }
 
 // checkDefaultLine accepts the default line when every configured DNS

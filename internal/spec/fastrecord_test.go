@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -16,16 +17,18 @@ import (
 	"github.com/dnssync/dnssync/internal/model"
 )
 
-// sameWithoutFastPath parses data with and without the records fast path
-// and fails when the domains or the diagnostics (sorted) differ.
+// sameWithoutFastPath parses data with and without the records fast path,
+// and with and without the record stream, and fails when the domains or
+// the diagnostics (sorted) differ.
 func sameWithoutFastPath(t testing.TB, cfg *Config, name string, data []byte) {
 	t.Helper()
 	s, err := cfg.Schemas()
 	if err != nil {
 		t.Fatal(err)
 	}
-	fast, fds := parseZone(cfg, s, true, "z.yaml", data)
-	slow, sds := parseZone(cfg, s, false, "z.yaml", data)
+	ctx := context.Background()
+	fast, fds := parseZoneMode(ctx, cfg, s, parseMode{fast: true}, "z.yaml", data)
+	slow, sds := parseZoneMode(ctx, cfg, s, parseMode{}, "z.yaml", data)
 	fds.Sort()
 	sds.Sort()
 	if d := cmp.Diff(slow, fast); d != "" {
@@ -33,6 +36,17 @@ func sameWithoutFastPath(t testing.TB, cfg *Config, name string, data []byte) {
 	}
 	if d := cmp.Diff(sds, fds); d != "" {
 		t.Fatalf("%s: diagnostics differ with the fast path (-slow +fast):\n%s", name, d)
+	}
+	// Streamed in runs of the default size, and of one and two entries.
+	for _, run := range []int{0, 1, 2} {
+		streamed, stds := parseZoneMode(ctx, cfg, s, parseMode{fast: true, stream: true, run: run}, "z.yaml", data)
+		stds.Sort()
+		if d := cmp.Diff(fast, streamed); d != "" {
+			t.Fatalf("%s: domain differs with the record stream in runs of %d (-whole +streamed):\n%s", name, run, d)
+		}
+		if d := cmp.Diff(fds, stds); d != "" {
+			t.Fatalf("%s: diagnostics differ with the record stream in runs of %d (-whole +streamed):\n%s", name, run, d)
+		}
 	}
 }
 
@@ -263,7 +277,7 @@ func TestCrossChecksCollisions(t *testing.T) {
 		srcs = append(srcs, string(mustRead(t, f)))
 	}
 	for i, src := range srcs {
-		dom, _ := ParseZone(cfg, "z.yaml", []byte(src))
+		dom, _ := ParseZone(context.Background(), cfg, "z.yaml", []byte(src))
 		if dom == nil || dom.DNS == nil {
 			continue
 		}
@@ -295,7 +309,7 @@ func TestNoRecordsIsEmptyList(t *testing.T) {
 		"domain: example.com\ndns:\n  provider: dnspod\n  records: []\n",
 		"domain: example.com\ndns:\n  provider: dnspod\n  records: 5\n",
 	} {
-		dom, _ := ParseZone(cfg, "z.yaml", []byte(src))
+		dom, _ := ParseZone(context.Background(), cfg, "z.yaml", []byte(src))
 		if dom == nil || dom.DNS == nil || dom.DNS.Records == nil || len(dom.DNS.Records) != 0 {
 			t.Errorf("%q: records %#v", src, dom.DNS)
 		}

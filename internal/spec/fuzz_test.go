@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -27,7 +28,7 @@ func FuzzParseZone(f *testing.F) {
 	cfg := testCfg(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sameWithoutFastPath(t, cfg, "input", data)
-		dom, ds := ParseZone(cfg, "z.yaml", data)
+		dom, ds := ParseZone(context.Background(), cfg, "z.yaml", data)
 		for _, d := range ds {
 			if d.Pos.File != "z.yaml" || d.Pos.Line < 1 || d.Rule == "" || d.Message == "" {
 				t.Fatalf("diagnostic without position or rule: %+v", d)

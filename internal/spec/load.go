@@ -23,7 +23,10 @@ func IsZoneFile(name string) bool {
 
 // ZoneFiles expands paths into the sorted list of zone files they name:
 // files as given, directories walked for *.yaml and *.yml (hidden entries
-// and dnssync.yaml skipped).
+// and dnssync.yaml skipped). A directory given through a symlink is walked
+// too. A directory inside one that is named like a zone file is listed as
+// a file, not walked: it is a mistake (binding a missing file into a
+// container makes one), and reading it reports so.
 func ZoneFiles(paths ...string) ([]string, Diagnostics) {
 	var files []string
 	var ds Diagnostics
@@ -38,18 +41,30 @@ func ZoneFiles(paths ...string) ([]string, Diagnostics) {
 			files = append(files, p)
 			continue
 		}
-		err = filepath.WalkDir(p, func(f string, e fs.DirEntry, err error) error {
+		root := p
+		if lst, err := os.Lstat(p); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
+			// WalkDir does not follow a symlink at its root; a trailing
+			// separator makes the system resolve it.
+			root = p + string(filepath.Separator)
+		}
+		err = filepath.WalkDir(root, func(f string, e fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
-			if f != p && strings.HasPrefix(e.Name(), ".") {
+			if f == root {
+				return nil
+			}
+			if strings.HasPrefix(e.Name(), ".") {
 				if e.IsDir() {
 					return filepath.SkipDir
 				}
 				return nil
 			}
-			if !e.IsDir() && IsZoneFile(e.Name()) && e.Name() != ConfigFileName {
+			if IsZoneFile(e.Name()) && e.Name() != ConfigFileName {
 				files = append(files, f)
+				if e.IsDir() {
+					return filepath.SkipDir
+				}
 			}
 			return nil
 		})
@@ -100,7 +115,7 @@ func loadFiles(ctx context.Context, cfg *Config, files []string) ([]model.Domain
 				Message: fmt.Sprintf("not loaded: %v", err)})
 			break
 		}
-		dom, more := LoadZone(cfg, f)
+		dom, more := LoadZone(ctx, cfg, f)
 		ds = append(ds, more...)
 		if dom != nil {
 			doms = append(doms, *dom)
@@ -171,7 +186,7 @@ func Validate(ctx context.Context, reg *providers.Registry, configPath string, a
 	all := &model.Desired{Domains: []model.Domain{}}
 	files := 0
 	for _, g := range groups {
-		cfg, cds := LoadConfigDiagnostics(g.config, reg)
+		cfg, cds := LoadConfigDiagnostics(ctx, g.config, reg)
 		ds = append(ds, cds...)
 		files++
 		if cfg == nil {

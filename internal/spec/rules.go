@@ -21,6 +21,7 @@ const (
 	RuleProvOption  = "provider-option"      // option not valid for this provider type
 	RuleDuration    = "duration"             // not a positive Go duration
 	RuleZonesDir    = "zones-dir"            // zones directory missing
+	RuleSize        = "size"                 // a size limit that is not a positive size
 
 	// Names.
 	RuleDomainName   = "domain-name"       // the domain is not a valid name

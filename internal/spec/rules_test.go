@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -120,11 +121,11 @@ func TestRules(t *testing.T) {
 	for _, tt := range tests {
 		seen[tt.rule] = true
 		t.Run(tt.rule, func(t *testing.T) {
-			_, good := ParseZone(cfg, "zone.yaml", []byte(tt.good))
+			_, good := ParseZone(context.Background(), cfg, "zone.yaml", []byte(tt.good))
 			if slices.ContainsFunc(good, func(d Diagnostic) bool { return d.Rule == tt.rule || d.Severity == SeverityError }) {
 				t.Errorf("good case raised problems:\n%v", good)
 			}
-			_, bad := ParseZone(cfg, "zone.yaml", []byte(tt.bad))
+			_, bad := ParseZone(context.Background(), cfg, "zone.yaml", []byte(tt.bad))
 			if !slices.ContainsFunc(bad, func(d Diagnostic) bool { return d.Rule == tt.rule }) {
 				t.Errorf("bad case did not raise %s; got:\n%v", tt.rule, bad)
 			}
@@ -137,7 +138,7 @@ func TestRules(t *testing.T) {
 	}
 	// Rules checked elsewhere: config rules (TestConfigRules), files and
 	// directories (TestLoadErrors), cross-file duplicates (TestDomainTwice).
-	elsewhere := []string{RuleReadFile, RuleProvName, RuleEndpoint, RuleCredentials, RuleProvOption, RuleDuration, RuleZonesDir, RuleDomainTwice}
+	elsewhere := []string{RuleReadFile, RuleProvName, RuleEndpoint, RuleCredentials, RuleProvOption, RuleDuration, RuleZonesDir, RuleSize, RuleDomainTwice}
 	for _, r := range allRules() {
 		if !seen[r] && !slices.Contains(elsewhere, r) {
 			t.Errorf("rule %s has no table case", r)
@@ -205,7 +206,7 @@ func ipList(n int) string {
 func allRules() []string {
 	return []string{
 		RuleReadFile, RuleEmptyFile, RuleYAMLSyntax, RuleDuplicateKey, RuleUnknownKey, RuleSchemaType, RuleMissingKey, RuleSchema,
-		RuleProvName, RuleEndpoint, RuleCredentials, RuleProvOption, RuleDuration, RuleZonesDir,
+		RuleProvName, RuleEndpoint, RuleCredentials, RuleProvOption, RuleDuration, RuleZonesDir, RuleSize,
 		RuleDomainName, RuleNameSyntax, RuleLabelLength, RuleNameLength, RuleWildcard, RuleIDNA, RuleNameOutside, RuleNameRepeats,
 		RuleDomainTwice, RuleProvider, RuleProviderKind,
 		RuleRecordType, RuleRecordValue, RuleValueA, RuleValueAAAA, RuleValueCNAME, RuleValueMX, RuleValueTXT, RuleTXTLength, RuleValueLength,

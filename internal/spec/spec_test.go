@@ -123,7 +123,7 @@ func TestBadFixtures(t *testing.T) {
 		if strings.HasPrefix(filepath.Base(f), "twice-") {
 			continue // only bad together, see TestDomainTwice
 		}
-		_, ds := LoadZone(cfg, f)
+		_, ds := LoadZone(context.Background(), cfg, f)
 		if !ds.HasErrors() {
 			t.Errorf("%s: no error reported", f)
 		}
@@ -164,7 +164,7 @@ func TestDomainTwice(t *testing.T) {
 	}
 	// Each file alone is fine.
 	for _, f := range []string{"testdata/bad/twice-a.yaml", "testdata/bad/twice-b.yaml"} {
-		if _, ds := LoadZone(cfg, f); len(ds) != 0 {
+		if _, ds := LoadZone(context.Background(), cfg, f); len(ds) != 0 {
 			t.Errorf("%s alone: %v", f, ds)
 		}
 	}
@@ -214,7 +214,7 @@ dns:
     - {name: "@", type: CAA, value: "0 ISSUE ca.example.net"}
     - {name: "*", type: AAAA, value: "2001:0DB8::0001", line: 广东电信, ttl: 60, enabled: false}
 `
-	dom, ds := ParseZone(cfg, "z.yaml", []byte(src))
+	dom, ds := ParseZone(context.Background(), cfg, "z.yaml", []byte(src))
 	if len(ds) != 0 {
 		t.Fatalf("diagnostics: %v", ds)
 	}
@@ -283,6 +283,17 @@ func TestConfig(t *testing.T) {
 	if got := tb.Providers["d"].Duration("throttle_backoff", 0); len(ds) != 0 || got != 90*time.Second {
 		t.Errorf("throttle_backoff: %v, %v", got, ds)
 	}
+	// The size limit: 64 MiB by default, a size with a unit or a number
+	// of bytes.
+	if got := empty.Limits.MaxFileSize; got != 64<<20 {
+		t.Errorf("default max_file_size = %d", got)
+	}
+	for src, want := range map[string]int64{"limits: {max_file_size: 256MiB}": 256 << 20, "limits: {max_file_size: 500MB}": 500e6, "limits: {max_file_size: 1000}": 1000} {
+		c, ds := ParseConfig("dnssync.yaml", []byte(src), all.Registry())
+		if len(ds) != 0 || c.Limits.MaxFileSize != want || c.ReadOptions().MaxSize != want {
+			t.Errorf("%s: %d, %v; want %d", src, c.Limits.MaxFileSize, ds, want)
+		}
+	}
 	if p := DefaultProvider("a", aliyun.Type{}); p.Endpoint != aliyun.DefaultEndpoint || !p.Credentials.Env {
 		t.Errorf("aliyun defaults: %+v", p)
 	}
@@ -306,6 +317,9 @@ func TestConfigRules(t *testing.T) {
 		{RuleSchemaType, "safety: {allow_delegation_changes: true}", "safety: {allow_delegation_changes: yes please}"},
 		{RuleMissingKey, "providers: {a: {type: aliyun}}", "providers: {a: {endpoint: 'https://x.example'}}"},
 		{RuleYAMLSyntax, "zones: z", "zones: [z"},
+		{RuleSize, "limits: {max_file_size: 512MiB}", "limits: {max_file_size: 99999999999GiB}"},
+		{RuleSchema, "limits: {max_file_size: 1048576}", "limits: {max_file_size: 64 MiB}"},
+		{RuleSchema, "limits: {max_file_size: 1KB}", "limits: {max_file_size: 0}"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule, func(t *testing.T) {
@@ -363,10 +377,10 @@ func TestYAMLSyntaxPositions(t *testing.T) {
 		src       string
 		line, col int
 	}{
-		{"a: 1\nb: 2\nc: {x: 1 y: 2}\n", 3, 0},
-		{"a: 1\nb:\n  - x\n  y: 2\n", 3, 0},
-		{"a: 1\nb: \"unterminated\n", 2, 0},
-		{"a: 1\n\tb: 2\n", 2, 0},
+		{"a: 1\nb: 2\nc: {x: 1 y: 2}\n", 3, 4},
+		{"a: 1\nb:\n  - x\n  y: 2\n", 3, 3},
+		{"a: 1\nb: \"unterminated\n", 2, 4},
+		{"a: 1\n\tb: 2\n", 2, 1},
 		{"a: 1\nb: *nope\n", 2, 4},
 		{"a: 1\n---\nb: 2\n", 2, 1},
 	}
@@ -380,4 +394,26 @@ func TestYAMLSyntaxPositions(t *testing.T) {
 			t.Errorf("%q: at %d:%d, want %d:%d (%s)", tt.src, p.Line, p.Col, tt.line, tt.col, d.diags[0].Message)
 		}
 	}
+}
+
+// TestSyntaxPositionsGolden: syntax errors, NUL bytes, control characters
+// and invalid UTF-8 are reported at their own line and column (yaml.v3
+// gives no column, and none at all for the bytes its reader refuses).
+func TestSyntaxPositionsGolden(t *testing.T) {
+	cfg := testCfg(t)
+	files, _ := filepath.Glob("testdata/syntax/*.yaml")
+	if len(files) < 8 {
+		t.Fatalf("found %d files", len(files))
+	}
+	var b strings.Builder
+	for _, f := range files {
+		_, ds := LoadZone(context.Background(), cfg, f)
+		if len(ds) != 1 || ds[0].Rule != RuleYAMLSyntax || ds[0].Pos.Line < 2 || ds[0].Pos.Col < 1 {
+			t.Errorf("%s: want one yaml-syntax error with line and column, got %v", f, ds)
+		}
+		for _, d := range ds {
+			b.WriteString(d.String() + "\n")
+		}
+	}
+	golden(t, "syntax.txt", []byte(b.String()))
 }

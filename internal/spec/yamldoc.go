@@ -2,11 +2,11 @@ package spec
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -36,6 +36,28 @@ type doc struct {
 	// fastRecords: dns.records entries are checked by fastRecord, and
 	// only those it does not accept are converted and validated (d.slow).
 	fastRecords bool
+
+	// stream: dns.records is read run by run (stream.go); the skeleton's
+	// placeholder stands for it. streamErr is why reading stopped early.
+	stream    *recordStream
+	streamErr error
+	schemas   *Schemas
+	cancelled error // the context's error, when it stopped the parse
+}
+
+// ctxReader fails once ctx is done. yaml.v3 reads its input 512 bytes at a
+// time, so a parse over it stops soon after: yaml.v3 itself takes no
+// context, and a large document takes seconds to parse.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // recordItem is one dns.records entry left to the schema, as a plain value.
@@ -44,17 +66,25 @@ type recordItem struct {
 	value any
 }
 
-var yamlLineRE = regexp.MustCompile(`line (\d+)(?::(\d+))?`)
-
 // parseYAML parses data. d.ok is false (and d.diags says why) when the file
 // is not a single, well-formed, non-empty YAML document. fastRecords says
 // whether the file is a zone file whose records the zone schema's fast path
 // may check (see fastRecord).
 func parseYAML(file string, data []byte, fastRecords bool) *doc {
+	return parseYAMLContext(context.Background(), file, data, fastRecords)
+}
+
+// parseYAMLContext is parseYAML that stops when ctx is done; d.cancelled
+// then holds ctx's error and d.diags nothing about it.
+func parseYAMLContext(ctx context.Context, file string, data []byte, fastRecords bool) *doc {
 	d := &doc{file: file, bad: map[string]bool{}, fastRecords: fastRecords}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec := yaml.NewDecoder(ctxReader{ctx, bytes.NewReader(data)})
 	var top yaml.Node
 	if err := dec.Decode(&top); err != nil {
+		if ctx.Err() != nil {
+			d.cancelled = ctx.Err()
+			return d
+		}
 		if errors.Is(err, io.EOF) {
 			d.add(model.Pos{File: file, Line: 1, Col: 1}, RuleEmptyFile, "file is empty: it declares nothing")
 			return d
@@ -63,7 +93,10 @@ func parseYAML(file string, data []byte, fastRecords bool) *doc {
 		return d
 	}
 	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
+	if err := dec.Decode(&extra); ctx.Err() != nil {
+		d.cancelled = ctx.Err()
+		return d
+	} else if err == nil {
 		d.add(d.pos(&extra), RuleYAMLSyntax, "more than one YAML document in the file; put each domain in its own file")
 		return d
 	} else if !errors.Is(err, io.EOF) {
@@ -92,48 +125,9 @@ func parseYAML(file string, data []byte, fastRecords bool) *doc {
 	return d
 }
 
-var unknownAnchorRE = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
-
 func (d *doc) addYAMLError(err error, data []byte) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	pos := model.Pos{File: d.file, Line: 1}
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		pos.Line, _ = strconv.Atoi(m[1])
-		if m[2] != "" {
-			pos.Col, _ = strconv.Atoi(m[2])
-		}
-		msg = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(msg, m[0]), ":"))
-		if isParserProblem(msg) {
-			// yaml.v3 reports parser (not scanner) errors with a 0-based
-			// line: the start of the construct being parsed.
-			pos.Line++
-		}
-	}
-	if m := unknownAnchorRE.FindStringSubmatch(msg); m != nil {
-		// yaml.v3 gives no line for this one; find the alias.
-		if i := bytes.Index(data, []byte("*"+m[1])); i >= 0 {
-			pos.Line = 1 + bytes.Count(data[:i], []byte("\n"))
-			pos.Col = 1 + i - (bytes.LastIndexByte(data[:i], '\n') + 1)
-		}
-	}
-	if pos.Line < 1 {
-		pos.Line = 1
-	}
-	d.add(pos, RuleYAMLSyntax, "YAML syntax: "+msg)
-}
-
-// isParserProblem reports whether msg is one of yaml.v3's parser error
-// texts (parserc.go), whose line numbers are off by one.
-func isParserProblem(msg string) bool {
-	for _, p := range []string{"did not find expected ',' or ']'", "did not find expected ',' or '}'",
-		"did not find expected '-' indicator", "did not find expected <document start>", "did not find expected <stream-start>",
-		"did not find expected key", "did not find expected node content", "found duplicate %TAG directive",
-		"found duplicate %YAML directive", "found incompatible YAML document", "found undefined tag handle"} {
-		if msg == p {
-			return true
-		}
-	}
-	return false
+	line, col, msg := locateYAMLError(data, err)
+	d.add(model.Pos{File: d.file, Line: line, Col: col}, RuleYAMLSyntax, "YAML syntax: "+msg)
 }
 
 func (d *doc) add(pos model.Pos, rule, msg string) {

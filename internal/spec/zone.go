@@ -1,10 +1,10 @@
 package spec
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
-	"os"
 	"path"
 	"slices"
 	"strings"
@@ -41,19 +41,22 @@ func supportedType(t string) bool {
 
 // LoadZone reads and checks one zone file against cfg (nil: an empty
 // config, so every provider reference fails). The domain is nil when the
-// file could not be parsed or names no valid domain; otherwise it is
-// returned even when diagnostics hold errors (best effort, for reporting).
-func LoadZone(cfg *Config, file string) (*model.Domain, Diagnostics) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, Diagnostics{{Pos: model.Pos{File: file, Line: 1}, Rule: RuleReadFile, Severity: SeverityError,
-			Message: fmt.Sprintf("cannot read zone file: %v", unwrapPathError(err))}}
+// file could not be read or parsed, names no valid domain, or ctx was
+// cancelled; otherwise it is returned even when diagnostics hold errors
+// (best effort, for reporting).
+func LoadZone(ctx context.Context, cfg *Config, file string) (*model.Domain, Diagnostics) {
+	if cfg == nil {
+		cfg = DefaultConfig(".", nil)
 	}
-	return ParseZone(cfg, file, data)
+	data, d := readFile(ctx, file, "zone file", cfg.ReadOptions())
+	if d != nil {
+		return nil, Diagnostics{*d}
+	}
+	return ParseZone(ctx, cfg, file, data)
 }
 
 // ParseZone is LoadZone on data already read from file.
-func ParseZone(cfg *Config, file string, data []byte) (*model.Domain, Diagnostics) {
+func ParseZone(ctx context.Context, cfg *Config, file string, data []byte) (*model.Domain, Diagnostics) {
 	if cfg == nil {
 		cfg = DefaultConfig(".", nil)
 	}
@@ -61,26 +64,128 @@ func ParseZone(cfg *Config, file string, data []byte) (*model.Domain, Diagnostic
 	if err != nil {
 		return nil, Diagnostics{{Pos: model.Pos{File: file, Line: 1}, Rule: RuleSchema, Severity: SeverityError, Message: err.Error()}}
 	}
-	return parseZone(cfg, s, s.fastRecords, file, data)
+	return parseZone(ctx, cfg, s, s.fastRecords, file, data)
 }
 
 // parseZone is ParseZone with the records fast path on or off (tests
-// compare the two).
-func parseZone(cfg *Config, s *Schemas, fast bool, file string, data []byte) (*model.Domain, Diagnostics) {
-	d := parseYAML(file, data, fast)
+// compare the two). The fast path also allows the record stream.
+func parseZone(ctx context.Context, cfg *Config, s *Schemas, fast bool, file string, data []byte) (*model.Domain, Diagnostics) {
+	return parseZoneMode(ctx, cfg, s, parseMode{fast: fast, stream: fast}, file, data)
+}
+
+// parseMode selects the ways of parsing a zone file (tests compare them).
+type parseMode struct {
+	fast   bool // the records fast path (fastRecord)
+	stream bool // the record stream (stream.go); needs fast
+	run    int  // entries per streamed run; 0: streamRunEntries
+}
+
+// parseZoneMode is parseZone in mode m.
+func parseZoneMode(ctx context.Context, cfg *Config, s *Schemas, m parseMode, file string, data []byte) (*model.Domain, Diagnostics) {
+	fast := m.fast
+	ti := scanText(ctx, file, data)
+	if ti.cancelled {
+		return nil, notLoaded(ctx, file)
+	}
+	if ti.problem != nil {
+		return nil, Diagnostics{*ti.problem}
+	}
+	if m.stream && fast && ti.plainBreaks {
+		if rs := findRecords(ctx, data); rs != nil {
+			rs.run = m.run
+			dom, ds, err := streamZone(ctx, cfg, s, file, rs)
+			switch err.(type) {
+			case nil, errSyntax:
+				return dom, ds
+			case errFallback:
+				// Parse it as one document.
+			default:
+				return nil, notLoaded(ctx, file)
+			}
+		}
+	}
+	d := parseYAMLContext(ctx, file, data, fast)
+	if d.cancelled != nil {
+		return nil, notLoaded(ctx, file)
+	}
 	if !d.ok {
 		return nil, d.diags
 	}
 	d.validate(s.zone, s.record, s.printer)
-	z := zoneDecoder{cfg: cfg, d: d}
+	z := zoneDecoder{ctx: ctx, cfg: cfg, d: d}
 	dom := z.decode(d.cursor())
+	if z.err != nil {
+		return nil, notLoaded(ctx, file)
+	}
 	return dom, d.diags
 }
 
+// streamZone parses a zone file whose dns.records is streamed: the
+// skeleton first, then the entries run by run. err is errSyntax when the
+// diagnostics hold the file's syntax error, errFallback when the file must
+// be parsed as one document, or the context's error.
+func streamZone(ctx context.Context, cfg *Config, s *Schemas, file string, rs *recordStream) (*model.Domain, Diagnostics, error) {
+	d := parseYAMLContext(ctx, file, rs.skeleton(), true)
+	d.stream, d.schemas = rs, s
+	if d.cancelled != nil {
+		return nil, nil, d.cancelled
+	}
+	if !d.ok {
+		// yaml.v3 reports the first error of the file. When the part
+		// before the records shows the same error, that is it; an error
+		// after them may read differently without the records in between
+		// (another enclosing construct), so the whole document decides.
+		if p := parseYAML(file, rs.skeletonPrefix(), true); !p.ok && slices.Equal(p.diags, d.diags) {
+			return nil, d.diags, errSyntax{}
+		}
+		return nil, nil, errFallback{}
+	}
+	// The skeleton must read as the lexer cut it: the "[]" it put after
+	// "records:" is dns.records.
+	_, ph, all := d.lookup("/dns/records")
+	if !all || ph.Kind != yaml.SequenceNode || ph.Style&yaml.FlowStyle == 0 || len(ph.Content) != 0 ||
+		ph.Line != rs.keyLine || ph.Column != rs.col || ph.Anchor != "" {
+		return nil, nil, errFallback{}
+	}
+	rs.placeholder = ph
+	d.validate(s.zone, s.record, s.printer)
+	z := zoneDecoder{ctx: ctx, cfg: cfg, d: d}
+	dom := z.decode(d.cursor())
+	if z.err != nil {
+		return nil, nil, z.err
+	}
+	if !rs.read && d.streamErr == nil {
+		// The decoder did not get to the records (dns was rejected):
+		// they are still checked against the schema, as in a whole
+		// document.
+		for range d.streamedRecords(ctx) {
+		}
+	}
+	switch d.streamErr.(type) {
+	case nil:
+		return dom, d.diags, nil
+	case errSyntax:
+		return nil, d.diags, d.streamErr
+	default:
+		return nil, nil, d.streamErr
+	}
+}
+
+// notLoaded is the diagnostic of a file whose loading ctx cancelled.
+func notLoaded(ctx context.Context, file string) Diagnostics {
+	return Diagnostics{{Pos: model.Pos{File: file, Line: 1}, Rule: RuleReadFile, Severity: SeverityError,
+		Message: fmt.Sprintf("not loaded: %v", context.Cause(ctx))}}
+}
+
 type zoneDecoder struct {
+	ctx context.Context // checked every checkEvery records
 	cfg *Config
 	d   *doc
+	err error // the context's error, when it stopped decoding
 }
+
+// checkEvery is how many records pass between looks at the context.
+const checkEvery = 4096
 
 // placeholderDomain stands in for a missing or invalid domain so that the
 // rest of the file is still checked.
@@ -328,20 +433,34 @@ func (z *zoneDecoder) dns(c cursor, domain string) *model.DNS {
 	recs := []model.Record{} // an empty list, never nil, when there are none
 	items := 0
 	if hasRecords && rc.kind() == yaml.SequenceNode {
-		recs = make([]model.Record, 0, len(rc.n.Content))
+		entries, n := rc.all(), len(rc.n.Content)
+		streamed := z.d.stream != nil && rc.n == z.d.stream.placeholder
+		if streamed {
+			entries, n = z.d.streamedRecords(z.ctx), len(z.d.stream.starts)
+		}
+		recs = make([]model.Record, 0, n)
 		// Nothing looks at an entry's nodes once it is decoded, and in a
 		// large zone they are most of the memory: let each go (unless the
-		// list is shared through an anchor).
-		release := rc.n.Anchor == ""
-		for i, it := range rc.all() {
-			items++
+		// list is shared through an anchor; streamed entries go anyway).
+		release := rc.n.Anchor == "" && !streamed
+		for i, it := range entries {
+			if items++; items%checkEvery == 0 && z.ctx.Err() != nil {
+				z.err = z.ctx.Err()
+				break
+			}
 			recs = z.records(it, domain, dns.TTL, line, caps, haveProv, prov.Name, recs)
 			if release {
 				rc.n.Content[i] = nil
 			}
 		}
+		if z.err != nil || z.d.streamErr != nil {
+			return dns
+		}
 	}
-	z.crossChecks(recs, dns.Ignore)
+	if !z.crossChecks(recs, dns.Ignore) {
+		z.err = z.ctx.Err()
+		return dns
+	}
 	dns.Records = recs
 	model.SortRecords(dns.Records)
 	if len(dns.Records) == 0 && dns.Policy == model.PolicySync && (!c.has("records") || hasRecords && items == 0) {
@@ -555,15 +674,16 @@ func srvOwner(name string) bool {
 // large zone has 100,000s of records, so instead of maps keyed by whole
 // identities it keeps maps of 64-bit hashes to chains of record indexes
 // (-1 ends a chain) and compares the records themselves on a hash match.
-func (z *zoneDecoder) crossChecks(recs []model.Record, ignores []model.Ignore) {
+// It reports false when the context was cancelled before it finished.
+func (z *zoneDecoder) crossChecks(recs []model.Record, ignores []model.Ignore) bool {
 	seed := maphash.MakeSeed()
-	z.crossCheck(recs, ignores, func(k model.Key) uint64 { return hashKey(seed, k) },
+	return z.crossCheck(recs, ignores, func(k model.Key) uint64 { return hashKey(seed, k) },
 		func(name, line string) uint64 { return hashNameLine(seed, name, line) })
 }
 
 // crossCheck is crossChecks with the hash functions given (tests make
 // them collide).
-func (z *zoneDecoder) crossCheck(recs []model.Record, ignores []model.Ignore, hashKey func(model.Key) uint64, hashNameLine func(name, line string) uint64) {
+func (z *zoneDecoder) crossCheck(recs []model.Record, ignores []model.Ignore, hashKey func(model.Key) uint64, hashNameLine func(name, line string) uint64) bool {
 	n := len(recs)
 	chain := func() []int32 { return slices.Repeat([]int32{-1}, n) }
 
@@ -580,6 +700,9 @@ func (z *zoneDecoder) crossCheck(recs []model.Record, ignores []model.Ignore, ha
 	var order []int32                  // group heads in file order
 
 	for i := range recs {
+		if i%checkEvery == checkEvery-1 && z.ctx.Err() != nil {
+			return false
+		}
 		r := &recs[i]
 		k := r.Key()
 		values[i] = k.Value
@@ -652,6 +775,7 @@ func (z *zoneDecoder) crossCheck(recs []model.Record, ignores []model.Ignore, ha
 				Unicode(nl.Name), nl.Line, strings.Join(others, ", ")))
 		}
 	}
+	return true
 }
 
 // hashKey and hashNameLine hash a record identity and a (name, line) pair;

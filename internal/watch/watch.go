@@ -24,6 +24,13 @@
 // a rewrite with identical bytes or a symlink swap that leaves a file as it
 // was reports nothing, and a swap that changes one file reports only that
 // file.
+//
+// A file is reported only once its content has settled: a new content hash
+// is read once after the burst's quiet time and again a debounce window
+// later, and only the same hash twice is a change. A file written in place
+// (an editor that does not rename, a sync tool) can be read half written;
+// the second read sees the rest arrive and waits again. Files are read with
+// internal/safefile: regular files only, under a size limit.
 package watch
 
 import (
@@ -43,6 +50,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/dnssync/dnssync/internal/safefile"
 )
 
 // DefaultDebounce is how long the watcher waits after the last event of a
@@ -60,6 +69,15 @@ func DefaultPatterns() []string { return slices.Clone(defaultPatterns) }
 // retryDelay is when a rescan is tried again after a watch could not be
 // added (the directory vanished between resolving and adding it).
 const retryDelay = time.Second
+
+// settleChecks bounds how many times the watcher reads a file again on its
+// own, a debounce window apart, waiting for its content to hold still.
+// Beyond that it waits for the file's next event: a file that never stops
+// changing is never reported.
+const settleChecks = 10
+
+// configKey stands for the config file among the files being settled.
+const configKey = "\x00config"
 
 // Options configure a Watcher.
 type Options struct {
@@ -83,6 +101,10 @@ type Options struct {
 	// MaxWait bounds how long a continuous stream of events can postpone a
 	// rescan; 0 means 10 × Debounce.
 	MaxWait time.Duration
+	// MaxFileSize is the size limit of zone files (safefile); 0 means
+	// safefile.DefaultMaxSize. The config file is always read under the
+	// default, as the loader reads it.
+	MaxFileSize int64
 	// Logger receives debug lines about events and warnings about
 	// unreadable paths; nil discards them.
 	Logger *slog.Logger
@@ -98,6 +120,16 @@ type ChangeSet struct {
 	Changed []string `json:"changed,omitempty"`
 	// Removed are zone files that are gone, sorted.
 	Removed []string `json:"removed,omitempty"`
+	// Hashes are the settled content hashes (Hash) of the Changed files:
+	// a loader that reads a file again can check that it still holds
+	// what settled, and leave it to the next change set if not.
+	Hashes map[string]string `json:"hashes,omitempty"`
+}
+
+// Hash is the content hash the watcher compares files by.
+func Hash(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 // Empty reports whether c reports nothing.
@@ -121,10 +153,20 @@ func (c ChangeSet) Merge(later ChangeSet) ChangeSet {
 	}
 	out := ChangeSet{Config: c.Config || later.Config}
 	for f, changed := range state {
-		if changed {
-			out.Changed = append(out.Changed, f)
-		} else {
+		if !changed {
 			out.Removed = append(out.Removed, f)
+			continue
+		}
+		out.Changed = append(out.Changed, f)
+		h, ok := later.Hashes[f]
+		if !ok {
+			h, ok = c.Hashes[f]
+		}
+		if ok {
+			if out.Hashes == nil {
+				out.Hashes = map[string]string{}
+			}
+			out.Hashes[f] = h
 		}
 	}
 	sort.Strings(out.Changed)
@@ -137,16 +179,48 @@ func (c ChangeSet) Merge(later ChangeSet) ChangeSet {
 type Watcher struct {
 	opts    Options
 	log     *slog.Logger
-	fsw     *fsnotify.Watcher
+	fsw     fsWatcher
 	targets []*target
 	watched map[string]bool  // physical directories with an fsnotify watch
 	byDir   map[string][]int // physical directory -> targets that depend on it
 	out     chan ChangeSet
+	// unsettled: files (configKey for the config) read with a content
+	// other than the one reported, not yet read with it twice. Only Run
+	// touches it.
+	unsettled map[string]*unsettled
 
 	mu     sync.Mutex
 	config string            // hash of the config file; "" = absent
 	zones  map[string]string // zone file -> content hash
 }
+
+// unsettled is a file's latest content hash and when it was read.
+type unsettled struct {
+	hash    string
+	at      time.Time
+	target  int  // the target the file belongs to
+	rereads int  // reads since the file's last event, for settleChecks
+	reads   int  // reads since it first differed
+	warned  bool // the "keeps changing" warning was logged
+}
+
+// fsWatcher is what the watcher needs of fsnotify; tests of the settling
+// logic drive it by hand.
+type fsWatcher interface {
+	Add(name string) error
+	Remove(name string) error
+	Close() error
+	Events() <-chan fsnotify.Event
+	Errors() <-chan error
+}
+
+type fsnotifyWatcher struct{ w *fsnotify.Watcher }
+
+func (f fsnotifyWatcher) Add(name string) error         { return f.w.Add(name) }
+func (f fsnotifyWatcher) Remove(name string) error      { return f.w.Remove(name) }
+func (f fsnotifyWatcher) Close() error                  { return f.w.Close() }
+func (f fsnotifyWatcher) Events() <-chan fsnotify.Event { return f.w.Events }
+func (f fsnotifyWatcher) Errors() <-chan error          { return f.w.Errors }
 
 type target struct {
 	config bool
@@ -158,6 +232,20 @@ type target struct {
 // New sets up the watches and hashes the current files, which become the
 // baseline: Files reports them and only later differences are changes.
 func New(opts Options) (*Watcher, error) {
+	fsw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, fmt.Errorf("watch: %w", err)
+	}
+	w, err := newWatcher(opts, fsnotifyWatcher{fsw})
+	if err != nil {
+		fsw.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// newWatcher is New on the given event source.
+func newWatcher(opts Options, fsw fsWatcher) (*Watcher, error) {
 	if opts.Debounce <= 0 {
 		opts.Debounce = DefaultDebounce
 	}
@@ -176,18 +264,15 @@ func New(opts Options) (*Watcher, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	fsw, err := fsnotify.NewWatcher()
-	if err != nil {
-		return nil, fmt.Errorf("watch: %w", err)
-	}
 	w := &Watcher{
-		opts:    opts,
-		log:     log,
-		fsw:     fsw,
-		watched: map[string]bool{},
-		byDir:   map[string][]int{},
-		out:     make(chan ChangeSet),
-		zones:   map[string]string{},
+		opts:      opts,
+		log:       log,
+		fsw:       fsw,
+		watched:   map[string]bool{},
+		byDir:     map[string][]int{},
+		out:       make(chan ChangeSet),
+		zones:     map[string]string{},
+		unsettled: map[string]*unsettled{},
 	}
 	if opts.Config != "" {
 		w.targets = append(w.targets, &target{config: true, path: filepath.Clean(opts.Config)})
@@ -205,8 +290,14 @@ func New(opts Options) (*Watcher, error) {
 		all[i] = true
 	}
 	// The baseline is taken after the watches are in place (rescan adds
-	// them before reading), so no change can slip between the two.
-	w.rescan(all)
+	// them before reading), so no change can slip between the two. It is
+	// not a change, so it is not settled first.
+	obs, _ := w.rescan(context.Background(), all)
+	w.mu.Lock()
+	for key, o := range obs {
+		w.commitLocked(key, o)
+	}
+	w.mu.Unlock()
 	return w, nil
 }
 
@@ -236,6 +327,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	defer timer.Stop()
 	var (
 		dirty      = make([]bool, len(w.targets))
 		burstStart time.Time // zero: no burst in progress
@@ -259,7 +351,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case ev, ok := <-w.fsw.Events:
+		case ev, ok := <-w.fsw.Events():
 			if !ok {
 				return errors.New("watch: fsnotify event stream closed")
 			}
@@ -272,9 +364,10 @@ func (w *Watcher) Run(ctx context.Context) error {
 			}
 			if w.mark(ev.Name, dirty) {
 				w.log.Debug("watch event", "path", ev.Name, "op", ev.Op.String())
+				w.sawEvents(dirty)
 				arm(w.opts.Debounce)
 			}
-		case err, ok := <-w.fsw.Errors:
+		case err, ok := <-w.fsw.Errors():
 			if !ok {
 				return errors.New("watch: fsnotify error stream closed")
 			}
@@ -286,13 +379,22 @@ func (w *Watcher) Run(ctx context.Context) error {
 			arm(w.opts.Debounce)
 		case <-timer.C:
 			burstStart = time.Time{}
-			cs, retry := w.rescan(dirty)
+			obs, retry := w.rescan(ctx, dirty)
 			clear(dirty)
+			cs, again := w.settle(obs, time.Now())
 			if retry {
 				for i := range dirty {
 					dirty[i] = true
 				}
 				arm(retryDelay)
+			}
+			if len(again) > 0 {
+				// Read what is still settling once more, a debounce
+				// window from now.
+				for _, i := range again {
+					dirty[i] = true
+				}
+				arm(w.opts.Debounce)
 			}
 			if !cs.Empty() {
 				w.log.Debug("watch change set", "config", cs.Config, "changed", cs.Changed, "removed", cs.Removed)
@@ -317,10 +419,12 @@ func (w *Watcher) mark(path string, dirty []bool) bool {
 	return hit
 }
 
-// rescan resolves and reads the flagged targets, moves the watches to the
-// directories they now depend on and returns what changed. retry reports
-// that a watch could not be added, so a later rescan must try again.
-func (w *Watcher) rescan(which []bool) (cs ChangeSet, retry bool) {
+// rescan resolves and reads the flagged targets and moves the watches to
+// the directories they now depend on. It returns what it read: the content
+// hash of every file of those targets, "" for a file that is gone (the
+// config file as configKey). retry reports that a watch could not be
+// added, so a later rescan must try again.
+func (w *Watcher) rescan(ctx context.Context, which []bool) (obs map[string]observed, retry bool) {
 	type scanned struct {
 		hashes map[string]string
 		config string
@@ -337,12 +441,12 @@ func (w *Watcher) rescan(which []bool) (cs ChangeSet, retry bool) {
 				continue
 			}
 			if t.config {
-				h, dirs := w.scanConfig(t.path)
+				h, dirs := w.scanConfig(ctx, t.path)
 				t.dirs = dirs
 				results[i] = scanned{config: h, ok: true}
 				continue
 			}
-			hashes, dirs, ok := w.scanZoneDir(t.path)
+			hashes, dirs, ok := w.scanZoneDir(ctx, t.path)
 			if ok {
 				t.dirs = dirs
 			}
@@ -355,6 +459,7 @@ func (w *Watcher) rescan(which []bool) (cs ChangeSet, retry bool) {
 		}
 	}
 
+	obs = map[string]observed{}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for i, t := range w.targets {
@@ -363,32 +468,119 @@ func (w *Watcher) rescan(which []bool) (cs ChangeSet, retry bool) {
 			continue
 		}
 		if t.config {
-			if r.config != w.config {
-				cs.Config = true
-				w.config = r.config
-			}
+			obs[configKey] = observed{r.config, i}
 			continue
 		}
 		for f, h := range r.hashes {
-			if old, ok := w.zones[f]; !ok || old != h {
-				cs.Changed = append(cs.Changed, f)
-				w.zones[f] = h
-			}
+			obs[f] = observed{h, i}
 		}
 		for _, f := range t.files {
 			if _, ok := r.hashes[f]; !ok {
-				cs.Removed = append(cs.Removed, f)
-				delete(w.zones, f)
+				obs[f] = observed{"", i}
 			}
 		}
-		t.files = t.files[:0]
-		for f := range r.hashes {
-			t.files = append(t.files, f)
+	}
+	return obs, retry
+}
+
+// observed is a file's content hash as rescan read it ("" gone) and the
+// target it belongs to.
+type observed struct {
+	hash   string
+	target int
+}
+
+// settle compares what rescan read (at now) with what was reported. A
+// file whose content differs is reported only when it was read with the
+// same hash a debounce window or more before: the content has held still.
+// Otherwise its new hash is noted, and again lists the targets to read
+// once more.
+func (w *Watcher) settle(obs map[string]observed, now time.Time) (cs ChangeSet, again []int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for key, o := range obs {
+		h, u := o.hash, w.unsettled[key]
+		if h == w.committedLocked(key) {
+			delete(w.unsettled, key) // back as reported: nothing happened
+			continue
+		}
+		if u != nil && u.hash == h && now.Sub(u.at) >= w.opts.Debounce {
+			delete(w.unsettled, key)
+			w.commitLocked(key, o)
+			switch {
+			case key == configKey:
+				cs.Config = true
+			case h == "":
+				cs.Removed = append(cs.Removed, key)
+			default:
+				cs.Changed = append(cs.Changed, key)
+				if cs.Hashes == nil {
+					cs.Hashes = map[string]string{}
+				}
+				cs.Hashes[key] = h
+			}
+			continue
+		}
+		if u == nil {
+			u = &unsettled{hash: h, at: now, target: o.target}
+			w.unsettled[key] = u
+		} else if u.hash != h {
+			u.hash, u.at = h, now
+		}
+		u.rereads++
+		u.reads++
+		if u.rereads <= settleChecks && !slices.Contains(again, u.target) {
+			again = append(again, u.target)
+		}
+		if u.reads > settleChecks && !u.warned {
+			u.warned = true
+			name := key
+			if key == configKey {
+				name = w.opts.Config
+			}
+			w.log.Warn("watch: file keeps changing; it is not reported until its content holds still for the debounce time",
+				"path", name, "reads", u.reads, "debounce", w.opts.Debounce.String())
 		}
 	}
 	sort.Strings(cs.Changed)
 	sort.Strings(cs.Removed)
-	return cs, retry
+	return cs, again
+}
+
+// sawEvents notes that the flagged targets had events: their files still
+// settling may be read again on the watcher's own, settleChecks more times.
+func (w *Watcher) sawEvents(targets []bool) {
+	for _, u := range w.unsettled {
+		if targets[u.target] {
+			u.rereads = 0
+		}
+	}
+}
+
+// committedLocked is the reported hash of key; "" for none.
+func (w *Watcher) committedLocked(key string) string {
+	if key == configKey {
+		return w.config
+	}
+	return w.zones[key]
+}
+
+// commitLocked makes o's hash the reported hash of key ("" removes it).
+func (w *Watcher) commitLocked(key string, o observed) {
+	if key == configKey {
+		w.config = o.hash
+		return
+	}
+	t := w.targets[o.target]
+	if o.hash == "" {
+		delete(w.zones, key)
+		t.files = slices.DeleteFunc(t.files, func(f string) bool { return f == key })
+		return
+	}
+	if !slices.Contains(t.files, key) {
+		t.files = append(t.files, key)
+	}
+	w.zones[key] = o.hash
 }
 
 // updateWatches makes the fsnotify watch set equal to the union of the
@@ -433,7 +625,7 @@ func (w *Watcher) updateWatches() (added, retry bool) {
 
 // scanConfig hashes the config file and lists the directories it depends
 // on. A missing file hashes to "".
-func (w *Watcher) scanConfig(path string) (hash string, dirs []string) {
+func (w *Watcher) scanConfig(ctx context.Context, path string) (hash string, dirs []string) {
 	real, links, err := resolve(path)
 	dirs = links
 	if err != nil {
@@ -444,14 +636,14 @@ func (w *Watcher) scanConfig(path string) (hash string, dirs []string) {
 		}
 		return "", append(dirs, real)
 	}
-	return w.hashFile(real), append(dirs, filepath.Dir(real))
+	return w.hashFile(ctx, real, safefile.Options{}), append(dirs, filepath.Dir(real))
 }
 
 // scanZoneDir hashes the zone files under dir (walking subdirectories, as
 // the loader does) and lists the directories they depend on. ok is false
 // when the directory could not be read for a reason other than not
 // existing; then the previous state is kept.
-func (w *Watcher) scanZoneDir(dir string) (hashes map[string]string, dirs []string, ok bool) {
+func (w *Watcher) scanZoneDir(ctx context.Context, dir string) (hashes map[string]string, dirs []string, ok bool) {
 	hashes = map[string]string{}
 	real, links, err := resolve(dir)
 	dirs = append(links, real)
@@ -462,7 +654,7 @@ func (w *Watcher) scanZoneDir(dir string) (hashes map[string]string, dirs []stri
 		// A missing directory has no files; a looping one keeps its state.
 		return hashes, dirs, errors.Is(err, fs.ErrNotExist)
 	}
-	more, err := w.walk(real, dir, hashes)
+	more, err := w.walk(ctx, real, dir, hashes, true)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return hashes, dirs, true
@@ -477,8 +669,12 @@ func (w *Watcher) scanZoneDir(dir string) (hashes map[string]string, dirs []stri
 // the configured path lex) and below, and returns the directories to watch
 // besides phys. Hidden entries are skipped, directories included, which
 // also keeps ConfigMap's timestamped copies out. Symlinked directories are
-// not followed (as filepath.WalkDir does not); symlinked files are.
-func (w *Watcher) walk(phys, lex string, hashes map[string]string) (dirs []string, err error) {
+// not followed (as filepath.WalkDir does not); symlinked files are. As in
+// the loader (spec.ZoneFiles), anything named like a zone file is one — a
+// FIFO, a device, a directory — so that the loader reports what it is.
+//
+// Without hashing (List) the files are listed, not read.
+func (w *Watcher) walk(ctx context.Context, phys, lex string, hashes map[string]string, hashing bool) (dirs []string, err error) {
 	entries, err := os.ReadDir(phys)
 	if err != nil {
 		return nil, err
@@ -489,9 +685,9 @@ func (w *Watcher) walk(phys, lex string, hashes map[string]string) (dirs []strin
 			continue
 		}
 		p := filepath.Join(phys, name)
-		if e.IsDir() {
+		if e.IsDir() && !matches(w.opts.Patterns, w.opts.Exclude, name) {
 			dirs = append(dirs, p)
-			sub, err := w.walk(p, filepath.Join(lex, name), hashes)
+			sub, err := w.walk(ctx, p, filepath.Join(lex, name), hashes, hashing)
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				w.log.Warn("watch: cannot read directory", "dir", p, "err", err)
 			}
@@ -512,20 +708,24 @@ func (w *Watcher) walk(phys, lex string, hashes map[string]string) (dirs []strin
 			}
 			dirs = append(dirs, filepath.Dir(r))
 		}
-		fi, err := os.Stat(p)
-		if err != nil || !fi.Mode().IsRegular() {
+		if _, err := os.Stat(p); err != nil {
 			continue
 		}
-		hashes[filepath.Join(lex, name)] = w.hashFile(p)
+		h := ""
+		if hashing {
+			h = w.hashFile(ctx, p, safefile.Options{MaxSize: w.opts.MaxFileSize})
+		}
+		hashes[filepath.Join(lex, name)] = h
 	}
 	return dirs, nil
 }
 
-// hashFile returns the content hash of path. A file that cannot be read gets
-// a hash derived from the error, so that it is reported as changed (and the
-// loader then reports why it cannot be read) and again when it recovers.
-func (w *Watcher) hashFile(path string) string {
-	b, err := os.ReadFile(path)
+// hashFile returns the content hash of path. A file that cannot be read
+// (not a regular file, over the size limit, unreadable) gets a hash derived
+// from the error, so that it is reported as changed — and the loader then
+// says why it cannot be read — and again when it recovers.
+func (w *Watcher) hashFile(ctx context.Context, path string, o safefile.Options) string {
+	b, err := safefile.ReadFile(ctx, path, o)
 	if errors.Is(err, fs.ErrNotExist) {
 		return ""
 	}
@@ -533,8 +733,7 @@ func (w *Watcher) hashFile(path string) string {
 		w.log.Warn("watch: cannot read file", "path", path, "err", err)
 		return "error:" + err.Error()
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	return Hash(b)
 }
 
 func matches(patterns, exclude []string, name string) bool {
@@ -568,7 +767,7 @@ func List(dirs, patterns, exclude []string) ([]string, error) {
 		hashes := map[string]string{}
 		real, _, err := resolve(dir)
 		if err == nil {
-			_, err = w.walk(real, filepath.Clean(dir), hashes)
+			_, err = w.walk(context.Background(), real, filepath.Clean(dir), hashes, false)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("zone directory %s: %w", dir, err)

@@ -2,6 +2,7 @@ package rfc2136_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -149,7 +150,7 @@ func TestZoneChecksNameTheProvider(t *testing.T) {
 		t.Fatal(ds)
 	}
 	zone := func(body string) spec.Diagnostics {
-		_, ds := spec.ParseZone(cfg, "zone.yaml", []byte("domain: example.com\ndns:\n  provider: own\n"+body))
+		_, ds := spec.ParseZone(context.Background(), cfg, "zone.yaml", []byte("domain: example.com\ndns:\n  provider: own\n"+body))
 		return ds
 	}
 	if ds := zone("  records:\n    - {name: '@', type: MX, value: mx.example.net., mx: 0}\n    - {name: host, type: PTR, value: www.example.com.}\n"); len(ds) != 0 {
