@@ -121,6 +121,9 @@ type Plan struct {
 	Stages             []Stage   `json:"stages"`
 	Cost               Cost      `json:"cost"`
 	Refusals           []Refusal `json:"refusals,omitempty"`
+	// Summary counts the changes per domain as a person counts them
+	// (Summarize); derived from Changes, so apply never looks at it.
+	Summary *Summary `json:"summary,omitempty"`
 }
 
 // Empty reports whether the plan changes nothing.
