@@ -394,3 +394,28 @@ func showState(desired *model.Desired, live *model.Live) string {
 	}
 	return sb.String()
 }
+
+// Several CNAMEs on one name and line are DNSPod's CNAME load balancing
+// (spec §5.4, error 500026): the planner adds one beside another as
+// validate and the emulator accept it; an A record a CNAME replaces is
+// removed first (a tie in calls goes to delete + create).
+func TestPlannerCNAMESiblings(t *testing.T) {
+	cname := func(v string) model.Record { return r1("cdn", model.TypeCNAME, v) }
+	desired, live := buildState([]zonePair{{name: "one.example",
+		live:    []model.Record{cname("a.cdn.example.net."), r1("www", model.TypeA, "192.0.2.1")},
+		desired: []model.Record{cname("a.cdn.example.net."), cname("b.cdn.example.net."), r1("www", model.TypeCNAME, "a.cdn.example.net.")}}})
+	p := planWith(desired, live, 0, 0)
+	if len(p.Refusals) > 0 {
+		t.Fatalf("refused: %v", p.Refusals)
+	}
+	want := []string{
+		"Record.Remove: 1 record: 1002 (one.example)",
+		"Batch.Record.Create: 2 records × 1 domain: one.example",
+	}
+	if d := gocmp.Diff(want, batchLines(p)); d != "" {
+		t.Errorf("batches (-want +got):\n%s", d)
+	}
+	if _, err := simulate.Apply(live, p, simModels()); err != nil {
+		t.Errorf("simulate: %v", err)
+	}
+}
