@@ -137,8 +137,9 @@ type ledger struct {
 // records (indices, ascending, which is canonical order) and the parts
 // the packer cuts them into.
 type zoneCreates struct {
-	list  []int
-	parts []partKey
+	list    []int
+	parts   []partKey
+	counted bool // too many parts to follow: counted, not shared (exactParts)
 }
 
 type partKey struct {
@@ -181,7 +182,7 @@ func newLedger(zones []*zone, opts planOpts) *ledger {
 		}
 		lg.recHash[zi] = make([]uint64, len(z.desired))
 		lg.creates[zi].list = slices.Clone(z.leftD)
-		lg.recut(zi, z, 0)
+		lg.cut(zi, z)
 		lg.rm += len(z.leftL)
 	}
 	return lg
@@ -211,23 +212,66 @@ func (lg *ledger) hash(zi int, z *zone, di int) uint64 {
 	return h
 }
 
-// recut recomputes zone zi's create parts from part p0 on, after its
-// create list changed at or after p0's first record.
-func (lg *ledger) recut(zi int, z *zone, p0 int) {
+// exactParts is the most parts a zone's creates may have for the ledger
+// to follow them part by part; a zone with more (thousands of creates) is
+// counted as one call per part, shared with no other zone, which keeps
+// each pairing decision cheap. Identical create sets that large are rare.
+const exactParts = 64
+
+// partsOf cuts zone zi's create list into parts from scratch.
+func (lg *ledger) partsOf(zi int, z *zone) []partKey {
 	zc := &lg.creates[zi]
-	for _, k := range zc.parts[p0:] {
-		lg.movePart(k, -1)
-	}
-	zc.parts = zc.parts[:p0]
-	for from := p0 * lg.maxCreate; from < len(zc.list); from += lg.maxCreate {
+	var parts []partKey
+	for from := 0; from < len(zc.list); from += lg.maxCreate {
 		k := partKey{provider: z.provider}
 		for _, di := range zc.list[from:min(len(zc.list), from+lg.maxCreate)] {
 			k.h += lg.hash(zi, z, di)
 			k.n++
 		}
-		zc.parts = append(zc.parts, k)
+		parts = append(parts, k)
+	}
+	return parts
+}
+
+// cut books zone zi's create parts when the ledger is made.
+func (lg *ledger) cut(zi int, z *zone) {
+	zc := &lg.creates[zi]
+	if zc.counted = ceilDiv(len(zc.list), lg.maxCreate) > exactParts; zc.counted {
+		lg.create += ceilDiv(len(zc.list), lg.maxCreate)
+		return
+	}
+	zc.parts = lg.partsOf(zi, z)
+	for _, k := range zc.parts {
 		lg.movePart(k, 1)
 	}
+}
+
+// setParts replaces zone zi's parts from part p0 on with the parts its
+// list now cuts into; sum gives part j's new hash from its old key (the
+// zero key for a part that is new).
+func (lg *ledger) setParts(zi int, z *zone, p0 int, sum func(j int, old partKey) partKey) {
+	zc := &lg.creates[zi]
+	want := ceilDiv(len(zc.list), lg.maxCreate)
+	for j := p0; j < len(zc.parts) || j < want; j++ {
+		var old partKey
+		if j < len(zc.parts) {
+			old = zc.parts[j]
+			lg.movePart(old, -1)
+		}
+		if j >= want {
+			continue
+		}
+		k := sum(j, old)
+		k.provider = z.provider
+		k.n = min(lg.maxCreate, len(zc.list)-j*lg.maxCreate)
+		if j < len(zc.parts) {
+			zc.parts[j] = k
+		} else {
+			zc.parts = append(zc.parts, k)
+		}
+		lg.movePart(k, 1)
+	}
+	zc.parts = zc.parts[:want]
 }
 
 // movePart adds d (1 or -1) zones to part k.
@@ -242,19 +286,63 @@ func (lg *ledger) movePart(k partKey, d int) {
 }
 
 // dropCreate takes desired di out of zone zi's creates; keepCreate puts
-// it back.
+// it back. Each part after the change loses its first record to the part
+// before it (or gains the last record of the part before it), so a part's
+// hash is updated from its old one in constant time.
 func (lg *ledger) dropCreate(zi int, z *zone, di int) {
 	zc := &lg.creates[zi]
 	pos, _ := slices.BinarySearch(zc.list, di)
 	zc.list = slices.Delete(zc.list, pos, pos+1)
-	lg.recut(zi, z, pos/lg.maxCreate)
+	if zc.counted {
+		lg.create += ceilDiv(len(zc.list), lg.maxCreate) - ceilDiv(len(zc.list)+1, lg.maxCreate)
+		return
+	}
+	L, list := lg.maxCreate, zc.list
+	h := func(i int) uint64 {
+		if i < len(list) {
+			return lg.hash(zi, z, list[i])
+		}
+		return 0
+	}
+	p0 := pos / L
+	gone := lg.hash(zi, z, di)
+	lg.setParts(zi, z, p0, func(j int, old partKey) partKey {
+		out := h((j+1)*L - 1) // the first record of the next part moves in
+		if j == p0 {
+			old.h -= gone
+		} else {
+			old.h -= h(j*L - 1) // the first record moved to the part before
+		}
+		old.h += out
+		return old
+	})
 }
 
 func (lg *ledger) keepCreate(zi int, z *zone, di int) {
 	zc := &lg.creates[zi]
 	pos, _ := slices.BinarySearch(zc.list, di)
 	zc.list = slices.Insert(zc.list, pos, di)
-	lg.recut(zi, z, pos/lg.maxCreate)
+	if zc.counted {
+		lg.create += ceilDiv(len(zc.list), lg.maxCreate) - ceilDiv(len(zc.list)-1, lg.maxCreate)
+		return
+	}
+	L, list := lg.maxCreate, zc.list
+	h := func(i int) uint64 {
+		if i < len(list) {
+			return lg.hash(zi, z, list[i])
+		}
+		return 0
+	}
+	p0 := pos / L
+	lg.setParts(zi, z, p0, func(j int, old partKey) partKey {
+		if j == p0 {
+			old.h += h(pos)
+		} else {
+			old.h += h(j * L) // the last record of the part before moves in
+		}
+		old.h -= h((j + 1) * L) // the last record moves on to the next part
+		return old
+	})
 }
 
 func (lg *ledger) join(g gkey) {
@@ -598,16 +686,34 @@ func (p *pairer) zonePass() {
 // of its zone's creates makes the zone's create set equal to other zones'
 // and lets them share one call. It reports whether anything was paired.
 func (p *pairer) singlePass() bool {
+	// When no other zone creates anything, taking one record out of a
+	// zone's creates saves a call only when it empties the last part; a
+	// pairing that needs a new group cannot pay otherwise, so it is not
+	// tried (this keeps the pass linear on one large zone).
+	creating := 0
+	for zi := range p.zones {
+		if len(p.lg.creates[zi].list) > 0 {
+			creating++
+		}
+	}
 	changed := false
 	for zi, z := range p.zones {
 		n := allowedKinds(z.policy)
+		alone := creating == 1 && len(p.lg.creates[zi].list) > 0
 		for _, di := range z.leftD {
 			if !p.open(zi, di) {
 				continue
 			}
 			for k := range n {
 				li := p.best(zi, k, di, nil)
-				if li >= 0 && p.try([]cand{{zi, di, li, k}}) {
+				if li < 0 {
+					continue
+				}
+				c := cand{zi, di, li, k}
+				if alone && (len(p.lg.creates[zi].list)-1)%p.lg.maxCreate != 0 && len(p.missing(c, nil)) > 0 {
+					continue
+				}
+				if p.try([]cand{c}) {
 					changed = true
 					break
 				}
