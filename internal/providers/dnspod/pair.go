@@ -375,6 +375,9 @@ func (lg *ledger) open(g gkey) bool { return lg.groups[g] > 0 }
 type pairer struct {
 	zones []*zone
 	pools [][numKinds]map[string][]int
+	// dkeys caches each desired record's bucket key per kind: best looks
+	// them up in every pass.
+	dkeys [][]bucketKeys
 	lg    *ledger
 	// excluded records never pair (set after a conflict could not be ordered).
 	exclL, exclD map[[2]int]bool
@@ -384,13 +387,19 @@ type cand struct {
 	z, d, l, kind int
 }
 
+type bucketKeys struct {
+	key  [numKinds]string
+	done bool
+}
+
 func newPairer(zones []*zone, opts planOpts, exclL, exclD map[[2]int]bool) *pairer {
 	for _, z := range zones {
 		z.resetPairs()
 	}
 	p := &pairer{zones: zones, pools: make([][numKinds]map[string][]int, len(zones)), lg: newLedger(zones, opts),
-		exclL: exclL, exclD: exclD}
+		exclL: exclL, exclD: exclD, dkeys: make([][]bucketKeys, len(zones))}
 	for zi, z := range zones {
+		p.dkeys[zi] = make([]bucketKeys, len(z.desired))
 		n := allowedKinds(z.policy)
 		for k := range n {
 			p.pools[zi][k] = map[string][]int{}
@@ -419,7 +428,14 @@ func (p *pairer) best(zi, k, di int, taken map[[2]int]bool) int {
 		return -1
 	}
 	d := z.desired[di]
-	key := bucketKey(k, d)
+	keys := &p.dkeys[zi][di]
+	if !keys.done {
+		for kind := range numKinds {
+			keys.key[kind] = bucketKey(kind, d)
+		}
+		keys.done = true
+	}
+	key := keys.key[k]
 	if key == "" {
 		return -1
 	}
