@@ -67,7 +67,7 @@ func TestFingerprintSeesEveryChange(t *testing.T) {
 		}
 		seen[fp] = name
 	}
-	if Fingerprint(base()) != Fingerprint(base()) {
+	if a, b := Fingerprint(base()), Fingerprint(base()); a != b {
 		t.Error("fingerprint not stable")
 	}
 	d := &model.Desired{Domains: []model.Domain{{Name: "a.example"}}}
