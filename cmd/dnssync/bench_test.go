@@ -3,21 +3,22 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/dnssync/dnssync/internal/benchzone"
 	"github.com/dnssync/dnssync/internal/diff"
 	"github.com/dnssync/dnssync/internal/engine"
-	"github.com/dnssync/dnssync/internal/model"
-	"github.com/dnssync/dnssync/internal/providers/aliyun/aliyuntest"
 	"github.com/dnssync/dnssync/internal/providers/all"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest"
 	"github.com/dnssync/dnssync/internal/render"
@@ -36,68 +37,58 @@ func buildBinary(b *testing.B) string {
 	return bin
 }
 
-// largeZone is a config repository with one zone file of n A records and a
-// DNSPod emulator, serving on loopback, whose live copy of the zone differs
-// in 10% of them (5% values, 5% TTLs).
+// largeZone is a config repository with the benchmark zone of
+// internal/benchzone (n records, 40% A, 25% CNAME, 20% TXT, 15% MX, 10%
+// differing: value changes, creates and deletes) and a DNSPod emulator
+// holding the live side, serving HTTPS on loopback with its own
+// certificate, which the configuration trusts through ca_file.
 type largeZone struct {
 	config    string // path of dnssync.yaml
-	differing int
+	differing int    // updates + creates + deletes
 }
 
 func newLargeZone(b *testing.B, n int) largeZone {
 	b.Helper()
 	pod := dnspodtest.New(dnspodtest.Options{})
 	pod.AddToken("4242", "0123456789abcdef0123456789abcdef")
-	if _, err := pod.AddDomain("big.example", "DP_Extra"); err != nil {
+	if _, err := pod.AddDomain(benchzone.Domain, "DP_Extra"); err != nil {
 		b.Fatal(err)
 	}
-	ali := aliyuntest.New(aliyuntest.Options{})
-	ps := httptest.NewServer(pod)
-	as := httptest.NewServer(ali)
-	b.Cleanup(ps.Close)
-	b.Cleanup(as.Close)
-
-	dir := b.TempDir()
-	var zone bytes.Buffer
-	zone.WriteString("domain: big.example\ndns:\n  provider: dnspod\n  ttl: 600\n  records:\n")
-	differing := 0
-	for i := 0; i < n; i++ {
-		name := fmt.Sprintf("h%06d", i)
-		ip := fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)
-		fmt.Fprintf(&zone, "    - {name: %s, type: A, value: %s}\n", name, ip)
-		live := model.Record{Name: name, Type: "A", Line: model.DefaultLine, Value: ip, TTL: 600, Enabled: true}
-		switch i % 20 {
-		case 0: // value differs
-			live.Value = fmt.Sprintf("172.16.%d.%d", i>>8&255, i&255)
-			differing++
-		case 1: // TTL differs
-			live.TTL = 300
-			differing++
-		}
-		if _, err := pod.AddRecord("big.example", live); err != nil {
+	desired, live := benchzone.Records(n)
+	for _, r := range live {
+		r.ID = ""
+		if _, err := pod.AddRecord(benchzone.Domain, r); err != nil {
 			b.Fatal(err)
 		}
 	}
+	ps := httptest.NewTLSServer(pod)
+	b.Cleanup(ps.Close)
+
+	dir := b.TempDir()
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ps.Certificate().Raw})
+	creds := "dnspod:\n  token: \"4242,0123456789abcdef0123456789abcdef\"\n"
+	conf := "providers:\n  dnspod: {type: dnspod, endpoint: " + ps.URL +
+		", ca_file: ca.pem, credentials: {file: creds.yaml}, rate_limit: 1000, burst: 100, min_ttl: 60}\nzones: zones\n"
 	if err := os.MkdirAll(filepath.Join(dir, "zones"), 0o755); err != nil {
 		b.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "zones", "big.example.yaml"), zone.Bytes(), 0o644); err != nil {
-		b.Fatal(err)
+	for name, data := range map[string][]byte{
+		filepath.Join("zones", benchzone.Domain+".yaml"): benchzone.ZoneFile(desired),
+		"ca.pem":       ca,
+		"creds.yaml":   []byte(creds),
+		"dnssync.yaml": []byte(conf),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			b.Fatal(err)
+		}
 	}
-	creds := "dnspod:\n  token: \"4242,0123456789abcdef0123456789abcdef\"\n"
-	if err := os.WriteFile(filepath.Join(dir, "creds.yaml"), []byte(creds), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	conf := "providers:\n  dnspod: {type: dnspod, endpoint: " + ps.URL + ", credentials: {file: creds.yaml}, rate_limit: 1000, burst: 100, min_ttl: 60}\nzones: zones\n"
-	if err := os.WriteFile(filepath.Join(dir, "dnssync.yaml"), []byte(conf), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	return largeZone{config: filepath.Join(dir, "dnssync.yaml"), differing: differing}
+	u, c, d := benchzone.Counts(n)
+	return largeZone{config: filepath.Join(dir, "dnssync.yaml"), differing: u + c + d}
 }
 
 // BenchmarkPlanLargeZoneE2E runs `dnssync plan` on one zone file of 100,000
 // records, 10% of them differing from live state, which the binary reads
-// from the DNSPod emulator over loopback HTTP. It reports wall time per
+// from the DNSPod emulator over loopback HTTPS. It reports wall time per
 // plan, the command's CPU time (user and system) and its peak resident
 // memory. The emulator runs in the benchmark's process, on the same cores.
 func BenchmarkPlanLargeZoneE2E(b *testing.B) {
@@ -117,8 +108,8 @@ func BenchmarkPlanLargeZoneE2E(b *testing.B) {
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
 			b.Fatalf("plan: %v (want exit 2)\n%s", err, errb.String())
 		}
-		if !strings.Contains(out.String(), `"record-update"`) {
-			b.Fatal("plan has no record updates")
+		if !strings.Contains(out.String(), `"updates": 3334`) {
+			b.Fatal("plan summary does not count the zone's 3,334 updates")
 		}
 		cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
@@ -133,14 +124,26 @@ func BenchmarkPlanLargeZoneE2E(b *testing.B) {
 }
 
 // BenchmarkPlanLargeZonePhases runs the phases of the same plan in this
-// process, one after the other, and reports the milliseconds of each: load
-// (spec.Load of the zone file), read (Record.List pages from the emulator,
-// which runs in this process too), plan (diff.Plan) and render (the JSON
-// plan file, written to io.Discard). Profile one phase with -cpuprofile.
+// process, one after the other, for zones of 20k, 100k and 500k records,
+// and reports the milliseconds of each: load (spec.Load of the zone file),
+// read (Record.List pages over HTTPS from the emulator, which runs in this
+// process too), plan (diff.Plan) and render (the JSON plan file, written
+// to io.Discard); and, to show that the work grows linearly, the time of
+// all four and the bytes allocated per record. Profile one phase with
+// -cpuprofile.
 func BenchmarkPlanLargeZonePhases(b *testing.B) {
-	z := newLargeZone(b, 100_000)
+	for _, n := range []int{20_000, 100_000, 500_000} {
+		b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) { planPhases(b, n) })
+	}
+}
+
+func planPhases(b *testing.B, n int) {
+	z := newLargeZone(b, n)
 	ctx := context.Background()
 	var load, read, planning, rendering time.Duration
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
@@ -162,21 +165,26 @@ func BenchmarkPlanLargeZonePhases(b *testing.B) {
 			b.Fatal(err)
 		}
 		t2 := time.Now()
-		p := diff.Plan(desired, live, eng.DiffOptions(engine.PlanOptions{}))
+		p := diff.Plan(desired, live, eng.DiffOptions(engine.PlanOptions{Force: true}))
 		t3 := time.Now()
 		if err := render.WritePlanFile(io.Discard, p); err != nil {
 			b.Fatal(err)
 		}
 		t4 := time.Now()
-		if got := len(p.Changes); got != z.differing {
-			b.Fatalf("%d changes, want %d", got, z.differing)
+		if t := p.Summary.Total; t.Updates+t.Creates+t.Deletes != z.differing {
+			b.Fatalf("summary counts %+v, want %d changes", t, z.differing)
 		}
 		load, read, planning, rendering = load+t1.Sub(t0), read+t2.Sub(t1), planning+t3.Sub(t2), rendering+t4.Sub(t3)
 	}
 	b.StopTimer()
+	runtime.ReadMemStats(&after)
 	per := func(d time.Duration) float64 { return float64(d.Milliseconds()) / float64(b.N) }
 	b.ReportMetric(per(load), "load-ms")
 	b.ReportMetric(per(read), "read-ms")
 	b.ReportMetric(per(planning), "plan-ms")
 	b.ReportMetric(per(rendering), "render-ms")
+	total := load + read + planning + rendering
+	b.ReportMetric(float64(total.Nanoseconds())/float64(b.N)/float64(n), "ns/record")
+	// The emulator's answers are allocated in this process too.
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/float64(n), "B/record")
 }

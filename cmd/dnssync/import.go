@@ -27,7 +27,9 @@ func newImportCmd(g *globalOptions) *cobra.Command {
 		Long: "import reads the delegation (registrar) and the records (DNS provider) of each DOMAIN and\n" +
 			"prints a zone file for it, or writes <domain>.yaml into --out (the zones directory, say).\n" +
 			"Planning an imported file against the state it came from shows no changes. Provider-managed\n" +
-			"rows (such as apex NS records the DNS provider owns) are left out. It never writes to a provider.",
+			"rows (such as apex NS records the DNS provider owns) are left out. Every file validates: a live\n" +
+			"record that breaks one of validate's rules is written as an ignore entry, and left alone.\n" +
+			"It never writes to a provider.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig(cmd.Context(), g)
@@ -65,15 +67,18 @@ func newImportCmd(g *globalOptions) *cobra.Command {
 			}
 			for i := range live.Domains {
 				ld := &live.Domains[i]
-				o := importer.Options{RegistrarProvider: registrar, DNSProvider: dns}
+				o := importer.Options{RegistrarProvider: registrar, DNSProvider: dns, Config: cfg}
 				if outDir != "" {
 					if rel, err := filepath.Rel(outDir, filepath.Join(cfg.Dir, "schema.json")); err == nil {
 						o.SchemaPath = filepath.ToSlash(rel)
 					}
 				}
-				data, err := importer.Zone(ld, o)
+				data, left, err := importer.ZoneChecked(ld, o)
 				if err != nil {
 					return err
+				}
+				for _, r := range left {
+					fmt.Fprintf(g.stderr, "%s: %s breaks a rule of `validate`; written as an ignore entry, dnssync will leave it as it is\n", ld.Name, r)
 				}
 				if outDir == "" {
 					if i > 0 {

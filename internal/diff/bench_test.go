@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dnssync/dnssync/internal/benchzone"
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
 )
@@ -148,4 +149,34 @@ func BenchmarkPlanDomains(b *testing.B) {
 	}
 	b.StopTimer()
 	reportPlan(b, p, desired, live)
+}
+
+// benchZoneState is the benchmark zone of internal/benchzone as desired
+// and live state.
+func benchZoneState(n int) (*model.Desired, *model.Live) {
+	want, have := benchzone.Records(n)
+	return &model.Desired{Domains: []model.Domain{{Name: benchzone.Domain, Unicode: benchzone.Domain,
+			DNS: &model.DNS{Provider: "dnspod", TTL: 600, Policy: model.PolicySync, Records: want}}}},
+		&model.Live{Domains: []model.LiveDomain{{Name: benchzone.Domain, DNS: &model.LiveDNS{DomainID: "1", Records: have}}}}
+}
+
+// BenchmarkPlanScaling plans the benchmark zone of 20k, 100k and 500k
+// records (40% A, 25% CNAME, 20% TXT, 15% MX; 10% differing) and reports
+// time and allocation per record, which must stay within 1.5× of each
+// other across the sizes (docs/BENCHMARKS.md).
+func BenchmarkPlanScaling(b *testing.B) {
+	for _, n := range []int{20_000, 100_000, 500_000} {
+		b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) {
+			desired, live := benchZoneState(n)
+			opts := Options{Force: true}
+			b.ReportAllocs()
+			var p *plan.Plan
+			for b.Loop() {
+				p = planT(desired, live, opts)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/record")
+			reportPlan(b, p, desired, live)
+		})
+	}
 }

@@ -160,6 +160,7 @@ func Plan(desired *model.Desired, live *model.Live, opts Options) *plan.Plan {
 		p.Changes = []plan.Change{}
 	}
 	p.Cost = planCost(p, tasks, lower)
+	p.Summary = plan.Summarize(p.Changes)
 	return p
 }
 

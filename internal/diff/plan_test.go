@@ -262,3 +262,16 @@ func TestSimulatorCatchesBadOrder(t *testing.T) {
 		t.Errorf("removals after the conversion accepted: %v", err)
 	}
 }
+
+// The 20,000-record benchmark zone counts as a person (and octoDNS and
+// DNSControl) counts it: 667 to update, 667 to create, 666 to delete, the
+// value changes included whether they are modified or replaced.
+func TestBenchZoneSummary(t *testing.T) {
+	desired, live := benchZoneState(20_000)
+	p := planT(desired, live, Options{Force: true})
+	want := plan.Counts{Updates: 667, Creates: 667, Deletes: 666}
+	if d := cmp.Diff(want, p.Summary.Total); d != "" {
+		t.Errorf("summary (-want +got):\n%s", d)
+	}
+	mustSimulate(t, live, p)
+}

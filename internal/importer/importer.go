@@ -6,7 +6,10 @@ package importer
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dnssync/dnssync/internal/model"
+	"github.com/dnssync/dnssync/internal/spec"
 )
 
 // Options say which providers the imported domain uses.
@@ -21,10 +25,123 @@ type Options struct {
 	RegistrarProvider string // "" leaves the registrar side out
 	DNSProvider       string // "" leaves the records out
 	SchemaPath        string // for the editor modeline, e.g. ../schema.json
+	// Config, when set, is the configuration the file must validate under
+	// (`dnssync validate`). A live record the loader would reject there —
+	// one the provider accepted against a rule dnssync keeps, such as a
+	// CNAME at the apex — is not written as a record but as an ignore
+	// entry matching exactly it, so that the file validates and dnssync
+	// leaves that record as it is. Anything else that fails is an error
+	// and no file is returned.
+	Config *spec.Config
 }
 
-// Zone renders one domain's live state as a zone file.
+// Zone renders one domain's live state as a zone file. With o.Config it
+// returns only a file that validates under that configuration; the
+// records it had to leave to ignore entries are returned too.
 func Zone(ld *model.LiveDomain, o Options) ([]byte, error) {
+	data, _, err := ZoneChecked(ld, o)
+	return data, err
+}
+
+// ZoneChecked is Zone, also returning the live records written as ignore
+// entries because the loader would reject them as records.
+func ZoneChecked(ld *model.LiveDomain, o Options) ([]byte, []model.Record, error) {
+	data, err := zone(ld, o, nil)
+	if err != nil || o.Config == nil {
+		return data, nil, err
+	}
+	file := ld.Name + ".yaml"
+	_, ds := spec.ParseZone(context.Background(), o.Config, file, data)
+	if !ds.HasErrors() {
+		return data, nil, nil
+	}
+	// Each pass moves the records with errors to ignore entries; what
+	// stood next to them may be reported only once they are gone (a
+	// second CNAME beside an A record), so passes repeat while they make
+	// progress.
+	var left []model.Record
+	for ds.HasErrors() {
+		recs := zoneRecords(ld)
+		recs = slices.DeleteFunc(recs, func(r model.Record) bool { return isLeft(left, r) })
+		lines, err := recordLines(data)
+		if err != nil {
+			return nil, nil, err
+		}
+		n := len(left)
+		for i, line := range lines {
+			if i < len(recs) && slices.ContainsFunc(ds, func(d spec.Diagnostic) bool {
+				return d.Severity == spec.SeverityError && d.Pos.Line == line
+			}) {
+				left = append(left, recs[i])
+			}
+		}
+		if len(left) == n {
+			return nil, nil, fmt.Errorf("import %s: the zone file would not validate: %w", ld.Name, ds.Err())
+		}
+		if data, err = zone(ld, o, left); err != nil {
+			return nil, nil, err
+		}
+		_, ds = spec.ParseZone(context.Background(), o.Config, file, data)
+	}
+	return data, left, nil
+}
+
+func isLeft(left []model.Record, r model.Record) bool {
+	return slices.ContainsFunc(left, func(x model.Record) bool { return x.ID == r.ID && x.Key() == r.Key() })
+}
+
+// zoneRecords are the records an imported file lists, in its order.
+func zoneRecords(ld *model.LiveDomain) []model.Record {
+	var recs []model.Record
+	if ld.DNS == nil {
+		return nil
+	}
+	for _, r := range ld.DNS.Records {
+		if !r.System {
+			recs = append(recs, r)
+		}
+	}
+	model.SortRecords(recs)
+	return recs
+}
+
+// recordLines returns the line of each entry of dns.records in data.
+func recordLines(data []byte) ([]int, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	get := func(n *yaml.Node, key string) *yaml.Node {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return n.Content[i+1]
+			}
+		}
+		return nil
+	}
+	if len(doc.Content) == 0 {
+		return nil, errors.New("import: empty document")
+	}
+	var lines []int
+	if list := get(get(doc.Content[0], "dns"), "records"); list != nil {
+		for _, it := range list.Content {
+			lines = append(lines, it.Line)
+		}
+	}
+	return lines, nil
+}
+
+// globEscape quotes s for path.Match, the matching of ignore entries.
+func globEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`).Replace(s)
+}
+
+// zone renders the file; the records in left are written as ignore
+// entries instead of records.
+func zone(ld *model.LiveDomain, o Options, left []model.Record) ([]byte, error) {
 	root := mapping(false)
 	add(root, "domain", scalar(ld.Name))
 	if ld.Registrar != nil && o.RegistrarProvider != "" {
@@ -56,17 +173,26 @@ func Zone(ld *model.LiveDomain, o Options) ([]byte, error) {
 	if ld.DNS != nil && o.DNSProvider != "" {
 		dns := mapping(false)
 		add(dns, "provider", scalar(o.DNSProvider))
-		var recs []model.Record
-		for _, r := range ld.DNS.Records {
-			if !r.System {
-				recs = append(recs, r)
-			}
-		}
-		model.SortRecords(recs)
+		recs := zoneRecords(ld)
 		ttl := commonTTL(recs)
 		add(dns, "ttl", integer(ttl))
+		if len(left) > 0 {
+			ig := sequence(false)
+			for _, r := range left {
+				m := mapping(true)
+				add(m, "name", scalar(globEscape(r.Name)))
+				add(m, "type", scalar(r.Type))
+				add(m, "value", scalar(globEscape(r.Value)))
+				ig.Content = append(ig.Content, m)
+			}
+			add(dns, "ignore", ig)
+			dns.Content[len(dns.Content)-2].HeadComment = "Live records that break a rule `dnssync validate` checks: left as they are."
+		}
 		list := sequence(false)
 		for _, r := range recs {
+			if isLeft(left, r) {
+				continue
+			}
 			m := mapping(true)
 			add(m, "name", scalar(r.Name))
 			add(m, "type", scalar(r.Type))

@@ -124,7 +124,8 @@ func IsTargetType(t string) bool {
 }
 
 // CompareValue returns the form of v used for equality: targets lower-cased
-// with exactly one trailing dot; SRV targets likewise; other values as is.
+// with exactly one trailing dot; SRV targets likewise; CAA tags lower-cased;
+// other values as is.
 func CompareValue(typ, v string) string {
 	switch typ {
 	case TypeCNAME, TypeMX, TypeNS, TypePTR:
@@ -134,6 +135,29 @@ func CompareValue(typ, v string) string {
 		if len(f) == 4 {
 			f[3] = Fqdn(strings.ToLower(f[3]))
 			return strings.Join(f, " ")
+		}
+	case TypeCAA:
+		return CanonicalCAA(v)
+	}
+	return v
+}
+
+// CanonicalCAA returns a CAA value `flags tag value` with its tag in lower
+// case: RFC 8659 §4.1 makes tags case-insensitive, so "0 ISSUE ..." and
+// "0 issue ..." are one record. The value itself is case-sensitive and
+// kept as it is; a value that is not three fields is returned unchanged.
+func CanonicalCAA(v string) string {
+	flags, rest, ok := strings.Cut(v, " ")
+	if !ok {
+		return v
+	}
+	tag, val, ok := strings.Cut(rest, " ")
+	if !ok {
+		return v
+	}
+	for i := 0; i < len(tag); i++ {
+		if c := tag[i]; c >= 'A' && c <= 'Z' {
+			return flags + " " + strings.ToLower(tag) + " " + val
 		}
 	}
 	return v

@@ -6,8 +6,6 @@
 package plan
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 
 	"github.com/dnssync/dnssync/internal/model"
@@ -121,32 +119,29 @@ type Plan struct {
 	Stages             []Stage   `json:"stages"`
 	Cost               Cost      `json:"cost"`
 	Refusals           []Refusal `json:"refusals,omitempty"`
+	// Summary counts the changes per domain as a person counts them
+	// (Summarize); derived from Changes, so apply never looks at it.
+	Summary *Summary `json:"summary,omitempty"`
 }
 
 // Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
 
-// DesiredFingerprint returns a stable digest of desired state: the JSON
-// encoding of its canonical form (domains sorted, as spec.Load returns
-// them), hashed with SHA-256.
+// DesiredFingerprint returns a stable digest of desired state: every
+// field of its canonical form (domains sorted, as spec.Load returns them),
+// positions included, streamed into SHA-256 (fingerprint.go).
 func DesiredFingerprint(d *model.Desired) string {
-	h := sha256.New()
-	if err := json.NewEncoder(h).Encode(d); err != nil {
-		panic("plan: desired state not encodable: " + err.Error())
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+	w := newDigest("dnssync desired state v2")
+	w.desired(d)
+	return w.sum()
 }
 
-// Fingerprint returns a stable digest of live state: the JSON encoding of
-// canonical (sorted) data, hashed with SHA-256.
+// Fingerprint returns a stable digest of live state: every field of its
+// canonical (sorted) form streamed into SHA-256 (fingerprint.go).
 func Fingerprint(live *model.Live) string {
-	b, err := json.Marshal(live)
-	if err != nil {
-		// model.Live holds only strings, ints, bools and slices of them.
-		panic("plan: live state not encodable: " + err.Error())
-	}
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	w := newDigest("dnssync live state v2")
+	w.live(live)
+	return w.sum()
 }
 
 // Refusal rules (Refusal.Rule).

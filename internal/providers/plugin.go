@@ -166,6 +166,11 @@ type RecordCaps struct {
 	// MaxValue is the longest value (octets) per type the provider takes;
 	// types not listed have no known limit.
 	MaxValue map[string]int
+	// MultiCNAME: several CNAME records may share a name and line (the
+	// provider balances answers across their targets). Without it a name
+	// and line hold at most one CNAME, as RFC 2181 §10.1 requires. A CNAME
+	// beside any other type conflicts either way.
+	MultiCNAME bool
 }
 
 // HasType reports whether t is accepted.

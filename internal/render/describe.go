@@ -43,7 +43,6 @@ func byDomain(p *plan.Plan) []domainView {
 	for _, c := range p.Changes {
 		d := get(c.Domain)
 		d.Changes = append(d.Changes, c)
-		d.Counts.add(c.Kind)
 	}
 	for _, r := range p.Refusals {
 		d := get(r.Domain)
@@ -54,44 +53,19 @@ func byDomain(p *plan.Plan) []domainView {
 		sort.SliceStable(out[i].Changes, func(a, b int) bool { return changeLess(out[i].Changes[a], out[i].Changes[b]) })
 		sortRefusals(out[i].Refusals)
 		out[i].Replaces = replacements(out[i].Changes)
+		out[i].Counts = Counts(plan.CountChanges(out[i].Changes))
 	}
 	return out
 }
 
 // replacements pairs, in display order, the creates and deletes of one
-// domain that share a name, type and line.
+// domain that share a name, type and line (plan.Replaced).
 func replacements(cs []plan.Change) map[string]string {
-	type key struct{ name, typ, line string }
-	creates, deletes := map[key][]plan.Change{}, map[key][]plan.Change{}
-	var keys []key
-	for _, c := range cs {
-		var r *model.Record
-		switch c.Kind {
-		case plan.RecordCreate:
-			r = c.After
-		case plan.RecordDelete:
-			r = c.Before
-		}
-		if r == nil {
-			continue
-		}
-		k := key{r.Name, r.Type, r.Line}
-		if len(creates[k]) == 0 && len(deletes[k]) == 0 {
-			keys = append(keys, k)
-		}
-		if c.Kind == plan.RecordCreate {
-			creates[k] = append(creates[k], c)
-		} else {
-			deletes[k] = append(deletes[k], c)
-		}
-	}
 	notes := map[string]string{}
-	for _, k := range keys {
-		cr, de := creates[k], deletes[k]
-		for i := 0; i < len(cr) && i < len(de); i++ {
-			notes[cr[i].ID] = "replaces " + shortValue(*de[i].Before)
-			notes[de[i].ID] = "replaced by " + shortValue(*cr[i].After)
-		}
+	for _, pr := range plan.Replaced(cs) {
+		cr, de := cs[pr[0]], cs[pr[1]]
+		notes[cr.ID] = "replaces " + shortValue(*de.Before)
+		notes[de.ID] = "replaced by " + shortValue(*cr.After)
 	}
 	return notes
 }

@@ -121,6 +121,7 @@ func fullPlan() *plan.Plan {
 	return &plan.Plan{
 		Version:     plan.FormatVersion,
 		Fingerprint: fixtureFingerprint,
+		Summary:     plan.Summarize(changes),
 		Changes:     changes,
 		Stages:      stages,
 		Cost:        plan.Cost{Batches: 15, APICalls: 28, Tasks: 13, LowerBound: 15, PerRecordCalls: 17},

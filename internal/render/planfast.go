@@ -331,11 +331,17 @@ func streamPlan(w io.Writer, q *plan.Plan) error {
 	if err := list("stages", len(q.Stages), func(i int) any { return &q.Stages[i] }, false); err != nil {
 		return err
 	}
-	if err := field("cost", q.Cost, noRefusals); err != nil {
+	noSummary := q.Summary == nil // omitempty
+	if err := field("cost", q.Cost, noRefusals && noSummary); err != nil {
 		return err
 	}
 	if !noRefusals {
-		if err := list("refusals", len(q.Refusals), func(i int) any { return &q.Refusals[i] }, true); err != nil {
+		if err := list("refusals", len(q.Refusals), func(i int) any { return &q.Refusals[i] }, noSummary); err != nil {
+			return err
+		}
+	}
+	if !noSummary {
+		if err := field("summary", q.Summary, true); err != nil {
 			return err
 		}
 	}

@@ -256,7 +256,7 @@ func TestStreamPlanBytes(t *testing.T) {
 	for i := range pt.NumField() {
 		fields = append(fields, pt.Field(i).Tag.Get("json"))
 	}
-	want := []string{"version", "fingerprint", "desired_fingerprint", "changes", "stages", "cost", "refusals,omitempty"}
+	want := []string{"version", "fingerprint", "desired_fingerprint", "changes", "stages", "cost", "refusals,omitempty", "summary,omitempty"}
 	if d := cmp.Diff(want, fields); d != "" {
 		t.Fatalf("plan.Plan's fields changed; teach streamPlan (-streamPlan +plan.Plan):\n%s", d)
 	}

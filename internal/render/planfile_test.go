@@ -412,5 +412,8 @@ func randomPlan(r *rand.Rand) *plan.Plan {
 	for range r.IntN(3) {
 		p.Refusals = append(p.Refusals, plan.Refusal{Domain: domain(), Rule: pick("delete-threshold", "delegation"), Reason: text()})
 	}
+	if r.IntN(2) == 0 {
+		p.Summary = plan.Summarize(p.Changes)
+	}
 	return p
 }

@@ -8,18 +8,10 @@ import (
 	"github.com/dnssync/dnssync/internal/plan"
 )
 
-// Counts tallies the changes of one domain (or of a whole plan) by kind.
-type Counts struct {
-	Creates      int `json:"creates"`       // records created
-	Updates      int `json:"updates"`       // records updated in place
-	Deletes      int `json:"deletes"`       // records deleted
-	Nameservers  int `json:"nameservers"`   // registrar nameserver-set changes
-	HostCreates  int `json:"host_creates"`  // DNS hosts (glue) created
-	HostModifies int `json:"host_modifies"` // DNS hosts whose addresses change
-	HostDeletes  int `json:"host_deletes"`  // DNS hosts deleted
-	HostSyncs    int `json:"host_syncs"`    // DNS hosts synchronised from the registry
-	Other        int `json:"other"`         // change kinds this version does not know
-}
+// Counts tallies the changes of one domain (or of a whole plan) by kind,
+// counting semantic changes (plan.CountChanges): a record replaced by a
+// create and a delete of the same name, type and line is one update.
+type Counts plan.Counts
 
 // Records is the number of record changes.
 func (c Counts) Records() int { return c.Creates + c.Updates + c.Deletes }
@@ -29,41 +21,6 @@ func (c Counts) Hosts() int { return c.HostCreates + c.HostModifies + c.HostDele
 
 // Total is the number of changes.
 func (c Counts) Total() int { return c.Records() + c.Nameservers + c.Hosts() + c.Other }
-
-func (c *Counts) add(k plan.ChangeKind) {
-	switch k {
-	case plan.RecordCreate:
-		c.Creates++
-	case plan.RecordUpdate:
-		c.Updates++
-	case plan.RecordDelete:
-		c.Deletes++
-	case plan.NameserversSet:
-		c.Nameservers++
-	case plan.HostCreate:
-		c.HostCreates++
-	case plan.HostModify:
-		c.HostModifies++
-	case plan.HostDelete:
-		c.HostDeletes++
-	case plan.HostSynchronize:
-		c.HostSyncs++
-	default:
-		c.Other++
-	}
-}
-
-func (c *Counts) plus(d Counts) {
-	c.Creates += d.Creates
-	c.Updates += d.Updates
-	c.Deletes += d.Deletes
-	c.Nameservers += d.Nameservers
-	c.HostCreates += d.HostCreates
-	c.HostModifies += d.HostModifies
-	c.HostDeletes += d.HostDeletes
-	c.HostSyncs += d.HostSyncs
-	c.Other += d.Other
-}
 
 // String is a short phrase such as "2 to create, 1 to update,
 // 1 nameserver change, 3 glue changes"; "no changes" when empty.
@@ -148,8 +105,12 @@ func Summarize(p *plan.Plan) Summary {
 		return d
 	}
 	s := Summary{Cost: p.Cost, Refusals: len(p.Refusals)}
-	for _, c := range p.Changes {
-		get(c.Domain).Counts.add(c.Kind)
+	counts := p.Summary
+	if counts == nil {
+		counts = plan.Summarize(p.Changes)
+	}
+	for _, d := range counts.Domains {
+		get(d.Domain).Counts = Counts(d.Counts)
 	}
 	for _, r := range p.Refusals {
 		get(r.Domain).Refusals++
@@ -157,7 +118,9 @@ func Summarize(p *plan.Plan) Summary {
 	s.Domains = make([]DomainSummary, 0, len(byName))
 	for _, d := range byName {
 		s.Domains = append(s.Domains, *d)
-		s.Total.plus(d.Counts)
+		t := plan.Counts(s.Total)
+		t.Plus(plan.Counts(d.Counts))
+		s.Total = Counts(t)
 	}
 	sort.Slice(s.Domains, func(i, j int) bool { return s.Domains[i].Domain < s.Domains[j].Domain })
 	return s

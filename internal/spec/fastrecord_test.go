@@ -284,9 +284,9 @@ func TestCrossChecksCollisions(t *testing.T) {
 		run := func(collide bool) Diagnostics {
 			z := zoneDecoder{cfg: cfg, d: &doc{file: "z.yaml"}}
 			if collide {
-				z.crossCheck(dom.DNS.Records, dom.DNS.Ignore, func(model.Key) uint64 { return 0 }, func(string, string) uint64 { return 0 })
+				z.crossCheck(dom.DNS.Records, dom.DNS.Ignore, false, func(model.Key) uint64 { return 0 }, func(string, string) uint64 { return 0 })
 			} else {
-				z.crossChecks(dom.DNS.Records, dom.DNS.Ignore)
+				z.crossChecks(dom.DNS.Records, dom.DNS.Ignore, false)
 			}
 			return z.d.diags
 		}

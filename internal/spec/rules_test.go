@@ -216,3 +216,34 @@ func allRules() []string {
 		RuleGlueIPDup, RuleGlueDuplicate,
 	}
 }
+
+// TestCNAMESiblings: several CNAMEs on one name and line validate where the
+// provider balances across them (DNSPod, spec §5.4) and conflict where a
+// name holds one CNAME (RFC 2181 §10.1: rfc2136); a CNAME beside another
+// type conflicts at every provider.
+func TestCNAMESiblings(t *testing.T) {
+	two := []string{`{name: cdn, type: CNAME, value: a.cdn.example.net.}`, `{name: cdn, type: CNAME, value: b.cdn.example.net.}`}
+	mixed := append(slices.Clone(two), `{name: cdn, type: TXT, value: hello}`)
+	otherLine := []string{`{name: cdn, type: CNAME, value: a.cdn.example.net.}`, `{name: cdn, type: A, value: 192.0.2.1, line: 电信}`}
+	tests := []struct {
+		name     string
+		zone     string
+		conflict bool
+	}{
+		{"dnspod: two CNAMEs", zoneWith(two...), false},
+		{"dnspod: two CNAMEs and a TXT", zoneWith(mixed...), true},
+		{"dnspod: CNAME and A on other lines", zoneWith(otherLine...), false},
+		{"rfc2136: two CNAMEs", ownZoneWith(two...), true},
+		{"rfc2136: one CNAME", ownZoneWith(two[0]), false},
+	}
+	cfg := testCfg(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, ds := ParseZone(context.Background(), cfg, "zone.yaml", []byte(tt.zone))
+			got := slices.ContainsFunc(ds, func(d Diagnostic) bool { return d.Rule == RuleCNAMEConflict })
+			if got != tt.conflict || !tt.conflict && ds.HasErrors() {
+				t.Errorf("cname-conflict raised: %t, want %t; diagnostics:\n%v", got, tt.conflict, ds)
+			}
+		})
+	}
+}

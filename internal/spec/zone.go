@@ -457,7 +457,7 @@ func (z *zoneDecoder) dns(c cursor, domain string) *model.DNS {
 			return dns
 		}
 	}
-	if !z.crossChecks(recs, dns.Ignore) {
+	if !z.crossChecks(recs, dns.Ignore, caps.MultiCNAME) {
 		z.err = z.ctx.Err()
 		return dns
 	}
@@ -675,15 +675,19 @@ func srvOwner(name string) bool {
 // identities it keeps maps of 64-bit hashes to chains of record indexes
 // (-1 ends a chain) and compares the records themselves on a hash match.
 // It reports false when the context was cancelled before it finished.
-func (z *zoneDecoder) crossChecks(recs []model.Record, ignores []model.Ignore) bool {
+//
+// multiCNAME says the provider serves several CNAME records on one name
+// and line (load balancing across their targets); otherwise a CNAME
+// beside another CNAME conflicts like one beside any other record.
+func (z *zoneDecoder) crossChecks(recs []model.Record, ignores []model.Ignore, multiCNAME bool) bool {
 	seed := maphash.MakeSeed()
-	return z.crossCheck(recs, ignores, func(k model.Key) uint64 { return hashKey(seed, k) },
+	return z.crossCheck(recs, ignores, multiCNAME, func(k model.Key) uint64 { return hashKey(seed, k) },
 		func(name, line string) uint64 { return hashNameLine(seed, name, line) })
 }
 
 // crossCheck is crossChecks with the hash functions given (tests make
 // them collide).
-func (z *zoneDecoder) crossCheck(recs []model.Record, ignores []model.Ignore, hashKey func(model.Key) uint64, hashNameLine func(name, line string) uint64) bool {
+func (z *zoneDecoder) crossCheck(recs []model.Record, ignores []model.Ignore, multiCNAME bool, hashKey func(model.Key) uint64, hashNameLine func(name, line string) uint64) bool {
 	n := len(recs)
 	chain := func() []int32 { return slices.Repeat([]int32{-1}, n) }
 
@@ -763,13 +767,15 @@ func (z *zoneDecoder) crossCheck(recs []model.Record, ignores []model.Ignore, ha
 		var others []string
 		for i := f; i >= 0; i = member[i] {
 			r := &recs[i]
-			if r.Type == model.TypeCNAME && cname == nil {
-				cname = r
+			if r.Type == model.TypeCNAME && (cname == nil || multiCNAME) {
+				if cname == nil {
+					cname = r
+				}
 				continue
 			}
 			others = append(others, fmt.Sprintf("%s (line %d)", r.Type, r.Pos.Line))
 		}
-		if cname != nil {
+		if cname != nil && len(others) > 0 {
 			nl := cname.NameLine()
 			z.d.add(cname.Pos, RuleCNAMEConflict, fmt.Sprintf("CNAME %s on line %s cannot coexist with other data on the same name and line: %s",
 				Unicode(nl.Name), nl.Line, strings.Join(others, ", ")))

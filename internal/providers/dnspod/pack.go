@@ -129,7 +129,7 @@ func planRecords(zones []*zone, opts planOpts) *recordPlan {
 	rp := &recordPlanner{zones: zones, opts: opts, exclL: map[[2]int]bool{}, exclD: map[[2]int]bool{},
 		early: map[[2]int]bool{}}
 	for {
-		newPairer(zones, rp.exclL, rp.exclD).run()
+		newPairer(zones, rp.opts, rp.exclL, rp.exclD).run()
 		res, again := rp.attempt()
 		if !again {
 			return res

@@ -114,17 +114,271 @@ func allowedKinds(p model.Policy) int {
 	}
 }
 
+// ledger counts the write calls a pairing costs, exactly as the packer
+// will group the changes (recordPlanner.chunks): one Batch.Record.Modify
+// per modification group and limit's worth of records; a zone's creates
+// cut into parts of the limit in canonical order, identical parts of
+// several zones sharing one Batch.Record.Create per limit's worth of
+// records × domains; one Record.Remove per leftover live record left
+// unpaired. It is kept up to date as pairs are made and undone, so that
+// every pairing decision is taken on the total number of calls, creates
+// included. Parts are told apart by an order-independent hash of their
+// records.
+type ledger struct {
+	maxModify, maxCreate int
+	groups               map[gkey]int    // members per modification group
+	parts                map[partKey]int // zones per create part
+	creates              []zoneCreates   // per zone
+	recHash              [][]uint64      // per zone, per desired index: the create record's hash (0: not computed)
+	modify, create, rm   int
+}
+
+// zoneCreates are one zone's creates: the unpaired leftover desired
+// records (indices, ascending, which is canonical order) and the parts
+// the packer cuts them into.
+type zoneCreates struct {
+	list    []int
+	parts   []partKey
+	counted bool // too many parts to follow: counted, not shared (exactParts)
+}
+
+type partKey struct {
+	provider string
+	h        uint64
+	n        int
+}
+
+// cost is what a pairing costs: write calls, and of them the ones that
+// start a task to await (all but Record.Remove). Fewer writes win; at
+// equal writes fewer tasks (removals answer at once, so a tie goes to
+// delete + create).
+type cost struct{ writes, tasks int }
+
+func (c cost) less(d cost) bool {
+	return c.writes < d.writes || c.writes == d.writes && c.tasks < d.tasks
+}
+
+func (lg *ledger) total() cost {
+	return cost{lg.modify + lg.create + lg.rm, lg.modify + lg.create}
+}
+
+// partCalls is what the packer sends for one create part of n records
+// shared by k zones: as many zones per call as records × zones fit.
+func (lg *ledger) partCalls(n, k int) int {
+	if k == 0 {
+		return 0
+	}
+	return ceilDiv(k, max(1, lg.maxCreate/n))
+}
+
+func newLedger(zones []*zone, opts planOpts) *ledger {
+	lg := &ledger{maxModify: opts.MaxModifyIDs, maxCreate: opts.MaxCreateItems, groups: map[gkey]int{},
+		parts: map[partKey]int{}, creates: make([]zoneCreates, len(zones)), recHash: make([][]uint64, len(zones))}
+	for zi, z := range zones {
+		for _, u := range z.updates {
+			for _, it := range neutralItems(z.live[u.l], z.desired[u.d], nil) {
+				lg.join(gkey{z.provider, it})
+			}
+		}
+		lg.recHash[zi] = make([]uint64, len(z.desired))
+		lg.creates[zi].list = slices.Clone(z.leftD)
+		lg.cut(zi, z)
+		lg.rm += len(z.leftL)
+	}
+	return lg
+}
+
+// hash is desired record di's hash as a create (what a create part holds).
+func (lg *ledger) hash(zi int, z *zone, di int) uint64 {
+	if h := lg.recHash[zi][di]; h != 0 {
+		return h
+	}
+	r := z.desired[di]
+	h := uint64(14695981039346656037)
+	for _, s := range [...]string{r.Name, r.Type, r.Line, r.Value, strconv.Itoa(r.MX), strconv.Itoa(r.TTL), strconv.FormatBool(r.Enabled)} {
+		for i := 0; i < len(s); i++ {
+			h = (h ^ uint64(s[i])) * 1099511628211
+		}
+		h = (h ^ 0xff) * 1099511628211
+	}
+	// Finalise (splitmix64) so that sums of hashes stay well spread.
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
+	h |= 1
+	lg.recHash[zi][di] = h
+	return h
+}
+
+// exactParts is the most parts a zone's creates may have for the ledger
+// to follow them part by part; a zone with more (thousands of creates) is
+// counted as one call per part, shared with no other zone, which keeps
+// each pairing decision cheap. Identical create sets that large are rare.
+const exactParts = 64
+
+// partsOf cuts zone zi's create list into parts from scratch.
+func (lg *ledger) partsOf(zi int, z *zone) []partKey {
+	zc := &lg.creates[zi]
+	var parts []partKey
+	for from := 0; from < len(zc.list); from += lg.maxCreate {
+		k := partKey{provider: z.provider}
+		for _, di := range zc.list[from:min(len(zc.list), from+lg.maxCreate)] {
+			k.h += lg.hash(zi, z, di)
+			k.n++
+		}
+		parts = append(parts, k)
+	}
+	return parts
+}
+
+// cut books zone zi's create parts when the ledger is made.
+func (lg *ledger) cut(zi int, z *zone) {
+	zc := &lg.creates[zi]
+	if zc.counted = ceilDiv(len(zc.list), lg.maxCreate) > exactParts; zc.counted {
+		lg.create += ceilDiv(len(zc.list), lg.maxCreate)
+		return
+	}
+	zc.parts = lg.partsOf(zi, z)
+	for _, k := range zc.parts {
+		lg.movePart(k, 1)
+	}
+}
+
+// setParts replaces zone zi's parts from part p0 on with the parts its
+// list now cuts into; sum gives part j's new hash from its old key (the
+// zero key for a part that is new).
+func (lg *ledger) setParts(zi int, z *zone, p0 int, sum func(j int, old partKey) partKey) {
+	zc := &lg.creates[zi]
+	want := ceilDiv(len(zc.list), lg.maxCreate)
+	for j := p0; j < len(zc.parts) || j < want; j++ {
+		var old partKey
+		if j < len(zc.parts) {
+			old = zc.parts[j]
+			lg.movePart(old, -1)
+		}
+		if j >= want {
+			continue
+		}
+		k := sum(j, old)
+		k.provider = z.provider
+		k.n = min(lg.maxCreate, len(zc.list)-j*lg.maxCreate)
+		if j < len(zc.parts) {
+			zc.parts[j] = k
+		} else {
+			zc.parts = append(zc.parts, k)
+		}
+		lg.movePart(k, 1)
+	}
+	zc.parts = zc.parts[:want]
+}
+
+// movePart adds d (1 or -1) zones to part k.
+func (lg *ledger) movePart(k partKey, d int) {
+	n := lg.parts[k]
+	lg.create += lg.partCalls(k.n, n+d) - lg.partCalls(k.n, n)
+	if n+d == 0 {
+		delete(lg.parts, k)
+	} else {
+		lg.parts[k] = n + d
+	}
+}
+
+// dropCreate takes desired di out of zone zi's creates; keepCreate puts
+// it back. Each part after the change loses its first record to the part
+// before it (or gains the last record of the part before it), so a part's
+// hash is updated from its old one in constant time.
+func (lg *ledger) dropCreate(zi int, z *zone, di int) {
+	zc := &lg.creates[zi]
+	pos, _ := slices.BinarySearch(zc.list, di)
+	zc.list = slices.Delete(zc.list, pos, pos+1)
+	if zc.counted {
+		lg.create += ceilDiv(len(zc.list), lg.maxCreate) - ceilDiv(len(zc.list)+1, lg.maxCreate)
+		return
+	}
+	L, list := lg.maxCreate, zc.list
+	h := func(i int) uint64 {
+		if i < len(list) {
+			return lg.hash(zi, z, list[i])
+		}
+		return 0
+	}
+	p0 := pos / L
+	gone := lg.hash(zi, z, di)
+	lg.setParts(zi, z, p0, func(j int, old partKey) partKey {
+		out := h((j+1)*L - 1) // the first record of the next part moves in
+		if j == p0 {
+			old.h -= gone
+		} else {
+			old.h -= h(j*L - 1) // the first record moved to the part before
+		}
+		old.h += out
+		return old
+	})
+}
+
+func (lg *ledger) keepCreate(zi int, z *zone, di int) {
+	zc := &lg.creates[zi]
+	pos, _ := slices.BinarySearch(zc.list, di)
+	zc.list = slices.Insert(zc.list, pos, di)
+	if zc.counted {
+		lg.create += ceilDiv(len(zc.list), lg.maxCreate) - ceilDiv(len(zc.list)-1, lg.maxCreate)
+		return
+	}
+	L, list := lg.maxCreate, zc.list
+	h := func(i int) uint64 {
+		if i < len(list) {
+			return lg.hash(zi, z, list[i])
+		}
+		return 0
+	}
+	p0 := pos / L
+	lg.setParts(zi, z, p0, func(j int, old partKey) partKey {
+		if j == p0 {
+			old.h += h(pos)
+		} else {
+			old.h += h(j * L) // the last record of the part before moves in
+		}
+		old.h -= h((j + 1) * L) // the last record moves on to the next part
+		return old
+	})
+}
+
+func (lg *ledger) join(g gkey) {
+	n := lg.groups[g]
+	if n%lg.maxModify == 0 {
+		lg.modify++
+	}
+	lg.groups[g] = n + 1
+}
+
+func (lg *ledger) leave(g gkey) {
+	n := lg.groups[g] - 1
+	if n%lg.maxModify == 0 {
+		lg.modify--
+	}
+	if n == 0 {
+		delete(lg.groups, g)
+	} else {
+		lg.groups[g] = n
+	}
+}
+
+func (lg *ledger) open(g gkey) bool { return lg.groups[g] > 0 }
+
 // pairer decides which leftover live records become which leftover desired
-// records. The cost model (docs/PLANNING.md): a delete is one Record.Remove
-// call; a create rides in the zone's Batch.Record.Create call; a
-// modification joins one group per changed field, and a group is one call
-// however many records (and domains) it spans. So a pairing pays off when
-// its groups already exist or are shared by enough pairs, or when it
-// removes a zone's last create.
+// records (docs/PLANNING.md, "Pairing leftovers into modifications"). A
+// pairing saves a Record.Remove, joins one modification group per changed
+// field and takes the record out of its zone's create set; whether that
+// pays is read off the ledger, which counts every call.
 type pairer struct {
 	zones []*zone
 	pools [][numKinds]map[string][]int
-	have  map[gkey]bool
+	// dkeys caches each desired record's bucket key per kind: best looks
+	// them up in every pass.
+	dkeys [][]bucketKeys
+	lg    *ledger
 	// excluded records never pair (set after a conflict could not be ordered).
 	exclL, exclD map[[2]int]bool
 }
@@ -133,16 +387,19 @@ type cand struct {
 	z, d, l, kind int
 }
 
-func newPairer(zones []*zone, exclL, exclD map[[2]int]bool) *pairer {
-	p := &pairer{zones: zones, pools: make([][numKinds]map[string][]int, len(zones)), have: map[gkey]bool{},
-		exclL: exclL, exclD: exclD}
-	for zi, z := range zones {
+type bucketKeys struct {
+	key  [numKinds]string
+	done bool
+}
+
+func newPairer(zones []*zone, opts planOpts, exclL, exclD map[[2]int]bool) *pairer {
+	for _, z := range zones {
 		z.resetPairs()
-		for _, u := range z.updates {
-			for _, it := range neutralItems(z.live[u.l], z.desired[u.d], nil) {
-				p.have[gkey{z.provider, it}] = true
-			}
-		}
+	}
+	p := &pairer{zones: zones, pools: make([][numKinds]map[string][]int, len(zones)), lg: newLedger(zones, opts),
+		exclL: exclL, exclD: exclD, dkeys: make([][]bucketKeys, len(zones))}
+	for zi, z := range zones {
+		p.dkeys[zi] = make([]bucketKeys, len(z.desired))
 		n := allowedKinds(z.policy)
 		for k := range n {
 			p.pools[zi][k] = map[string][]int{}
@@ -171,7 +428,14 @@ func (p *pairer) best(zi, k, di int, taken map[[2]int]bool) int {
 		return -1
 	}
 	d := z.desired[di]
-	key := bucketKey(k, d)
+	keys := &p.dkeys[zi][di]
+	if !keys.done {
+		for kind := range numKinds {
+			keys.key[kind] = bucketKey(kind, d)
+		}
+		keys.done = true
+	}
+	key := keys.key[k]
 	if key == "" {
 		return -1
 	}
@@ -202,15 +466,20 @@ func (p *pairer) best(zi, k, di int, taken map[[2]int]bool) int {
 	return first
 }
 
-// missing lists the groups pairing (l, d) by kind needs beyond have and extra.
-func (p *pairer) missing(c cand, extra map[gkey]bool) []gkey {
+// items are the Batch.Record.Modify changes pairing c makes.
+func (p *pairer) items(c cand) []item {
 	z := p.zones[c.z]
 	l, d := z.live[c.l], z.desired[c.d]
-	items := neutralItems(l, d, []item{identityItem(c.kind, d)})
+	return neutralItems(l, d, []item{identityItem(c.kind, d)})
+}
+
+// missing lists the groups pairing c needs beyond the open ones and extra.
+func (p *pairer) missing(c cand, extra map[gkey]bool) []gkey {
+	z := p.zones[c.z]
 	var out []gkey
-	for _, it := range items {
+	for _, it := range p.items(c) {
 		g := gkey{z.provider, it}
-		if !p.have[g] && !extra[g] {
+		if !p.lg.open(g) && !extra[g] {
 			out = append(out, g)
 		}
 	}
@@ -218,13 +487,47 @@ func (p *pairer) missing(c cand, extra map[gkey]bool) []gkey {
 	return slices.Compact(out)
 }
 
+// commit makes pairing c and books it.
 func (p *pairer) commit(c cand) {
 	z := p.zones[c.z]
 	z.pairOf[c.d], z.kindOf[c.d] = c.l, c.kind
 	z.lUsed[c.l] = true
-	for _, g := range p.missing(c, nil) {
-		p.have[g] = true
+	for _, it := range p.items(c) {
+		p.lg.join(gkey{z.provider, it})
 	}
+	p.lg.dropCreate(c.z, z, c.d)
+	p.lg.rm--
+}
+
+// undo takes back pairing c.
+func (p *pairer) undo(c cand) {
+	z := p.zones[c.z]
+	z.pairOf[c.d], z.kindOf[c.d] = -1, 0
+	z.lUsed[c.l] = false
+	for _, it := range p.items(c) {
+		p.lg.leave(gkey{z.provider, it})
+	}
+	p.lg.keepCreate(c.z, z, c.d)
+	p.lg.rm++
+}
+
+// try makes the pairings cs and keeps them only when the plan then costs
+// less in total; it reports whether they were kept.
+func (p *pairer) try(cs []cand) bool {
+	if len(cs) == 0 {
+		return false
+	}
+	before := p.lg.total()
+	for _, c := range cs {
+		p.commit(c)
+	}
+	if p.lg.total().less(before) {
+		return true
+	}
+	for i := len(cs) - 1; i >= 0; i-- {
+		p.undo(cs[i])
+	}
+	return false
 }
 
 func (p *pairer) open(zi, di int) bool {
@@ -236,11 +539,15 @@ func (p *pairer) run() {
 	p.sharedPass()
 	p.freePass()
 	p.zonePass()
-	p.freePass()
+	for range 3 {
+		if !p.singlePass() {
+			break
+		}
+	}
 }
 
-// freePass pairs every leftover whose groups all exist already: each such
-// pairing saves a Record.Remove call and costs nothing.
+// freePass pairs leftovers whose groups are all open already: each such
+// pairing saves a Record.Remove for no new group.
 func (p *pairer) freePass() {
 	for zi, z := range p.zones {
 		n := allowedKinds(z.policy)
@@ -253,8 +560,7 @@ func (p *pairer) freePass() {
 				if li < 0 {
 					continue
 				}
-				if c := (cand{zi, di, li, k}); len(p.missing(c, nil)) == 0 {
-					p.commit(c)
+				if c := (cand{zi, di, li, k}); len(p.missing(c, nil)) == 0 && p.try([]cand{c}) {
 					break
 				}
 			}
@@ -263,8 +569,8 @@ func (p *pairer) freePass() {
 }
 
 // sharedPass adds new groups that enough pairs share: a set of g new groups
-// used by n pairings saves n deletes for g modify calls. Sets are taken
-// best saving first.
+// used by n pairings saves n removals for g modify calls. Sets are tried
+// best estimated saving first, each kept only when the total falls.
 func (p *pairer) sharedPass() {
 	type need struct {
 		groups []gkey
@@ -334,16 +640,16 @@ func (p *pairer) sharedPass() {
 			}
 		}
 		if len(got) > len(nd.groups) {
-			for _, c := range got {
-				p.commit(c)
-			}
+			p.try(got)
 		}
 	}
 }
 
-// zonePass pairs all remaining leftovers of a zone when each needs at most
-// one new group: the zone then needs no Batch.Record.Create call, so k new
-// groups replace k deletes and one create.
+// zonePass pairs all remaining leftovers of a zone together, each with
+// the candidate needing the fewest new groups: the zone then needs no
+// Batch.Record.Create, so the new groups replace the removals and the
+// zone's create calls, which no single pairing sees. Kept when the total
+// falls.
 func (p *pairer) zonePass() {
 	for zi, z := range p.zones {
 		n := allowedKinds(z.policy)
@@ -362,6 +668,8 @@ func (p *pairer) zonePass() {
 				ok = false
 				break
 			}
+			var pick cand
+			var need []gkey
 			found := false
 			for k := range n {
 				li := p.best(zi, k, di, taken)
@@ -369,25 +677,64 @@ func (p *pairer) zonePass() {
 					continue
 				}
 				c := cand{zi, di, li, k}
-				if m := p.missing(c, extra); len(m) <= 1 {
-					for _, g := range m {
-						extra[g] = true
-					}
-					got = append(got, c)
-					taken[[2]int{zi, li}] = true
-					found = true
-					break
+				if m := p.missing(c, extra); !found || len(m) < len(need) {
+					pick, need, found = c, m, true
 				}
 			}
 			if !found {
 				ok = false
 				break
 			}
+			for _, g := range need {
+				extra[g] = true
+			}
+			got = append(got, pick)
+			taken[[2]int{zi, pick.l}] = true
 		}
-		if ok && len(got) > 0 && len(extra) < len(got)+1 {
-			for _, c := range got {
-				p.commit(c)
+		if ok {
+			p.try(got)
+		}
+	}
+}
+
+// singlePass tries each remaining leftover on its own, with each kind's
+// candidate: kept when the total falls, e.g. because taking the record out
+// of its zone's creates makes the zone's create set equal to other zones'
+// and lets them share one call. It reports whether anything was paired.
+func (p *pairer) singlePass() bool {
+	// When no other zone creates anything, taking one record out of a
+	// zone's creates saves a call only when it empties the last part; a
+	// pairing that needs a new group cannot pay otherwise, so it is not
+	// tried (this keeps the pass linear on one large zone).
+	creating := 0
+	for zi := range p.zones {
+		if len(p.lg.creates[zi].list) > 0 {
+			creating++
+		}
+	}
+	changed := false
+	for zi, z := range p.zones {
+		n := allowedKinds(z.policy)
+		alone := creating == 1 && len(p.lg.creates[zi].list) > 0
+		for _, di := range z.leftD {
+			if !p.open(zi, di) {
+				continue
+			}
+			for k := range n {
+				li := p.best(zi, k, di, nil)
+				if li < 0 {
+					continue
+				}
+				c := cand{zi, di, li, k}
+				if alone && (len(p.lg.creates[zi].list)-1)%p.lg.maxCreate != 0 && len(p.missing(c, nil)) > 0 {
+					continue
+				}
+				if p.try([]cand{c}) {
+					changed = true
+					break
+				}
 			}
 		}
 	}
+	return changed
 }

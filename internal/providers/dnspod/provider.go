@@ -204,6 +204,8 @@ func canonical(r Record) (model.Record, error) {
 		rec.Value = model.CompareValue(model.TypeSRV, rec.Value)
 	case model.TypeTXT:
 		rec.Value = unquoteTXT(rec.Value)
+	case model.TypeCAA:
+		rec.Value = model.CanonicalCAA(rec.Value)
 	case model.TypeA, model.TypeAAAA:
 		// Addresses entered elsewhere may be written differently
 		// ("2001:DB8::0"); the canonical text keeps plans from flapping.

@@ -31,6 +31,7 @@ func TestReadZone(t *testing.T) {
 		{Name: "old", Type: "CNAME", Line: model.DefaultLine, Value: "target.example.net", TTL: 120, Enabled: false},
 		rec("_sip._tcp", "SRV", "10 5 5060 SIP.example.com", 600),
 		rec("sub", "NS", "ns1.other.example", 600),
+		rec("@", "CAA", `0 ISSUE "ca.example.net"`, 600),
 	}
 	want := &model.LiveDNS{DomainID: dom, Grade: "DP_Plus", MinTTL: 120}
 	for _, r := range seed {
@@ -45,6 +46,7 @@ func TestReadZone(t *testing.T) {
 	want.Records[4].Value = "target.example.net."
 	want.Records[5].Value = "10 5 5060 sip.example.com."
 	want.Records[6].Value = "ns1.other.example."
+	want.Records[7].Value = `0 issue "ca.example.net"` // RFC 8659: tags are case-insensitive
 	for _, r := range h.emu.Records("example.com") {
 		if r.System {
 			want.Records = append(want.Records, r)

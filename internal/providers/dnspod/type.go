@@ -68,6 +68,9 @@ func (Type) Caps(c providers.Config) providers.Caps {
 		MinTTL: r.MinTTL, MaxTTL: r.MaxTTL,
 		MinMX: 1, MaxMX: 20,
 		Fields: []string{"line", "enabled"},
+		// Several CNAMEs on one name and line are DNSPod's CNAME load
+		// balancing, limited per grade (code 500026; DNSPod notes §3.9 and §5.4).
+		MultiCNAME: true,
 	}}
 }
 

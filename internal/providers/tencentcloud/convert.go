@@ -70,6 +70,8 @@ func RecordFromAPI(it RecordListItem, lines map[string]string) (model.Record, er
 		r.Value = model.CompareValue(model.TypeSRV, r.Value)
 	case model.TypeTXT:
 		r.Value = unquoteTXT(r.Value)
+	case model.TypeCAA:
+		r.Value = model.CanonicalCAA(r.Value)
 	case model.TypeA, model.TypeAAAA:
 		// "2001:DB8::0" and "2001:db8::" are one address; the canonical
 		// text keeps plans from flapping.

@@ -189,7 +189,8 @@ func (w *world) assertState(t testing.TB, desired *model.Desired) {
 
 func TestReadZone(t *testing.T) {
 	w := newWorld(t, tencentcloudtest.Options{}, nil)
-	w.domain(t, "free.test", "DP_FREE", r("www", model.TypeCNAME, "Edge.Example.NET", 600))
+	w.domain(t, "free.test", "DP_FREE", r("www", model.TypeCNAME, "Edge.Example.NET", 600),
+		r("@", model.TypeCAA, `0 ISSUE "ca.example.net"`, 600))
 	w.domain(t, "plus.test", "DP_PLUS")
 	z, err := w.inst.ReadZone(context.Background(), "free.test")
 	if err != nil {
@@ -210,7 +211,8 @@ func TestReadZone(t *testing.T) {
 			}
 		}
 	}
-	if sys != 2 || !slices.ContainsFunc(z.Records, func(x model.Record) bool { return x.Value == "edge.example.net." }) {
+	if sys != 2 || !slices.ContainsFunc(z.Records, func(x model.Record) bool { return x.Value == "edge.example.net." }) ||
+		!slices.ContainsFunc(z.Records, func(x model.Record) bool { return x.Value == `0 issue "ca.example.net"` }) {
 		t.Errorf("records: %v", z.Records)
 	}
 	p, err := w.inst.ReadZone(context.Background(), "plus.test")

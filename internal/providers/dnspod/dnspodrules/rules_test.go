@@ -23,6 +23,7 @@ func rec(name, typ, value string) model.Record {
 func TestCreate(t *testing.T) {
 	base := []model.Record{
 		rec("www", "A", "192.0.2.1"),
+		rec("cdn", "CNAME", "a.cdn.example.net."),
 		rec("@", "MX", "mx.example.net."),
 		{Name: "@", Type: "NS", Line: model.DefaultLine, Value: "f1g1ns1.dnspod.net.", TTL: 86400, Enabled: true, System: true},
 	}
@@ -52,6 +53,11 @@ func TestCreate(t *testing.T) {
 		{name: "srv ok", r: rec("_sip._tcp", "SRV", "10 5 5060 sip.example.com.")},
 		{name: "srv bad", r: rec("_sip._tcp", "SRV", "10 5 sip.example.com."), code: CodeValue},
 		{name: "round robin limit", opts: func(o *Options) { o.RoundRobinLimit = 1 }, r: rec("www", "A", "192.0.2.2"), code: CodeRoundRobinA},
+		// Spec §5.4 and error 500026: several CNAMEs on one name and line
+		// are DNSPod's CNAME load balancing, within the round-robin limit.
+		{name: "second cname on a name", r: rec("cdn", "CNAME", "b.cdn.example.net.")},
+		{name: "cname round robin limit", opts: func(o *Options) { o.RoundRobinLimit = 1 }, r: rec("cdn", "CNAME", "b.cdn.example.net."), code: CodeRoundRobinCN},
+		{name: "A beside cnames", r: rec("cdn", "A", "192.0.2.7"), code: CodeConflict},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
