@@ -15,6 +15,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -961,14 +962,29 @@ func TestE2EApplyKilledDuringAwait(t *testing.T) {
 
 // TestE2EApplyRefusals is the rest of scenario (d): a saved plan made
 // before live state moved is refused with the explanation, and without
-// --yes (stdin not a terminal) apply refuses; neither sends a write.
+// --yes (stdin not a terminal) apply refuses; neither sends a write. A
+// plan the safety checks refuse exits 3 and is not saved; a saved plan
+// applies without --yes (it was reviewed when it was saved).
 func TestE2EApplyRefusals(t *testing.T) {
 	t.Parallel()
 	sc := genScenario(shape{domains: 2, zones: 1, live: 10, deletes: 1, values: 1, ttls: 1, disables: 1, enables: 1, creates: 2, minExisting: 1000})
 	e := newEnv(t, sc, envOpts{})
 
-	r := e.run("plan", "--allow-delegation", "-o", "plan.json")
-	if r.code != 0 {
+	// The scenario moves nameservers: without consent the plan is refused.
+	r := e.run("plan", "-o", "refused.json")
+	if r.code != 3 || !strings.Contains(r.stderr, "not saved to refused.json") || strings.Contains(r.stderr, "apply exactly it") ||
+		!strings.Contains(r.stdout, "consent with --allow-delegation") {
+		t.Errorf("refused plan -o: %s", r)
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "refused.json")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a refused plan was saved (stat: %v)", err)
+	}
+	if r := e.run("apply", "--yes"); r.code != 3 || !strings.Contains(r.stderr, "nothing was submitted") {
+		t.Errorf("refused apply: %s", r)
+	}
+
+	r = e.run("plan", "--allow-delegation", "-o", "plan.json")
+	if r.code != 0 || !strings.Contains(r.stderr, "apply exactly it with: dnssync apply plan.json") {
 		t.Fatalf("plan -o: %s", r)
 	}
 	// Drift behind dnssync's back.
@@ -992,9 +1008,9 @@ func TestE2EApplyRefusals(t *testing.T) {
 	if n := len(e.writes()); n != 0 {
 		t.Fatalf("refused applies sent %d writes", n)
 	}
-	r = e.run("apply", "plan2.json", "--yes")
+	r = e.run("apply", "plan2.json")
 	if r.code != 0 {
-		t.Fatalf("apply of a fresh plan file: %s", r)
+		t.Fatalf("apply of a fresh plan file, without --yes and without a terminal: %s", r)
 	}
 	for _, rr := range e.dnspod().Records(sc.domains[0]) {
 		if rr.Name == "drift" {

@@ -103,7 +103,7 @@ func newImportCmd(g *globalOptions) *cobra.Command {
 				if werr != nil {
 					return werr
 				}
-				fmt.Fprintf(g.stderr, "wrote %s\n", path)
+				g.note("wrote "+path, "file", path)
 			}
 			return nil
 		},

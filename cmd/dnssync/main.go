@@ -68,7 +68,36 @@ func (g *globalOptions) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(g.stderr, opts))
 }
 
+// note tells the person running the command something that is not the
+// command's output (a file written, where to go next): a plain line on
+// stderr, or under --log-format json a log record like every other line
+// there. attrs are the facts of msg, for the JSON form.
+func (g *globalOptions) note(msg string, attrs ...any) {
+	if g.logFormat == "json" {
+		g.logger().Info(msg, attrs...)
+		return
+	}
+	fmt.Fprintln(g.stderr, msg)
+}
+
+// fail reports the error that ends the command: "dnssync: …" on stderr, or
+// under --log-format json an error record.
+func (g *globalOptions) fail(err error) {
+	if g.logFormat == "json" {
+		slog.New(slog.NewJSONHandler(g.stderr, nil)).Error(err.Error())
+		return
+	}
+	fmt.Fprintf(g.stderr, "dnssync: %v\n", err)
+}
+
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	root, _ := newRoot(stdout, stderr)
+	return root
+}
+
+// newRoot builds the command tree and returns it with the global options
+// its flags fill in.
+func newRoot(stdout, stderr io.Writer) (*cobra.Command, *globalOptions) {
 	g := &globalOptions{stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:   "dnssync",
@@ -99,7 +128,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newStatusCmd(g))
 	root.AddCommand(newImportCmd(g))
 	root.AddCommand(newWatchCmd(g))
-	return root
+	return root, g
 }
 
 // terraformFlags accepts Terraform's single-dash spelling `-out FILE` (and
@@ -124,7 +153,7 @@ func terraformFlags(args []string) []string {
 
 // run executes the command line and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRootCmd(stdout, stderr)
+	root, g := newRoot(stdout, stderr)
 	root.SetArgs(terraformFlags(args))
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -137,7 +166,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = ec.err
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "dnssync: %v\n", err)
+		g.fail(err)
 	}
 	return code
 }
