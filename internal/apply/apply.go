@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sort"
 	"strings"
 	"sync"
@@ -457,7 +458,7 @@ func (r *runner) execute(ctx context.Context, p *plan.Plan, planFn func(context.
 					break
 				}
 				if np != nil {
-					stages = append(stages, np.Stages...)
+					stages = append(stages, renumber(np.Stages, len(stages))...)
 				}
 				continue
 			}
@@ -487,10 +488,49 @@ func (r *runner) execute(ctx context.Context, p *plan.Plan, planFn func(context.
 		// The fresh plan covers what transient failures left undone so far.
 		r.unblock(pending)
 		clear(pending)
-		stages = append(stages[:i+1:i+1], np.Stages...)
+		stages = append(stages[:i+1:i+1], renumber(np.Stages, i+1)...)
 		r.emit(Event{Kind: Replanned, Stage: st.Name, Total: len(np.Stages)})
 	}
 	return runErr
+}
+
+// renumber returns copies of a fresh plan's stages whose batch ids continue
+// the run's numbering: the planner numbers every plan from s1 (ids
+// "s<stage>.b<batch>"), so a batch of stage k of a plan made after the
+// run's first n stages gets the id s(n+k).b<batch>. Ids therefore stay
+// unique within a run, and after a glue-sync re-plan that changes nothing
+// else they are the ids of the reviewed plan. Ids of another shape are
+// kept as they are.
+func renumber(stages []plan.Stage, n int) []plan.Stage {
+	out := make([]plan.Stage, len(stages))
+	for k, st := range stages {
+		st.Batches = slices.Clone(st.Batches)
+		for j := range st.Batches {
+			if _, b, ok := splitBatchID(st.Batches[j].ID); ok {
+				st.Batches[j].ID = "s" + strconv.Itoa(n+k+1) + "." + b
+			}
+		}
+		out[k] = st
+	}
+	return out
+}
+
+// splitBatchID splits a planner batch id "s3.b2" into "s3" and "b2".
+func splitBatchID(id string) (stage, batch string, ok bool) {
+	stage, batch, ok = strings.Cut(id, ".")
+	digits := func(s, prefix string) bool {
+		rest, found := strings.CutPrefix(s, prefix)
+		if !found || rest == "" {
+			return false
+		}
+		for _, c := range rest {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+		return true
+	}
+	return stage, batch, ok && digits(stage, "s") && digits(batch, "b")
 }
 
 // itemRetries is how often the same item may fail with the same message

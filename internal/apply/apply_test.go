@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -673,4 +674,69 @@ func TestResumeWithoutExecutorKeepsTask(t *testing.T) {
 			t.Errorf("task not kept: %v", tasks)
 		}
 	})
+}
+
+// TestReplanKeepsBatchIDs: the planner numbers each plan from s1, but one
+// run never shows one id twice. Stages planned after a re-plan or a retry
+// round continue the run's numbering, so after a glue-sync re-plan the ids
+// are those of the reviewed plan.
+func TestReplanKeepsBatchIDs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		al := newFake("aliyun", nil)
+		dp := newFake("dnspod", nil)
+		ev := newEnv(t, t.TempDir(), Options{}, al, dp)
+		sync := stg("sync", bt("s1.b1", "aliyun", "a.com"))
+		sync.Replan = true
+		reviewed := mkplan(sync, stg("hosts", bt("s2.b1", "aliyun", "a.com")), stg("records", bt("s3.b1", "dnspod", "a.com"), bt("s3.b2", "dnspod", "b.com")))
+		ev.e.Replan = func(context.Context) (*plan.Plan, error) {
+			// What the planner returns after the sync: numbered from s1.
+			return mkplan(stg("hosts", bt("s1.b1", "aliyun", "a.com")), stg("records", bt("s2.b1", "dnspod", "a.com"), bt("s2.b2", "dnspod", "b.com"))), nil
+		}
+		sum, err := ev.e.Apply(t.Context(), reviewed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"s1.b1": "ok", "s2.b1": "ok", "s3.b1": "ok", "s3.b2": "ok"}
+		if d := cmp.Diff(want, statuses(sum)); d != "" {
+			t.Errorf("statuses (-want +got):\n%s", d)
+		}
+		if d := cmp.Diff([]string{"s1.b1", "s2.b1", "s3.b1", "s3.b2"}, sortedCopy(ev.rec.batches(BatchSubmitted))); d != "" {
+			t.Errorf("submitted ids (-want +got):\n%s", d)
+		}
+	})
+}
+
+func TestRenumber(t *testing.T) {
+	tests := []struct {
+		n    int
+		in   []string // one stage per id
+		want []string
+	}{
+		{0, []string{"s1.b1", "s2.b3"}, []string{"s1.b1", "s2.b3"}},
+		{1, []string{"s1.b1", "s2.b3"}, []string{"s2.b1", "s3.b3"}},
+		{4, []string{"s1.b12"}, []string{"s5.b12"}},
+		{2, []string{"A", "s1", "s1.bx", "x1.b1"}, []string{"A", "s1", "s1.bx", "x1.b1"}},
+	}
+	for _, tt := range tests {
+		var stages []plan.Stage
+		for _, id := range tt.in {
+			stages = append(stages, stg("x", bt(id, "dnspod", "a.com")))
+		}
+		var got []string
+		for _, st := range renumber(stages, tt.n) {
+			got = append(got, st.Batches[0].ID)
+		}
+		if d := cmp.Diff(tt.want, got); d != "" {
+			t.Errorf("renumber(%v, %d) (-want +got):\n%s", tt.in, tt.n, d)
+		}
+		if stages[0].Batches[0].ID != tt.in[0] {
+			t.Errorf("renumber changed its input")
+		}
+	}
+}
+
+func sortedCopy(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
 }
