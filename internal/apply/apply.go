@@ -937,7 +937,13 @@ func (r *runner) await(runCtx, tctx context.Context, ex providers.Executor, ref 
 	r.emit(ev)
 	var last providers.TaskStatus
 	if t.Sync {
+		// The submit's answer was the result: report its items as the
+		// progress a polled task would have shown.
 		last = providers.TaskStatus{Done: true, Items: t.Items}
+		done, failed := countItems(t.Items)
+		r.emit(Event{Kind: TaskProgress, Stage: ev.Stage, BatchID: ev.BatchID, Provider: ev.Provider, Op: ev.Op,
+			Domains: ev.Domains, TaskID: t.ID, Resumed: ev.Resumed, Done: done, Failed: failed,
+			Total: len(t.Items), Elapsed: r.o.Now().Sub(since)})
 	}
 	errs := 0
 	for attempt := 0; !last.Done; attempt++ {

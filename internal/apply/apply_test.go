@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -700,7 +699,7 @@ func TestReplanKeepsBatchIDs(t *testing.T) {
 		if d := cmp.Diff(want, statuses(sum)); d != "" {
 			t.Errorf("statuses (-want +got):\n%s", d)
 		}
-		if d := cmp.Diff([]string{"s1.b1", "s2.b1", "s3.b1", "s3.b2"}, sortedCopy(ev.rec.batches(BatchSubmitted))); d != "" {
+		if d := cmp.Diff([]string{"s1.b1", "s2.b1", "s3.b1", "s3.b2"}, ev.rec.batches(BatchSubmitted)); d != "" {
 			t.Errorf("submitted ids (-want +got):\n%s", d)
 		}
 	})
@@ -735,8 +734,24 @@ func TestRenumber(t *testing.T) {
 	}
 }
 
-func sortedCopy(s []string) []string {
-	s = slices.Clone(s)
-	slices.Sort(s)
-	return s
+// TestSyncBatchReportsItems: a synchronous batch (its submit's answer is
+// the result, like a single remove) reports its items as progress, so that
+// a bar shows them as it does for a polled task.
+func TestSyncBatchReportsItems(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dp := newFake("dnspod", map[string]*script{"R": {sync: true}})
+		ev := newEnv(t, t.TempDir(), Options{}, dp)
+		if _, err := ev.e.Apply(t.Context(), mkplan(stg("records", bt("R", "dnspod", "a.com", "b.com")))); err != nil {
+			t.Fatal(err)
+		}
+		var got []Event
+		for _, e := range ev.rec.events {
+			if e.Kind == TaskProgress && e.BatchID == "R" {
+				got = append(got, e)
+			}
+		}
+		if len(got) != 1 || got[0].Done != 2 || got[0].Total != 2 || got[0].Failed != 0 {
+			t.Errorf("progress of a synchronous batch: %+v", got)
+		}
+	})
 }
