@@ -43,6 +43,8 @@ func newWatchCmd(g *globalOptions) *cobra.Command {
 			defer stop()
 			log := g.logger()
 			m := metrics.New()
+			bi := readBuildInfo()
+			m.SetBuildInfo(bi.Version, bi.Commit, bi.GoVersion)
 			rc, err := reconcile.Open(reconcile.Options{
 				Registry:   registry(),
 				ConfigFile: g.config, Metrics: m, Logger: log, Quiet: g.quiet,
