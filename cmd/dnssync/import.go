@@ -3,14 +3,17 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dnssync/dnssync"
 	"github.com/dnssync/dnssync/internal/importer"
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/providers"
+	"github.com/dnssync/dnssync/internal/scaffold"
 	"github.com/dnssync/dnssync/internal/spec"
 )
 
@@ -67,8 +70,9 @@ func newImportCmd(g *globalOptions) *cobra.Command {
 				ld := &live.Domains[i]
 				o := importer.Options{RegistrarProvider: registrar, DNSProvider: dns}
 				if outDir != "" {
-					if rel, err := filepath.Rel(outDir, filepath.Join(cfg.Dir, "schema.json")); err == nil {
-						o.SchemaPath = filepath.ToSlash(rel)
+					o.SchemaPath, err = schemaBeside(g, cfg.Dir, outDir)
+					if err != nil {
+						return err
 					}
 				}
 				data, err := importer.Zone(ld, o)
@@ -128,4 +132,32 @@ func onlyProvider(cfg *spec.Config, role providers.Role) string {
 		}
 	}
 	return name
+}
+
+// schemaBeside makes sure the config repository holds the schema that
+// zone files written into outDir point at, writing the embedded one when
+// it is missing, and returns the modeline's reference from outDir to it.
+func schemaBeside(g *globalOptions, cfgDir, outDir string) (string, error) {
+	schema := filepath.Join(cfgDir, scaffold.SchemaFile)
+	if _, err := os.Stat(schema); errors.Is(err, fs.ErrNotExist) {
+		if err := os.WriteFile(schema, dnssync.Schema(), 0o644); err != nil {
+			return "", err
+		}
+		g.note("wrote "+schema+" (the schema the zone files' modelines point at)", "file", schema)
+	} else if err != nil {
+		return "", err
+	}
+	absOut, err := filepath.Abs(outDir)
+	if err != nil {
+		return "", err
+	}
+	absSchema, err := filepath.Abs(schema)
+	if err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(absOut, absSchema)
+	if err != nil {
+		return "", err
+	}
+	return filepath.ToSlash(rel), nil
 }

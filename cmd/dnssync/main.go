@@ -128,6 +128,8 @@ func newRoot(stdout, stderr io.Writer) (*cobra.Command, *globalOptions) {
 	root.AddCommand(newStatusCmd(g))
 	root.AddCommand(newImportCmd(g))
 	root.AddCommand(newWatchCmd(g))
+	root.AddCommand(newInitCmd(g))
+	root.AddCommand(newSchemaCmd(g))
 	return root, g
 }
 
