@@ -59,9 +59,11 @@ func newSandboxCmd(g *globalOptions) *cobra.Command {
 				o.Emulators[name] = *emus[name]
 			}
 			configDir := ""
+			var cfg *spec.Config
 			_, statErr := os.Stat(g.config)
 			if cmd.Flags().Changed("config") || !errors.Is(statErr, fs.ErrNotExist) {
-				cfg, err := spec.LoadConfig(g.config, registry())
+				var err error
+				cfg, err = spec.LoadConfig(g.config, registry())
 				if err != nil {
 					return fmt.Errorf("sandbox: %s: %w", g.config, err)
 				}
@@ -74,11 +76,23 @@ func newSandboxCmd(g *globalOptions) *cobra.Command {
 			if o.StateDir == "" {
 				o.StateDir = spec.DefaultStateDir
 			}
-			if !cmd.Flags().Changed("seed") {
-				o.SeedFile = sandbox.DefaultSeedFile(configDir)
-			}
 			log := g.logger()
 			o.Logger = log
+			if !cmd.Flags().Changed("seed") {
+				o.SeedFile = sandbox.DefaultSeedFile(configDir)
+				// Every domain the zone files declare exists at its
+				// providers' emulators, so that the configuration can be
+				// planned and applied as it is.
+				if cfg != nil {
+					desired, diags := spec.Load(ctx, cfg)
+					if errs, _ := diags.Count(); errs > 0 {
+						log.Warn("sandbox: some zone files have problems; their domains are not created (see dnssync validate)", "errors", errs)
+					}
+					if desired != nil {
+						o.Domains = sandbox.DomainsFromConfig(cfg, desired, kinds)
+					}
+				}
+			}
 
 			sb, err := sandbox.Start(ctx, o)
 			if err != nil {
