@@ -71,8 +71,12 @@ func (g *globalOptions) logger() *slog.Logger {
 // note tells the person running the command something that is not the
 // command's output (a file written, where to go next): a plain line on
 // stderr, or under --log-format json a log record like every other line
-// there. attrs are the facts of msg, for the JSON form.
+// there; nothing with --quiet. attrs are the facts of msg, for the JSON
+// form.
 func (g *globalOptions) note(msg string, attrs ...any) {
+	if g.quiet {
+		return
+	}
 	if g.logFormat == "json" {
 		g.logger().Info(msg, attrs...)
 		return

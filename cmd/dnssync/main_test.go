@@ -19,7 +19,8 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs testdata/script/*.txtar. Scripts see $EXAMPLES (the
-// repository's examples directory) and $SCHEMA (its schema.json), and have
+// repository's examples directory), $SCHEMA (its schema.json) and $ACTION
+// (the scripts of the GitHub Action, action.yml), and have
 // the command `yamlls DIR` (yamlls_test.go).
 func TestScripts(t *testing.T) {
 	examples, err := filepath.Abs("../../examples")
@@ -32,6 +33,7 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("EXAMPLES", examples)
 			env.Setenv("SCHEMA", filepath.Join(filepath.Dir(examples), "schema.json"))
+			env.Setenv("ACTION", filepath.Join(filepath.Dir(examples), "action"))
 			return nil
 		},
 	})
