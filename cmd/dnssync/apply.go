@@ -40,7 +40,11 @@ func newApplyCmd(g *globalOptions) *cobra.Command {
 			"applied without asking.\n" +
 			"Exit status: 0 converged (or nothing to do), 1 error or not converged, 3 refused by the\n" +
 			"safety checks (nothing submitted).",
-		Args: cobra.MaximumNArgs(1),
+		Example: "  dnssync plan --out plan.json && dnssync apply plan.json   # review, then apply exactly that\n" +
+			"  dnssync apply                                            # plan afresh, show it, ask\n" +
+			"  dnssync apply --yes --allow-delegation                   # unattended, nameserver changes consented",
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeJSON,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			useColor, err := colorChoice(color, g.stdout)
 			if err != nil {
@@ -119,6 +123,7 @@ func newApplyCmd(g *globalOptions) *cobra.Command {
 	fl.DurationVar(&timeout, "timeout", 0, "overall time limit (default 30m)")
 	fl.DurationVar(&taskTimeout, "task-timeout", 0, "time limit per provider task (default from config, else 10m)")
 	fl.StringVar(&color, "color", "auto", "colour: auto, always or never")
+	register(cmd, map[string]cobra.CompletionFunc{"color": completeValues("auto", "always", "never")})
 	return cmd
 }
 

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dnssync/dnssync/internal/providers"
+	"github.com/dnssync/dnssync/internal/spec"
 )
 
 // Shell completion of flag values: cobra's `completion bash|zsh|fish|
@@ -44,5 +45,23 @@ func register(cmd *cobra.Command, fns map[string]cobra.CompletionFunc) {
 		if err := cmd.RegisterFlagCompletionFunc(name, fn); err != nil {
 			panic(err)
 		}
+	}
+}
+
+// completeProviders completes the names of the providers in --config that
+// can manage role.
+func completeProviders(g *globalOptions, role providers.Role) cobra.CompletionFunc {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		cfg, err := spec.LoadConfig(g.config, registry())
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveError
+		}
+		var out []string
+		for _, n := range cfg.ProviderNames() {
+			if cfg.Roles(n).Has(role) {
+				out = append(out, n)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
 	}
 }

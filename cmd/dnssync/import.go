@@ -31,7 +31,11 @@ func newImportCmd(g *globalOptions) *cobra.Command {
 			"prints a zone file for it, or writes <domain>.yaml into --out (the zones directory, say).\n" +
 			"Planning an imported file against the state it came from shows no changes. Provider-managed\n" +
 			"rows (such as apex NS records the DNS provider owns) are left out. It never writes to a provider.",
-		Args: cobra.MinimumNArgs(1),
+		Example: "  dnssync import example.com                       # print the zone file\n" +
+			"  dnssync import example.com example.org -o zones  # write zones/<domain>.yaml (and schema.json)\n" +
+			"  dnssync import example.com --dns records -o zones --overwrite",
+		Args:              cobra.MinimumNArgs(1),
+		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := spec.LoadConfig(g.config, registry())
 			if err != nil {
@@ -117,6 +121,11 @@ func newImportCmd(g *globalOptions) *cobra.Command {
 	fl.StringVar(&dns, "dns", "", "DNS provider name (default: the only DNS provider configured)")
 	fl.StringVarP(&outDir, "out", "o", "", "write <domain>.yaml files into this directory instead of printing")
 	fl.BoolVar(&overwrite, "overwrite", false, "replace existing files in --out")
+	register(cmd, map[string]cobra.CompletionFunc{
+		"registrar": completeProviders(g, providers.RoleRegistrar),
+		"dns":       completeProviders(g, providers.RoleDNS),
+		"out":       completeDirs,
+	})
 	return cmd
 }
 

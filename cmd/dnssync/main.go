@@ -123,6 +123,10 @@ func newRoot(stdout, stderr io.Writer) (*cobra.Command, *globalOptions) {
 	pf.StringVarP(&g.config, "config", "c", "dnssync.yaml", "configuration file")
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "print only problems")
+	register(root, map[string]cobra.CompletionFunc{
+		"config":     completeYAML,
+		"log-format": completeValues("text", "json"),
+	})
 
 	root.AddCommand(newVersionCmd(g))
 	root.AddCommand(newValidateCmd(g))

@@ -40,6 +40,10 @@ func newPlanCmd(g *globalOptions) *cobra.Command {
 			"by --out, and exits 3.\n" +
 			"Exit status: 0 success; with --detailed-exitcode 0 no changes, 2 changes pending; 3 refused\n" +
 			"by the safety checks; 1 error.",
+		Example: "  dnssync plan\n" +
+			"  dnssync plan --format markdown > plan.md     # a pull-request comment\n" +
+			"  dnssync plan --out plan.json                 # save it for: dnssync apply plan.json\n" +
+			"  dnssync plan --detailed-exitcode             # CI: 0 no changes, 2 changes, 3 refused",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := render.ParseFormat(format)
@@ -98,6 +102,11 @@ func newPlanCmd(g *globalOptions) *cobra.Command {
 	fl.BoolVar(&force, "force", false, "plan past the update/delete safety thresholds")
 	fl.BoolVar(&allowDelegation, "allow-delegation", false, "consent to nameserver (delegation) changes")
 	fl.StringVar(&color, "color", "auto", "colour: auto, always or never")
+	register(cmd, map[string]cobra.CompletionFunc{
+		"format": completeValues("text", "json", "markdown"),
+		"out":    completeJSON,
+		"color":  completeValues("auto", "always", "never"),
+	})
 	return cmd
 }
 

@@ -17,7 +17,8 @@ func newStatusCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show journaled in-flight tasks and the last apply's results",
-		Args:  cobra.NoArgs,
+		Example: "  dnssync status\n  dnssync status --format json",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := spec.LoadConfig(g.config, registry())
 			if err != nil {
@@ -65,5 +66,6 @@ func newStatusCmd(g *globalOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output: text or json")
+	register(cmd, map[string]cobra.CompletionFunc{"format": completeValues("text", "json")})
 	return cmd
 }

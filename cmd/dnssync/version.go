@@ -116,5 +116,6 @@ func newVersionCmd(g *globalOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output: text or json")
+	register(cmd, map[string]cobra.CompletionFunc{"format": completeValues("text", "json")})
 	return cmd
 }
