@@ -15,8 +15,8 @@ import (
 func newStatusCmd(g *globalOptions) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:   "status",
-		Short: "Show journaled in-flight tasks and the last apply's results",
+		Use:     "status",
+		Short:   "Show journaled in-flight tasks and the last apply's results",
 		Example: "  dnssync status\n  dnssync status --format json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
