@@ -1084,3 +1084,44 @@ func BenchmarkApply10kRecords100Zones(b *testing.B) {
 	b.ReportMetric(float64(perRecord)/n, "per-record-calls")
 	b.ReportMetric(float64(calls)/n/float64(changes), "calls-per-change")
 }
+
+// TestE2EJSONLogs: with --log-format json every line on stderr is a JSON
+// object — progress, notes, diagnostics and the final error included — so
+// that a log collector never meets a line it cannot parse.
+func TestE2EJSONLogs(t *testing.T) {
+	t.Parallel()
+	sc := genScenario(shape{domains: 2, zones: 1, live: 10, deletes: 1, values: 1, ttls: 1, disables: 1, enables: 1, creates: 2, minExisting: 1000})
+	e := newEnv(t, sc, envOpts{})
+	check := func(r result, wantCode int, wantMsg string) {
+		t.Helper()
+		if r.code != wantCode {
+			t.Errorf("exit %d, want %d: %s", r.code, wantCode, r)
+		}
+		found := false
+		for _, l := range strings.Split(strings.TrimRight(r.stderr, "\n"), "\n") {
+			if l == "" {
+				continue
+			}
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Errorf("stderr line is not JSON: %q", l)
+				continue
+			}
+			if msg, _ := m["msg"].(string); strings.Contains(msg, wantMsg) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no JSON line with %q:\n%s", wantMsg, r.stderr)
+		}
+	}
+	check(e.run("--log-format", "json", "plan", "-o", "refused.json"), 3, "refused this plan")
+	check(e.run("--log-format", "json", "plan", "--allow-delegation", "-o", "plan.json"), 0, "Plan saved to plan.json")
+	check(e.run("--log-format", "json", "apply", "plan.json"), 0, "batch done")
+	check(e.run("--log-format", "json", "import", sc.domains[0], "-o", "."), 0, "wrote")
+	if err := os.WriteFile(filepath.Join(e.dir, "zones", "bad.yaml"), []byte("domain: bad.example\ndns:\n  provder: dnspod\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check(e.run("--log-format", "json", "plan"), 1, "provder")
+	check(e.run("--log-format", "json", "plan", "--no-such-flag"), 1, "unknown flag")
+}
