@@ -14,7 +14,7 @@ import (
 // TestEveryCommandHasExamples: `dnssync CMD --help` shows examples for
 // every command of dnssync's own.
 func TestEveryCommandHasExamples(t *testing.T) {
-	root := newRootCmd(&strings.Builder{}, &strings.Builder{})
+	root, _ := newRoot(&strings.Builder{}, &strings.Builder{})
 	root.InitDefaultCompletionCmd()
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {

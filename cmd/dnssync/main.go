@@ -1,6 +1,6 @@
 // Command dnssync reconciles DNS with desired state kept in git. This package
 // only wires commands to the internal packages: each command lives in its
-// own file as new<Name>Cmd and is added to the root in newRootCmd.
+// own file as new<Name>Cmd and is added to the root in newRoot.
 package main
 
 import (
@@ -92,11 +92,6 @@ func (g *globalOptions) fail(err error) {
 		return
 	}
 	fmt.Fprintf(g.stderr, "dnssync: %v\n", err)
-}
-
-func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
-	root, _ := newRoot(stdout, stderr)
-	return root
 }
 
 // newRoot builds the command tree and returns it with the global options
