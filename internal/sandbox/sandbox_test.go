@@ -132,7 +132,7 @@ func TestRealClientsOverHTTPS(t *testing.T) {
 	for _, x := range doms {
 		names = append(names, x.DomainName)
 	}
-	want := []string{"example.com", "example.net", "example.org", "shop.example", "xn--bcher-kva.example"}
+	want := []string{"example.com", "example.net", "example.org", "shop-de.example", "shop-fr.example", "shop-jp.example", "shop-us.example", "shop.example", "xn--bcher-kva.example"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("QueryDomainList (-want +got):\n%s", diff)
 	}

@@ -50,8 +50,8 @@ func TestExamplesValid(t *testing.T) {
 	if !report.OK || len(report.Diagnostics) != 0 {
 		t.Fatalf("examples have problems:\n%v", report.Diagnostics)
 	}
-	if report.Summary.Domains != 5 {
-		t.Errorf("domains = %d, want 5", report.Summary.Domains)
+	if report.Summary.Domains != 9 {
+		t.Errorf("domains = %d, want 9", report.Summary.Domains)
 	}
 	b, err := json.MarshalIndent(desired, "", "  ")
 	if err != nil {
