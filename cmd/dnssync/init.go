@@ -32,8 +32,9 @@ func newInitCmd(g *globalOptions) *cobra.Command {
 			"schema.json (the JSON Schema every file's yaml-language-server modeline points at, so editors\n" +
 			"check and complete them), a GitHub workflow that validates pull requests, comments their plan\n" +
 			"and applies on the default branch, a pre-commit configuration running `dnssync validate`, a\n" +
-			".gitignore for the state directory and a short README. It refuses to replace existing files\n" +
-			"unless --force. The result passes `dnssync validate`.\n" +
+			".gitignore for the state directory and a short README. In an existing repository it keeps\n" +
+			"README.md, adds what .gitignore lacks, and replaces nothing else unless --force. The result\n" +
+			"passes `dnssync validate`.\n" +
 			"With --sandbox the providers point at `dnssync sandbox`, which then creates the zones' domains\n" +
 			"by itself, so that plan and apply can be tried at once without any account.",
 		Example: "  dnssync init dns-config\n" +

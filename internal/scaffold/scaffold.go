@@ -55,20 +55,35 @@ type Options struct {
 // StateDir is the generated configuration's state directory.
 const StateDir = ".dnssync"
 
-// file is one file of the scaffold: where it goes and its template.
-type file struct{ path, tmpl string }
+// file is one file of the scaffold: where it goes, its template, and what
+// to do when the directory already has one.
+type file struct {
+	path, tmpl string
+	exists     existing
+}
+
+type existing int
+
+const (
+	conflict existing = iota // stop, unless Force
+	keep                     // leave the repository's own file alone
+	appendNew                // add the lines it lacks (.gitignore)
+)
 
 var files = []file{
-	{"dnssync.yaml", "dnssync.yaml.tmpl"},
-	{"zones/{{domain}}.yaml", "zone.yaml.tmpl"},
-	{".github/workflows/dnssync.yaml", "workflow.yaml.tmpl"},
-	{".pre-commit-config.yaml", "pre-commit-config.yaml.tmpl"},
-	{".gitignore", "gitignore.tmpl"},
-	{"README.md", "README.md.tmpl"},
+	{"dnssync.yaml", "dnssync.yaml.tmpl", conflict},
+	{"zones/{{domain}}.yaml", "zone.yaml.tmpl", conflict},
+	{".github/workflows/dnssync.yaml", "workflow.yaml.tmpl", conflict},
+	{".pre-commit-config.yaml", "pre-commit-config.yaml.tmpl", conflict},
+	{".gitignore", "gitignore.tmpl", appendNew},
+	{"README.md", "README.md.tmpl", keep},
 }
 
 // Write creates the repository under dir (made if missing) and returns the
-// paths written, relative to dir, in a stable order.
+// paths written, relative to dir, in a stable order. An existing README.md
+// is kept and an existing .gitignore gets only the lines it lacks; any
+// other existing file stops the whole scaffold before anything is written,
+// unless Force.
 func Write(dir string, o Options) ([]string, error) {
 	if o.Domain == "" {
 		o.Domain = "example.com"
@@ -80,32 +95,48 @@ func Write(dir string, o Options) ([]string, error) {
 		return nil, errors.New("scaffold: no schema")
 	}
 	out := map[string][]byte{SchemaFile: o.Schema}
+	mode := map[string]existing{SchemaFile: conflict}
 	for _, f := range files {
 		p := strings.ReplaceAll(f.path, "{{domain}}", o.Domain)
 		data, err := render(f.tmpl, o, p)
 		if err != nil {
 			return nil, err
 		}
-		out[p] = data
+		out[p], mode[p] = data, f.exists
+	}
+	var exist []string
+	for p := range out {
+		old, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			continue
+		case err != nil:
+			return nil, err
+		}
+		switch mode[p] {
+		case keep:
+			delete(out, p)
+		case appendNew:
+			if add := missingLines(old, out[p]); len(add) == 0 {
+				delete(out, p)
+			} else {
+				out[p] = append(withNewline(old), add...)
+			}
+		default:
+			if !o.Force {
+				exist = append(exist, p)
+			}
+		}
+	}
+	if len(exist) > 0 {
+		slices.Sort(exist)
+		return nil, fmt.Errorf("%s already holds %s; nothing was written (use --force to replace)", dir, strings.Join(exist, ", "))
 	}
 	paths := make([]string, 0, len(out))
 	for p := range out {
 		paths = append(paths, p)
 	}
 	slices.Sort(paths)
-	if !o.Force {
-		var exist []string
-		for _, p := range paths {
-			if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(p))); err == nil {
-				exist = append(exist, p)
-			} else if !errors.Is(err, fs.ErrNotExist) {
-				return nil, err
-			}
-		}
-		if len(exist) > 0 {
-			return nil, fmt.Errorf("%s already holds %s; nothing was written (use --force to replace)", dir, strings.Join(exist, ", "))
-		}
-	}
 	for _, p := range paths {
 		full := filepath.Join(dir, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
@@ -116,6 +147,40 @@ func Write(dir string, o Options) ([]string, error) {
 		}
 	}
 	return paths, nil
+}
+
+// missingLines returns the lines of want (comments included, so that a
+// rule keeps its explanation) whose rules old does not have yet.
+func missingLines(old, want []byte) []byte {
+	have := map[string]bool{}
+	for _, l := range strings.Split(string(old), "\n") {
+		have[strings.TrimSpace(l)] = true
+	}
+	var add []string
+	var comments []string
+	for _, l := range strings.Split(strings.TrimRight(string(want), "\n"), "\n") {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "#") || t == "" {
+			comments = append(comments, l)
+			continue
+		}
+		if !have[t] {
+			add = append(add, comments...)
+			add = append(add, l)
+		}
+		comments = nil
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	return []byte(strings.Join(add, "\n") + "\n")
+}
+
+func withNewline(b []byte) []byte {
+	if len(b) > 0 && b[len(b)-1] != '\n' {
+		return append(b, '\n')
+	}
+	return b
 }
 
 // Modeline is the yaml-language-server modeline of a YAML file at path
