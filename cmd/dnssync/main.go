@@ -109,6 +109,12 @@ func newRoot(stdout, stderr io.Writer) (*cobra.Command, *globalOptions) {
 			if g.logFormat != "text" && g.logFormat != "json" {
 				return fmt.Errorf("--log-format must be text or json, not %q", g.logFormat)
 			}
+			// Anything that logs through the standard library's default
+			// loggers (log, slog) writes in the chosen format too — in the
+			// process's own stderr only, not when run in-process by tests.
+			if g.stderr == io.Writer(os.Stderr) {
+				slog.SetDefault(g.logger())
+			}
 			return nil
 		},
 	}
