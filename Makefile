@@ -3,16 +3,19 @@
 # under a heading of their own.
 
 GO          ?= go
-# Pinned tools run through `go run pkg@version`: a fresh clone needs only Go
-# (the module proxy fetches and the build cache keeps them).
+# Pinned tools: a fresh clone needs only Go. staticcheck runs through
+# `go run pkg@version`; actionlint and goreleaser are installed with
+# `go install pkg@version` into bin/tools (the module proxy fetches them,
+# the build cache keeps them).
+TOOLS       := $(CURDIR)/bin/tools
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
-ACTIONLINT  ?= $(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
-GORELEASER  ?= $(GO) run github.com/goreleaser/goreleaser/v2@v2.17.0
+ACTIONLINT  ?= $(TOOLS)/actionlint
+GORELEASER  ?= $(TOOLS)/goreleaser
 FUZZTIME    ?= 10s
 BENCH_OUT   ?= dist/bench.txt
 PKGS        := ./...
 
-.PHONY: all build test vet staticcheck unit fuzz-short bench clean demo lint-ci actionlint goreleaser-check precommit-check
+.PHONY: all build test vet staticcheck unit fuzz-short bench clean demo lint-ci actionlint goreleaser-check precommit-check tools
 
 # What `dnssync version` reports for a build from a clone (go build in a
 # git work tree records the commit too, unless -buildvcs=false).
@@ -65,16 +68,21 @@ demo:
 ## lint-ci: the checks of the files for other tools (CI runs them; each needs only Go and git)
 lint-ci: actionlint goreleaser-check
 
+# Installed on every use: quick once built, and a changed pin takes effect.
+tools:
+	GOBIN=$(TOOLS) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+	GOBIN=$(TOOLS) $(GO) install github.com/goreleaser/goreleaser/v2@v2.17.0
+
 ## actionlint: this repository's workflows (which use action.yml, so its inputs are checked too),
 ## the example workflow and the one `dnssync init` writes
-actionlint:
+actionlint: tools
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	  $(GO) run ./cmd/dnssync init -q "$$tmp/repo" && \
 	  $(ACTIONLINT) -no-color .github/workflows/*.yaml examples/ci/*.yaml "$$tmp/repo/.github/workflows/dnssync.yaml" && \
 	  echo "actionlint: ok"
 
 ## goreleaser-check: validate .goreleaser.yaml
-goreleaser-check:
+goreleaser-check: tools
 	$(GORELEASER) check
 
 ## precommit-check: run the dnssync-validate hook with pre-commit on a copy of examples/ (needs pre-commit)
