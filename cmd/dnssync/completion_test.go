@@ -28,6 +28,9 @@ func TestEveryCommandHasExamples(t *testing.T) {
 			walk(sub)
 		}
 	}
+	if strings.TrimSpace(root.Example) == "" {
+		t.Error("dnssync --help has no examples")
+	}
 	walk(root)
 }
 

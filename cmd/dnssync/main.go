@@ -103,6 +103,11 @@ func newRoot(stdout, stderr io.Writer) (*cobra.Command, *globalOptions) {
 		Short: "Reconcile DNS delegation and records with desired state in YAML",
 		Long: "dnssync reads desired DNS state (registrar nameservers, glue and records) from YAML files,\n" +
 			"compares it with the providers and applies the difference in the fewest batch operations.",
+		Example: "  dnssync init dns-config && cd dns-config     # start a config repository\n" +
+			"  dnssync validate                              # offline checks, file:line:col\n" +
+			"  dnssync plan --out plan.json                  # review what would change ...\n" +
+			"  dnssync apply plan.json                       # ... and apply exactly that\n" +
+			"  dnssync watch                                 # or keep the providers in sync as a daemon",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
