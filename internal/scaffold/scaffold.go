@@ -65,9 +65,9 @@ type file struct {
 type existing int
 
 const (
-	conflict existing = iota // stop, unless Force
-	keep                     // leave the repository's own file alone
-	appendNew                // add the lines it lacks (.gitignore)
+	conflict  existing = iota // stop, unless Force
+	keep                      // leave the repository's own file alone
+	appendNew                 // add the lines it lacks (.gitignore)
 )
 
 var files = []file{
