@@ -727,12 +727,27 @@ func TestE2EApplyRealistic(t *testing.T) {
 	}
 	var pj struct {
 		Changes []json.RawMessage `json:"changes"`
+		Stages  []struct {
+			Replan  bool `json:"replan"`
+			Batches []struct {
+				ID string `json:"id"`
+				Op string `json:"op"`
+			} `json:"batches"`
+		} `json:"stages"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &pj); err != nil {
 		t.Fatalf("plan json: %v", err)
 	}
 	if len(pj.Changes) < 500 {
 		t.Errorf("plan lists %d changes, want at least the 500 record changes", len(pj.Changes))
+	}
+	reviewed := map[string]string{} // batch id → op
+	replans := false
+	for _, st := range pj.Stages {
+		replans = replans || st.Replan
+		for _, b := range st.Batches {
+			reviewed[b.ID] = b.Op
+		}
 	}
 
 	r = e.run("apply", "--yes", "--allow-delegation")
@@ -767,8 +782,28 @@ func TestE2EApplyRealistic(t *testing.T) {
 	}
 	e.assertNoRepeatedWrite(false)
 	e.assertAccounted()
-	if st := e.status(); len(st.InFlight) != 0 || len(st.Unknown) != 0 || st.Last == nil || !st.Last.OK() {
-		t.Errorf("status after apply: in flight %v, unknown %v, last %+v", st.InFlight, st.Unknown, st.Last)
+	st := e.status()
+	if len(st.InFlight) != 0 || len(st.Unknown) != 0 || st.Last == nil || !st.Last.OK() {
+		t.Fatalf("status after apply: in flight %v, unknown %v, last %+v", st.InFlight, st.Unknown, st.Last)
+	}
+	// Batch ids are unique in the run, also across the re-plan after the
+	// glue sync, and name the reviewed plan's batches.
+	if !replans {
+		t.Error("the scenario's plan has no re-plan stage; the id check below proves little")
+	}
+	seen := map[string]bool{}
+	matched := 0
+	for _, res := range st.Last.Results {
+		if seen[res.Batch] {
+			t.Errorf("batch id %s appears twice in one run", res.Batch)
+		}
+		seen[res.Batch] = true
+		if op, ok := reviewed[res.Batch]; ok && op == string(res.Op) {
+			matched++
+		}
+	}
+	if matched < len(st.Last.Results)-2 {
+		t.Errorf("only %d of %d batches of the run have the id and op of the reviewed plan", matched, len(st.Last.Results))
 	}
 }
 
