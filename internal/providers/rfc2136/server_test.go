@@ -405,7 +405,10 @@ func TestServerRefused(t *testing.T) {
 			if !errors.Is(err, rfc2136.ErrNotAuth) || !errors.Is(err, rfc2136.ErrTSIG) {
 				t.Errorf("update with the transfer-only key = %v, want NOTAUTH with a TSIG error", err)
 			}
-			s.KnotControl(t, "zone-freeze", s.Zone)
+			// -b: wait until the freeze is in force; without it knotc
+			// only queues the event, and an update sent at once may still
+			// be applied.
+			s.KnotControl(t, "-b", "zone-freeze", s.Zone)
 			_, err = good.Apply(context.Background(), msgs[0])
 		}
 		if !errors.Is(err, rfc2136.ErrRefused) {
