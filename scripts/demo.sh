@@ -11,7 +11,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 go="${GO:-go}"
 bin="$root/bin/dnssync"
-task_delay="${DEMO_TASK_DELAY:-400ms}"   # how long each provider task item takes
+task_delay="${DEMO_TASK_DELAY:-200ms}"   # how long each provider task item takes
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 if [ ! -t 1 ]; then step() { printf '\n==> %s\n' "$*"; }; fi

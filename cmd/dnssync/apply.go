@@ -37,10 +37,16 @@ func newApplyCmd(g *globalOptions) *cobra.Command {
 		Long: "apply first resumes awaiting tasks an interrupted run left in flight, then reads live state,\n" +
 			"plans, shows the plan and asks for confirmation (unless --yes), submits the batches stage by\n" +
 			"stage, awaits every provider task and finally reads live state again to verify it matches.\n" +
-			"With PLANFILE (from `plan -o`), it applies exactly that plan, and only while live state is\n" +
-			"still the state the plan was made from.\n" +
-			"Exit status: 0 converged (or nothing to do), 1 error or not converged.",
-		Args: cobra.MaximumNArgs(1),
+			"With PLANFILE (from `plan --out`), it applies exactly that plan, and only while live state is\n" +
+			"still the state the plan was made from; the plan was reviewed when it was saved, so it is\n" +
+			"applied without asking.\n" +
+			"Exit status: 0 converged (or nothing to do), 1 error or not converged, 3 refused by the\n" +
+			"safety checks (nothing submitted).",
+		Example: "  dnssync plan --out plan.json && dnssync apply plan.json   # review, then apply exactly that\n" +
+			"  dnssync apply                                            # plan afresh, show it, ask\n" +
+			"  dnssync apply --yes --allow-delegation                   # unattended, nameserver changes consented",
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeJSON,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			useColor, err := colorChoice(color, g.stdout)
 			if err != nil {
@@ -72,7 +78,7 @@ func newApplyCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			reporter, flush := progress.New(progress.Config{
-				Out: g.stderr, Terminal: progress.IsTerminal(g.stderr), Logger: g.logger(), Quiet: g.quiet,
+				Out: g.stderr, Terminal: g.logFormat != "json" && progress.IsTerminal(g.stderr), Logger: g.logger(), Quiet: g.quiet,
 			})
 			ao := engine.ApplyOptions{
 				PlanOptions: engine.PlanOptions{Force: force, AllowDelegation: allowDelegation},
@@ -82,7 +88,9 @@ func newApplyCmd(g *globalOptions) *cobra.Command {
 					if err := render.Text(g.stdout, p, render.Options{Color: useColor}); err != nil {
 						return false, err
 					}
-					if yes {
+					// A saved plan was reviewed when it was made; applying
+					// it is the confirmation (as with Terraform's saved plans).
+					if yes || saved != nil {
 						return true, nil
 					}
 					return confirm(cmd.InOrStdin(), g.stdout)
@@ -110,7 +118,7 @@ func newApplyCmd(g *globalOptions) *cobra.Command {
 				if res != nil && res.Plan != nil {
 					_ = render.Text(g.stdout, res.Plan, render.Options{Color: useColor})
 				}
-				return withExitCode(exitError, fmt.Errorf("%w\nnothing was submitted; fix the zone files, or rerun with --force (thresholds) or --allow-delegation (nameserver changes)", err))
+				return withExitCode(exitRefused, fmt.Errorf("%w\nnothing was submitted; fix the zone files, or rerun with --force (thresholds) or --allow-delegation (nameserver changes)", err))
 			}
 			return withExitCode(exitError, err)
 		},
@@ -122,6 +130,7 @@ func newApplyCmd(g *globalOptions) *cobra.Command {
 	fl.DurationVar(&timeout, "timeout", 0, "overall time limit (default 30m)")
 	fl.DurationVar(&taskTimeout, "task-timeout", 0, "time limit per provider task (default from config, else 10m)")
 	fl.StringVar(&color, "color", "auto", "colour: auto, always or never")
+	register(cmd, map[string]cobra.CompletionFunc{"color": completeValues("auto", "always", "never")})
 	return cmd
 }
 

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -726,12 +727,27 @@ func TestE2EApplyRealistic(t *testing.T) {
 	}
 	var pj struct {
 		Changes []json.RawMessage `json:"changes"`
+		Stages  []struct {
+			Replan  bool `json:"replan"`
+			Batches []struct {
+				ID string `json:"id"`
+				Op string `json:"op"`
+			} `json:"batches"`
+		} `json:"stages"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &pj); err != nil {
 		t.Fatalf("plan json: %v", err)
 	}
 	if len(pj.Changes) < 500 {
 		t.Errorf("plan lists %d changes, want at least the 500 record changes", len(pj.Changes))
+	}
+	reviewed := map[string]string{} // batch id → op
+	replans := false
+	for _, st := range pj.Stages {
+		replans = replans || st.Replan
+		for _, b := range st.Batches {
+			reviewed[b.ID] = b.Op
+		}
 	}
 
 	r = e.run("apply", "--yes", "--allow-delegation")
@@ -766,8 +782,28 @@ func TestE2EApplyRealistic(t *testing.T) {
 	}
 	e.assertNoRepeatedWrite(false)
 	e.assertAccounted()
-	if st := e.status(); len(st.InFlight) != 0 || len(st.Unknown) != 0 || st.Last == nil || !st.Last.OK() {
-		t.Errorf("status after apply: in flight %v, unknown %v, last %+v", st.InFlight, st.Unknown, st.Last)
+	st := e.status()
+	if len(st.InFlight) != 0 || len(st.Unknown) != 0 || st.Last == nil || !st.Last.OK() {
+		t.Fatalf("status after apply: in flight %v, unknown %v, last %+v", st.InFlight, st.Unknown, st.Last)
+	}
+	// Batch ids are unique in the run, also across the re-plan after the
+	// glue sync, and name the reviewed plan's batches.
+	if !replans {
+		t.Error("the scenario's plan has no re-plan stage; the id check below proves little")
+	}
+	seen := map[string]bool{}
+	matched := 0
+	for _, res := range st.Last.Results {
+		if seen[res.Batch] {
+			t.Errorf("batch id %s appears twice in one run", res.Batch)
+		}
+		seen[res.Batch] = true
+		if op, ok := reviewed[res.Batch]; ok && op == string(res.Op) {
+			matched++
+		}
+	}
+	if matched < len(st.Last.Results)-2 {
+		t.Errorf("only %d of %d batches of the run have the id and op of the reviewed plan", matched, len(st.Last.Results))
 	}
 }
 
@@ -961,14 +997,29 @@ func TestE2EApplyKilledDuringAwait(t *testing.T) {
 
 // TestE2EApplyRefusals is the rest of scenario (d): a saved plan made
 // before live state moved is refused with the explanation, and without
-// --yes (stdin not a terminal) apply refuses; neither sends a write.
+// --yes (stdin not a terminal) apply refuses; neither sends a write. A
+// plan the safety checks refuse exits 3 and is not saved; a saved plan
+// applies without --yes (it was reviewed when it was saved).
 func TestE2EApplyRefusals(t *testing.T) {
 	t.Parallel()
 	sc := genScenario(shape{domains: 2, zones: 1, live: 10, deletes: 1, values: 1, ttls: 1, disables: 1, enables: 1, creates: 2, minExisting: 1000})
 	e := newEnv(t, sc, envOpts{})
 
-	r := e.run("plan", "--allow-delegation", "-o", "plan.json")
-	if r.code != 0 {
+	// The scenario moves nameservers: without consent the plan is refused.
+	r := e.run("plan", "-o", "refused.json")
+	if r.code != 3 || !strings.Contains(r.stderr, "not saved to refused.json") || strings.Contains(r.stderr, "apply exactly it") ||
+		!strings.Contains(r.stdout, "consent with --allow-delegation") {
+		t.Errorf("refused plan -o: %s", r)
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "refused.json")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a refused plan was saved (stat: %v)", err)
+	}
+	if r := e.run("apply", "--yes"); r.code != 3 || !strings.Contains(r.stderr, "nothing was submitted") {
+		t.Errorf("refused apply: %s", r)
+	}
+
+	r = e.run("plan", "--allow-delegation", "-o", "plan.json")
+	if r.code != 0 || !strings.Contains(r.stderr, "apply exactly it with: dnssync apply plan.json") {
 		t.Fatalf("plan -o: %s", r)
 	}
 	// Drift behind dnssync's back.
@@ -992,9 +1043,9 @@ func TestE2EApplyRefusals(t *testing.T) {
 	if n := len(e.writes()); n != 0 {
 		t.Fatalf("refused applies sent %d writes", n)
 	}
-	r = e.run("apply", "plan2.json", "--yes")
+	r = e.run("apply", "plan2.json")
 	if r.code != 0 {
-		t.Fatalf("apply of a fresh plan file: %s", r)
+		t.Fatalf("apply of a fresh plan file, without --yes and without a terminal: %s", r)
 	}
 	for _, rr := range e.dnspod().Records(sc.domains[0]) {
 		if rr.Name == "drift" {
@@ -1067,4 +1118,45 @@ func BenchmarkApply10kRecords100Zones(b *testing.B) {
 	b.ReportMetric(float64(writes)/n, "write-calls")
 	b.ReportMetric(float64(perRecord)/n, "per-record-calls")
 	b.ReportMetric(float64(calls)/n/float64(changes), "calls-per-change")
+}
+
+// TestE2EJSONLogs: with --log-format json every line on stderr is a JSON
+// object — progress, notes, diagnostics and the final error included — so
+// that a log collector never meets a line it cannot parse.
+func TestE2EJSONLogs(t *testing.T) {
+	t.Parallel()
+	sc := genScenario(shape{domains: 2, zones: 1, live: 10, deletes: 1, values: 1, ttls: 1, disables: 1, enables: 1, creates: 2, minExisting: 1000})
+	e := newEnv(t, sc, envOpts{})
+	check := func(r result, wantCode int, wantMsg string) {
+		t.Helper()
+		if r.code != wantCode {
+			t.Errorf("exit %d, want %d: %s", r.code, wantCode, r)
+		}
+		found := false
+		for _, l := range strings.Split(strings.TrimRight(r.stderr, "\n"), "\n") {
+			if l == "" {
+				continue
+			}
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Errorf("stderr line is not JSON: %q", l)
+				continue
+			}
+			if msg, _ := m["msg"].(string); strings.Contains(msg, wantMsg) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no JSON line with %q:\n%s", wantMsg, r.stderr)
+		}
+	}
+	check(e.run("--log-format", "json", "plan", "-o", "refused.json"), 3, "refused this plan")
+	check(e.run("--log-format", "json", "plan", "--allow-delegation", "-o", "plan.json"), 0, "Plan saved to plan.json")
+	check(e.run("--log-format", "json", "apply", "plan.json"), 0, "batch done")
+	check(e.run("--log-format", "json", "import", sc.domains[0], "-o", "."), 0, "wrote")
+	if err := os.WriteFile(filepath.Join(e.dir, "zones", "bad.yaml"), []byte("domain: bad.example\ndns:\n  provder: dnspod\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check(e.run("--log-format", "json", "plan"), 1, "provder")
+	check(e.run("--log-format", "json", "plan", "--no-such-flag"), 1, "unknown flag")
 }

@@ -3,14 +3,17 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dnssync/dnssync"
 	"github.com/dnssync/dnssync/internal/importer"
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/providers"
+	"github.com/dnssync/dnssync/internal/scaffold"
 	"github.com/dnssync/dnssync/internal/spec"
 )
 
@@ -30,7 +33,11 @@ func newImportCmd(g *globalOptions) *cobra.Command {
 			"rows (such as apex NS records the DNS provider owns) are left out. Every file validates: a live\n" +
 			"record that breaks one of validate's rules is written as an ignore entry, and left alone.\n" +
 			"It never writes to a provider.",
-		Args: cobra.MinimumNArgs(1),
+		Example: "  dnssync import example.com                       # print the zone file\n" +
+			"  dnssync import example.com example.org -o zones  # write zones/<domain>.yaml (and schema.json)\n" +
+			"  dnssync import example.com --dns records -o zones --overwrite",
+		Args:              cobra.MinimumNArgs(1),
+		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig(cmd.Context(), g)
 			if err != nil {
@@ -69,8 +76,9 @@ func newImportCmd(g *globalOptions) *cobra.Command {
 				ld := &live.Domains[i]
 				o := importer.Options{RegistrarProvider: registrar, DNSProvider: dns, Config: cfg}
 				if outDir != "" {
-					if rel, err := filepath.Rel(outDir, filepath.Join(cfg.Dir, "schema.json")); err == nil {
-						o.SchemaPath = filepath.ToSlash(rel)
+					o.SchemaPath, err = schemaBeside(g, cfg.Dir, outDir)
+					if err != nil {
+						return err
 					}
 				}
 				data, left, err := importer.ZoneChecked(ld, o)
@@ -108,7 +116,7 @@ func newImportCmd(g *globalOptions) *cobra.Command {
 				if werr != nil {
 					return werr
 				}
-				fmt.Fprintf(g.stderr, "wrote %s\n", path)
+				g.note("wrote "+path, "file", path)
 			}
 			return nil
 		},
@@ -118,6 +126,11 @@ func newImportCmd(g *globalOptions) *cobra.Command {
 	fl.StringVar(&dns, "dns", "", "DNS provider name (default: the only DNS provider configured)")
 	fl.StringVarP(&outDir, "out", "o", "", "write <domain>.yaml files into this directory instead of printing")
 	fl.BoolVar(&overwrite, "overwrite", false, "replace existing files in --out")
+	register(cmd, map[string]cobra.CompletionFunc{
+		"registrar": completeProviders(g, providers.RoleRegistrar),
+		"dns":       completeProviders(g, providers.RoleDNS),
+		"out":       completeDirs,
+	})
 	return cmd
 }
 
@@ -133,4 +146,32 @@ func onlyProvider(cfg *spec.Config, role providers.Role) string {
 		}
 	}
 	return name
+}
+
+// schemaBeside makes sure the config repository holds the schema that
+// zone files written into outDir point at, writing the embedded one when
+// it is missing, and returns the modeline's reference from outDir to it.
+func schemaBeside(g *globalOptions, cfgDir, outDir string) (string, error) {
+	schema := filepath.Join(cfgDir, scaffold.SchemaFile)
+	if _, err := os.Stat(schema); errors.Is(err, fs.ErrNotExist) {
+		if err := os.WriteFile(schema, dnssync.Schema(), 0o644); err != nil {
+			return "", err
+		}
+		g.note("wrote "+schema+" (the schema the zone files' modelines point at)", "file", schema)
+	} else if err != nil {
+		return "", err
+	}
+	absOut, err := filepath.Abs(outDir)
+	if err != nil {
+		return "", err
+	}
+	absSchema, err := filepath.Abs(schema)
+	if err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(absOut, absSchema)
+	if err != nil {
+		return "", err
+	}
+	return filepath.ToSlash(rel), nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/dnssync/dnssync/internal/engine"
 	"github.com/dnssync/dnssync/internal/model"
@@ -69,6 +70,15 @@ func reportDiagnostics(ctx context.Context, g *globalOptions, diags spec.Diagnos
 	}
 	diags.Sort()
 	for _, d := range diags {
+		if g.logFormat == "json" {
+			level := slog.LevelError
+			if d.Severity != spec.SeverityError {
+				level = slog.LevelWarn
+			}
+			g.logger().Log(context.Background(), level, d.Message, "at", d.Pos.String(), "file", d.Pos.File,
+				"line", d.Pos.Line, "col", d.Pos.Col, "rule", d.Rule)
+			continue
+		}
 		fmt.Fprintln(g.stderr, d.String())
 	}
 	errs, _ := diags.Count()

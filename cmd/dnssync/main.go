@@ -1,6 +1,6 @@
 // Command dnssync reconciles DNS with desired state kept in git. This package
 // only wires commands to the internal packages: each command lives in its
-// own file as new<Name>Cmd and is added to the root in newRootCmd.
+// own file as new<Name>Cmd and is added to the root in newRoot.
 package main
 
 import (
@@ -68,18 +68,57 @@ func (g *globalOptions) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(g.stderr, opts))
 }
 
-func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+// note tells the person running the command something that is not the
+// command's output (a file written, where to go next): a plain line on
+// stderr, or under --log-format json a log record like every other line
+// there; nothing with --quiet. attrs are the facts of msg, for the JSON
+// form.
+func (g *globalOptions) note(msg string, attrs ...any) {
+	if g.quiet {
+		return
+	}
+	if g.logFormat == "json" {
+		g.logger().Info(msg, attrs...)
+		return
+	}
+	fmt.Fprintln(g.stderr, msg)
+}
+
+// fail reports the error that ends the command: "dnssync: …" on stderr, or
+// under --log-format json an error record.
+func (g *globalOptions) fail(err error) {
+	if g.logFormat == "json" {
+		slog.New(slog.NewJSONHandler(g.stderr, nil)).Error(err.Error())
+		return
+	}
+	fmt.Fprintf(g.stderr, "dnssync: %v\n", err)
+}
+
+// newRoot builds the command tree and returns it with the global options
+// its flags fill in.
+func newRoot(stdout, stderr io.Writer) (*cobra.Command, *globalOptions) {
 	g := &globalOptions{stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:   "dnssync",
 		Short: "Reconcile DNS delegation and records with desired state in YAML",
 		Long: "dnssync reads desired DNS state (registrar nameservers, glue and records) from YAML files,\n" +
 			"compares it with the providers and applies the difference in the fewest batch operations.",
+		Example: "  dnssync init dns-config && cd dns-config     # start a config repository\n" +
+			"  dnssync validate                              # offline checks, file:line:col\n" +
+			"  dnssync plan --out plan.json                  # review what would change ...\n" +
+			"  dnssync apply plan.json                       # ... and apply exactly that\n" +
+			"  dnssync watch                                 # or keep the providers in sync as a daemon",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			if g.logFormat != "text" && g.logFormat != "json" {
 				return fmt.Errorf("--log-format must be text or json, not %q", g.logFormat)
+			}
+			// Anything that logs through the standard library's default
+			// loggers (log, slog) writes in the chosen format too — in the
+			// process's own stderr only, not when run in-process by tests.
+			if g.stderr == io.Writer(os.Stderr) {
+				slog.SetDefault(g.logger())
 			}
 			return nil
 		},
@@ -90,6 +129,10 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	pf.StringVarP(&g.config, "config", "c", "dnssync.yaml", "configuration file")
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "print only problems")
+	register(root, map[string]cobra.CompletionFunc{
+		"config":     completeYAML,
+		"log-format": completeValues("text", "json"),
+	})
 
 	root.AddCommand(newVersionCmd(g))
 	root.AddCommand(newValidateCmd(g))
@@ -99,7 +142,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newStatusCmd(g))
 	root.AddCommand(newImportCmd(g))
 	root.AddCommand(newWatchCmd(g))
-	return root
+	root.AddCommand(newInitCmd(g))
+	root.AddCommand(newSchemaCmd(g))
+	return root, g
 }
 
 // terraformFlags accepts Terraform's single-dash spelling `-out FILE` (and
@@ -124,7 +169,7 @@ func terraformFlags(args []string) []string {
 
 // run executes the command line and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRootCmd(stdout, stderr)
+	root, g := newRoot(stdout, stderr)
 	root.SetArgs(terraformFlags(args))
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -137,7 +182,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = ec.err
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "dnssync: %v\n", err)
+		g.fail(err)
 	}
 	return code
 }

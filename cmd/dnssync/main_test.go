@@ -19,17 +19,21 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs testdata/script/*.txtar. Scripts see $EXAMPLES (the
-// repository's examples directory) and $SCHEMA (its schema.json).
+// repository's examples directory), $SCHEMA (its schema.json) and $ACTION
+// (the scripts of the GitHub Action, action.yml), and have
+// the command `yamlls DIR` (yamlls_test.go).
 func TestScripts(t *testing.T) {
 	examples, err := filepath.Abs("../../examples")
 	if err != nil {
 		t.Fatal(err)
 	}
 	testscript.Run(t, testscript.Params{
-		Dir: "testdata/script",
+		Dir:  "testdata/script",
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){"yamlls": cmdYAMLLS},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("EXAMPLES", examples)
 			env.Setenv("SCHEMA", filepath.Join(filepath.Dir(examples), "schema.json"))
+			env.Setenv("ACTION", filepath.Join(filepath.Dir(examples), "action"))
 			return nil
 		},
 	})

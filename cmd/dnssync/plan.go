@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,12 @@ import (
 
 // Exit code of `plan --detailed-exitcode` when changes are pending.
 const exitChanges = 2
+
+// Exit code of `plan` and `apply` when the safety checks refuse the plan
+// (thresholds, delegation without consent, an empty zone, provider rules):
+// distinct from exitChanges, so that CI never takes a refused plan for one
+// that may be applied.
+const exitRefused = 3
 
 func newPlanCmd(g *globalOptions) *cobra.Command {
 	var (
@@ -29,7 +36,14 @@ func newPlanCmd(g *globalOptions) *cobra.Command {
 		Short: "Show what apply would change (dry run; never writes to a provider)",
 		Long: "plan reads live state at the providers, compares it with the zone files and prints the\n" +
 			"changes and the batch operations that would make them. It never calls a write API.\n" +
-			"Exit status: 0 success; with --detailed-exitcode 0 no changes, 2 changes pending, 1 error.",
+			"A plan the safety checks refuse is shown with the reason and how to lift it, is never saved\n" +
+			"by --out, and exits 3.\n" +
+			"Exit status: 0 success; with --detailed-exitcode 0 no changes, 2 changes pending; 3 refused\n" +
+			"by the safety checks; 1 error.",
+		Example: "  dnssync plan\n" +
+			"  dnssync plan --format markdown > plan.md     # a pull-request comment\n" +
+			"  dnssync plan --out plan.json                 # save it for: dnssync apply plan.json\n" +
+			"  dnssync plan --detailed-exitcode             # CI: 0 no changes, 2 changes, 3 refused",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := render.ParseFormat(format)
@@ -48,7 +62,8 @@ func newPlanCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if out != "" {
+			refused := len(p.Refusals) > 0
+			if out != "" && !refused {
 				var buf bytes.Buffer
 				if err := render.WritePlanFile(&buf, p); err != nil {
 					return err
@@ -64,8 +79,15 @@ func newPlanCmd(g *globalOptions) *cobra.Command {
 			if err := render.Render(g.stdout, p, f, render.Options{Color: useColor}); err != nil {
 				return err
 			}
+			if refused {
+				msg := fmt.Sprintf("the safety checks refused this plan (%d refusal(s)); it cannot be applied as it is", len(p.Refusals))
+				if out != "" {
+					msg = fmt.Sprintf("the safety checks refused this plan (%d refusal(s)); it was not saved to %s", len(p.Refusals), out)
+				}
+				return withExitCode(exitRefused, errors.New(msg))
+			}
 			if out != "" && f != render.FormatJSON {
-				fmt.Fprintf(g.stderr, "Plan saved to %s; apply exactly it with: dnssync apply %s\n", out, out)
+				g.note(fmt.Sprintf("Plan saved to %s; apply exactly it with: dnssync apply %s", out, out), "file", out)
 			}
 			if detailed && !p.Empty() {
 				return withExitCode(exitChanges, nil)
@@ -75,11 +97,16 @@ func newPlanCmd(g *globalOptions) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&format, "format", "text", "output: text, json or markdown")
-	fl.StringVarP(&out, "out", "o", "", "also save the plan (JSON, bound to the live state it was made from) to FILE for `apply FILE`")
+	fl.StringVarP(&out, "out", "o", "", "also save the plan to `FILE` (JSON, bound to the live state it was made from), to be applied with: dnssync apply FILE")
 	fl.BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	fl.BoolVar(&force, "force", false, "plan past the update/delete safety thresholds")
 	fl.BoolVar(&allowDelegation, "allow-delegation", false, "consent to nameserver (delegation) changes")
 	fl.StringVar(&color, "color", "auto", "colour: auto, always or never")
+	register(cmd, map[string]cobra.CompletionFunc{
+		"format": completeValues("text", "json", "markdown"),
+		"out":    completeJSON,
+		"color":  completeValues("auto", "always", "never"),
+	})
 	return cmd
 }
 

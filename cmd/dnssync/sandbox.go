@@ -45,6 +45,10 @@ func newSandboxCmd(g *globalOptions) *cobra.Command {
 			"directory and prints the endpoints and the sandbox's test credentials. Point dnssync.yaml's\n" +
 			"endpoint, ca_file and credentials.file at them (examples/dnssync.yaml does). Stop it with\n" +
 			"Ctrl-C or SIGTERM; the state is saved. See docs/SANDBOX.md.",
+		Example: "  dnssync sandbox                                 # beside dnssync.yaml: its providers and zones\n" +
+			"  dnssync sandbox -c examples/dnssync.yaml        # the examples, seeded from examples/sandbox/seed.yaml\n" +
+			"  dnssync sandbox --task-delay 0s --ready-file /tmp/sb.json &   # in CI\n" +
+			"  dnssync sandbox --fault-throttle dnspod=0.2 --latency 100ms  # try it under faults",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// The sandbox owns its signal handling, so that it shuts down
@@ -59,9 +63,11 @@ func newSandboxCmd(g *globalOptions) *cobra.Command {
 				o.Emulators[name] = *emus[name]
 			}
 			configDir := ""
+			var cfg *spec.Config
 			_, statErr := os.Stat(g.config)
 			if cmd.Flags().Changed("config") || !errors.Is(statErr, fs.ErrNotExist) {
-				cfg, err := loadConfig(ctx, g)
+				var err error
+				cfg, err = loadConfig(ctx, g)
 				if err != nil {
 					return fmt.Errorf("sandbox: %s: %w", g.config, err)
 				}
@@ -74,11 +80,23 @@ func newSandboxCmd(g *globalOptions) *cobra.Command {
 			if o.StateDir == "" {
 				o.StateDir = spec.DefaultStateDir
 			}
-			if !cmd.Flags().Changed("seed") {
-				o.SeedFile = sandbox.DefaultSeedFile(configDir)
-			}
 			log := g.logger()
 			o.Logger = log
+			if !cmd.Flags().Changed("seed") {
+				o.SeedFile = sandbox.DefaultSeedFile(configDir)
+				// Every domain the zone files declare exists at its
+				// providers' emulators, so that the configuration can be
+				// planned and applied as it is.
+				if cfg != nil {
+					desired, diags := spec.Load(ctx, cfg)
+					if errs, _ := diags.Count(); errs > 0 {
+						log.Warn("sandbox: some zone files have problems; their domains are not created (see dnssync validate)", "errors", errs)
+					}
+					if desired != nil {
+						o.Domains = sandbox.DomainsFromConfig(cfg, desired, kinds)
+					}
+				}
+			}
 
 			sb, err := sandbox.Start(ctx, o)
 			if err != nil {
@@ -110,7 +128,7 @@ func newSandboxCmd(g *globalOptions) *cobra.Command {
 	}
 	f.StringVar(&o.StateDir, "state-dir", o.StateDir, "directory for the CA, credentials and state (default: the config's state_dir, else .dnssync)")
 	f.BoolVar(&o.PlainHTTP, "plain-http", false, "serve plain HTTP instead of HTTPS")
-	f.StringVar(&o.SeedFile, "seed", "", "YAML fixture to start from when there is no saved state (default: sandbox/seed.yaml beside the config, else examples/sandbox/seed.yaml)")
+	f.StringVar(&o.SeedFile, "seed", "", "YAML fixture to start from when there is no saved state (default: sandbox/seed.yaml beside the config, else examples/sandbox/seed.yaml); unless given, the zone files' domains are created too")
 	f.BoolVar(&o.Reset, "reset", false, "discard the saved state and start again from the seed")
 	f.StringVar(&o.ReadyFile, "ready-file", "", "write a JSON file with the endpoints and pid once listening (removed on exit)")
 	durations := func(field func(*sandbox.EmulatorOptions) *time.Duration) sandbox.DurationFlag {
@@ -146,5 +164,10 @@ func newSandboxCmd(g *globalOptions) *cobra.Command {
 	f.Var(durations(func(e *sandbox.EmulatorOptions) *time.Duration { return &e.Faults.Latency }), "latency",
 		"delay added to every request"+perDuration)
 	f.Uint64Var(&o.RandSeed, "seed-rand", o.RandSeed, "seed of the fault dice, for reproducible runs")
+	register(cmd, map[string]cobra.CompletionFunc{
+		"state-dir":  completeDirs,
+		"seed":       completeYAML,
+		"ready-file": completeJSON,
+	})
 	return cmd
 }

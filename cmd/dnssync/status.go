@@ -15,9 +15,10 @@ import (
 func newStatusCmd(g *globalOptions) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:   "status",
-		Short: "Show journaled in-flight tasks and the last apply's results",
-		Args:  cobra.NoArgs,
+		Use:     "status",
+		Short:   "Show journaled in-flight tasks and the last apply's results",
+		Example: "  dnssync status\n  dnssync status --format json",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(cmd.Context(), g)
 			if err != nil {
@@ -65,5 +66,6 @@ func newStatusCmd(g *globalOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output: text or json")
+	register(cmd, map[string]cobra.CompletionFunc{"format": completeValues("text", "json")})
 	return cmd
 }

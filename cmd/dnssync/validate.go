@@ -17,6 +17,10 @@ func newValidateCmd(g *globalOptions) *cobra.Command {
 			"without contacting any provider. With no arguments it checks --config and its zones directory.\n" +
 			"Arguments may be zone files, directories of zone files, or config repositories (a directory\n" +
 			"holding dnssync.yaml). Exit status: 0 valid (warnings allowed), 1 problems found.",
+		Example: "  dnssync validate                          # ./dnssync.yaml and its zones\n" +
+			"  dnssync validate -c path/to/dnssync.yaml zones/example.com.yaml\n" +
+			"  dnssync validate --format json             # for machines",
+		ValidArgsFunction: completeYAML,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "text" && format != "json" {
 				return fmt.Errorf("--format must be text or json, not %q", format)
@@ -45,5 +49,6 @@ func newValidateCmd(g *globalOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	register(cmd, map[string]cobra.CompletionFunc{"format": completeValues("text", "json")})
 	return cmd
 }

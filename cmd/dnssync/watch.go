@@ -35,6 +35,9 @@ func newWatchCmd(g *globalOptions) *cobra.Command {
 			"start. SIGTERM or SIGINT stops it gracefully (exit 0). See docs/WATCH.md.\n" +
 			"With --once: one full reconcile, then exit 0 (no changes), 2 (changes applied) or 1 (error,\n" +
 			"invalid file, refused plan).",
+		Example: "  dnssync watch                                  # 127.0.0.1:9353: /healthz /readyz /metrics\n" +
+			"  dnssync watch --addr 0.0.0.0:9353 --log-format json   # in a container\n" +
+			"  dnssync watch --once                           # one pass: 0 no changes, 2 applied, 1 error",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Own the signals, so that the daemon stops gracefully however
@@ -43,6 +46,8 @@ func newWatchCmd(g *globalOptions) *cobra.Command {
 			defer stop()
 			log := g.logger()
 			m := metrics.New()
+			bi := readBuildInfo()
+			m.SetBuildInfo(bi.Version, bi.Commit, bi.GoVersion)
 			rc, err := reconcile.Open(reconcile.Options{
 				Registry:   registry(),
 				ConfigFile: g.config, Metrics: m, Logger: log, Quiet: g.quiet,

@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -319,6 +320,11 @@ type runner struct {
 	// message), and domains whose failure is the provider's final answer.
 	seenFailures map[string]int
 	permanent    map[string]bool
+
+	// lastStage is the highest stage number ("s<n>.") of a batch id in
+	// the run so far; stages planned during the run that match no stage
+	// of the plan they replace are numbered after it.
+	lastStage int
 }
 
 func (r *runner) emit(ev Event) {
@@ -422,6 +428,9 @@ func (r *runner) emitDone(ev Event, res journal.BatchResult) {
 // execute runs the stages of p, re-planning where asked.
 func (r *runner) execute(ctx context.Context, p *plan.Plan, planFn func(context.Context) (*plan.Plan, error)) error {
 	stages := append([]plan.Stage(nil), p.Stages...)
+	for _, st := range stages {
+		r.lastStage = max(r.lastStage, stageNumber(st))
+	}
 	var runErr error
 	// Domains left unfinished by transient failures in the stages run so
 	// far; they are planned again once the plan's stages are done, so one
@@ -457,7 +466,7 @@ func (r *runner) execute(ctx context.Context, p *plan.Plan, planFn func(context.
 					break
 				}
 				if np != nil {
-					stages = append(stages, np.Stages...)
+					stages = append(stages, r.renumber(np.Stages, nil)...)
 				}
 				continue
 			}
@@ -487,10 +496,76 @@ func (r *runner) execute(ctx context.Context, p *plan.Plan, planFn func(context.
 		// The fresh plan covers what transient failures left undone so far.
 		r.unblock(pending)
 		clear(pending)
-		stages = append(stages[:i+1:i+1], np.Stages...)
+		stages = append(stages[:i+1:i+1], r.renumber(np.Stages, stages[i+1:])...)
 		r.emit(Event{Kind: Replanned, Stage: st.Name, Total: len(np.Stages)})
 	}
 	return runErr
+}
+
+// renumber returns copies of a fresh plan's stages with batch ids that
+// are unique in the run and, where they can be, those of the plan being
+// replaced: the planner numbers every plan from s1, so after a glue-sync
+// re-plan its stages would repeat ids already run and no longer match the
+// reviewed plan. A fresh stage takes the number of the next stage of rest
+// (the replaced plan's stages not run yet) with the same name, in order;
+// a stage without one — and every stage of a retry round, which replaces
+// nothing — is numbered after the highest number used in the run. Batch
+// numbers within a stage are the planner's. Ids not of the planner's shape
+// "s<n>.b<m>" are kept as they are.
+func (r *runner) renumber(fresh, rest []plan.Stage) []plan.Stage {
+	out := make([]plan.Stage, len(fresh))
+	next := 0 // index in rest of the next stage that may match
+	for k, st := range fresh {
+		n := 0
+		for m := next; m < len(rest); m++ {
+			if rest[m].Name == st.Name {
+				n, next = stageNumber(rest[m]), m+1
+				break
+			}
+		}
+		if n == 0 {
+			r.lastStage++
+			n = r.lastStage
+		}
+		r.lastStage = max(r.lastStage, n)
+		st.Batches = slices.Clone(st.Batches)
+		for j := range st.Batches {
+			if _, b, ok := splitBatchID(st.Batches[j].ID); ok {
+				st.Batches[j].ID = "s" + strconv.Itoa(n) + "." + b
+			}
+		}
+		out[k] = st
+	}
+	return out
+}
+
+// stageNumber is n of the first batch id "s<n>.b<m>" of st, or 0.
+func stageNumber(st plan.Stage) int {
+	for _, b := range st.Batches {
+		if s, _, ok := splitBatchID(b.ID); ok {
+			n, _ := strconv.Atoi(s[1:])
+			return n
+		}
+	}
+	return 0
+}
+
+// splitBatchID splits a planner batch id "s3.b2" into "s3" and "b2".
+func splitBatchID(id string) (stage, batch string, ok bool) {
+	stage, batch, ok = strings.Cut(id, ".")
+	digits := func(s, prefix string) bool {
+		rest, found := strings.CutPrefix(s, prefix)
+		if !found || rest == "" {
+			return false
+		}
+		for _, c := range rest {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+		return true
+	}
+	return stage, batch, ok && digits(stage, "s") && digits(batch, "b")
 }
 
 // itemRetries is how often the same item may fail with the same message
@@ -897,7 +972,13 @@ func (r *runner) await(runCtx, tctx context.Context, ex providers.Executor, ref 
 	r.emit(ev)
 	var last providers.TaskStatus
 	if t.Sync {
+		// The submit's answer was the result: report its items as the
+		// progress a polled task would have shown.
 		last = providers.TaskStatus{Done: true, Items: t.Items}
+		done, failed := countItems(t.Items)
+		r.emit(Event{Kind: TaskProgress, Stage: ev.Stage, BatchID: ev.BatchID, Provider: ev.Provider, Op: ev.Op,
+			Domains: ev.Domains, TaskID: t.ID, Resumed: ev.Resumed, Done: done, Failed: failed,
+			Total: len(t.Items), Elapsed: r.o.Now().Sub(since)})
 	}
 	errs := 0
 	for attempt := 0; !last.Done; attempt++ {

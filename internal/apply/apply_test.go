@@ -674,3 +674,100 @@ func TestResumeWithoutExecutorKeepsTask(t *testing.T) {
 		}
 	})
 }
+
+// TestReplanKeepsBatchIDs: the planner numbers each plan from s1, but one
+// run never shows one id twice, and after a glue-sync re-plan a stage
+// keeps the id the reviewed plan gave it even when an earlier stage is no
+// longer needed.
+func TestReplanKeepsBatchIDs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		al := newFake("aliyun", nil)
+		dp := newFake("dnspod", nil)
+		ev := newEnv(t, t.TempDir(), Options{}, al, dp)
+		sync := stg("sync", bt("s1.b1", "aliyun", "a.com"))
+		sync.Replan = true
+		reviewed := mkplan(sync, stg("hosts", bt("s2.b1", "aliyun", "a.com")),
+			stg("records", bt("s3.b1", "dnspod", "a.com"), bt("s3.b2", "dnspod", "b.com")), stg("nameservers", bt("s4.b1", "aliyun", "b.com")))
+		ev.e.Replan = func(context.Context) (*plan.Plan, error) {
+			// What the planner returns after the sync, numbered from s1:
+			// the sync repaired the hosts, and a stage the reviewed plan
+			// did not have appears.
+			return mkplan(stg("records", bt("s1.b1", "dnspod", "a.com"), bt("s1.b2", "dnspod", "b.com")),
+				stg("glue-delete", bt("s2.b1", "aliyun", "a.com")), stg("nameservers", bt("s3.b1", "aliyun", "b.com"))), nil
+		}
+		sum, err := ev.e.Apply(t.Context(), reviewed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"s1.b1": "ok", "s3.b1": "ok", "s3.b2": "ok", "s5.b1": "ok", "s4.b1": "ok"}
+		if d := cmp.Diff(want, statuses(sum)); d != "" {
+			t.Errorf("statuses (-want +got):\n%s", d)
+		}
+		if d := cmp.Diff([]string{"s1.b1", "s3.b1", "s3.b2", "s4.b1", "s5.b1"}, ev.rec.batches(BatchSubmitted)); d != "" {
+			t.Errorf("submitted ids (-want +got):\n%s", d)
+		}
+	})
+}
+
+func TestRenumber(t *testing.T) {
+	st := func(name string, ids ...string) plan.Stage {
+		var bs []plan.Batch
+		for _, id := range ids {
+			bs = append(bs, bt(id, "dnspod", "a.com"))
+		}
+		return stg(name, bs...)
+	}
+	tests := []struct {
+		name        string
+		last        int
+		fresh, rest []plan.Stage
+		want        []string
+	}{
+		{"same stages", 1, []plan.Stage{st("a", "s1.b1"), st("b", "s2.b1", "s2.b2")}, []plan.Stage{st("a", "s2.b1"), st("b", "s3.b1")},
+			[]string{"s2.b1", "s3.b1", "s3.b2"}},
+		{"a stage gone", 1, []plan.Stage{st("b", "s1.b1")}, []plan.Stage{st("a", "s2.b1"), st("b", "s3.b1")}, []string{"s3.b1"}},
+		{"a new stage", 3, []plan.Stage{st("x", "s1.b1"), st("b", "s2.b1")}, []plan.Stage{st("a", "s2.b1"), st("b", "s3.b1")},
+			[]string{"s4.b1", "s3.b1"}},
+		{"order is kept", 3, []plan.Stage{st("b", "s1.b1"), st("a", "s2.b1")}, []plan.Stage{st("a", "s2.b1"), st("b", "s3.b1")},
+			[]string{"s3.b1", "s4.b1"}},
+		{"retry round", 7, []plan.Stage{st("a", "s1.b1"), st("b", "s2.b4")}, nil, []string{"s8.b1", "s9.b4"}},
+		{"other ids", 2, []plan.Stage{st("a", "A", "s1", "s1.bx")}, nil, []string{"A", "s1", "s1.bx"}},
+	}
+	for _, tt := range tests {
+		r := &runner{lastStage: tt.last}
+		var got []string
+		for _, s := range r.renumber(tt.fresh, tt.rest) {
+			for _, b := range s.Batches {
+				got = append(got, b.ID)
+			}
+		}
+		if d := cmp.Diff(tt.want, got); d != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, d)
+		}
+		if tt.fresh[0].Batches[0].ID[0] == 's' && tt.fresh[0].Batches[0].ID != "s1.b1" {
+			t.Errorf("%s: renumber changed its input", tt.name)
+		}
+	}
+}
+
+// TestSyncBatchReportsItems: a synchronous batch (its submit's answer is
+// the result, like a single remove) reports its items as progress, so that
+// a bar shows them as it does for a polled task.
+func TestSyncBatchReportsItems(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dp := newFake("dnspod", map[string]*script{"R": {sync: true}})
+		ev := newEnv(t, t.TempDir(), Options{}, dp)
+		if _, err := ev.e.Apply(t.Context(), mkplan(stg("records", bt("R", "dnspod", "a.com", "b.com")))); err != nil {
+			t.Fatal(err)
+		}
+		var got []Event
+		for _, e := range ev.rec.events {
+			if e.Kind == TaskProgress && e.BatchID == "R" {
+				got = append(got, e)
+			}
+		}
+		if len(got) != 1 || got[0].Done != 2 || got[0].Total != 2 || got[0].Failed != 0 {
+			t.Errorf("progress of a synchronous batch: %+v", got)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"slices"
@@ -58,7 +59,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 			return fmt.Errorf("daemon: %w", err)
 		}
 	}
-	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// The server's own complaints (a broken connection, a bad request) go
+	// through the daemon's logger, in its format.
+	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- srv.Serve(ln) }()
 	d.log.Info("serving", "addr", ln.Addr().String(), "endpoints", "/healthz /readyz /metrics")

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
@@ -62,11 +63,11 @@ func zoneSafety(z *zone, changes []*plan.Change, opts Options) []plan.Refusal {
 	if !opts.Force && zd.Existing >= t.MinExisting {
 		if float64(updates)*100 > t.UpdatePercent*float64(zd.Existing) {
 			out = append(out, plan.Refusal{Domain: zd.Domain, Rule: RuleUpdateThreshold,
-				Reason: fmt.Sprintf("%d updates of %d existing records exceed %g%% (use force to override)", updates, zd.Existing, t.UpdatePercent)})
+				Reason: fmt.Sprintf("%d updates of %d existing records exceed %g%%", updates, zd.Existing, t.UpdatePercent)})
 		}
 		if float64(deletes)*100 > t.DeletePercent*float64(zd.Existing) {
 			out = append(out, plan.Refusal{Domain: zd.Domain, Rule: RuleDeleteThreshold,
-				Reason: fmt.Sprintf("%d deletes of %d existing records exceed %g%% (use force to override)", deletes, zd.Existing, t.DeletePercent)})
+				Reason: fmt.Sprintf("%d deletes of %d existing records exceed %g%%", deletes, zd.Existing, t.DeletePercent)})
 		}
 	}
 	return out
@@ -77,7 +78,7 @@ func delegationSafety(c *plan.Change, opts Options) *plan.Refusal {
 	if opts.AllowDelegation {
 		return nil
 	}
-	from, to := fmt.Sprint(c.NSBefore), fmt.Sprint(c.NSAfter)
+	from, to := nsText(c.NSBefore), nsText(c.NSAfter)
 	if c.AliyunDNSBefore {
 		from = "Alibaba Cloud DNS"
 	}
@@ -86,4 +87,13 @@ func delegationSafety(c *plan.Change, opts Options) *plan.Refusal {
 	}
 	return &plan.Refusal{Domain: c.Domain, Rule: RuleDelegation,
 		Reason: fmt.Sprintf("delegation change %s → %s needs explicit consent", from, to)}
+}
+
+// nsText words a nameserver set for a refusal: the names, comma-separated,
+// or "none".
+func nsText(ns []string) string {
+	if len(ns) == 0 {
+		return "none"
+	}
+	return strings.Join(ns, ", ")
 }

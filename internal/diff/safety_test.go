@@ -185,3 +185,45 @@ func TestSafety(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusalWording: a refusal's reason states the facts once; how to lift
+// it is render.Remedy's to say, so no reason carries a remedy of its own,
+// and name lists read as text, never as a Go slice.
+func TestRefusalWording(t *testing.T) {
+	tests := []struct {
+		name    string
+		live    model.LiveDomain
+		desired model.Domain
+		want    string
+	}{
+		{
+			name:    "update threshold",
+			live:    liveDom("a.com", "1", numbered(20, 600)...),
+			desired: dom("a.com", desiredDNS(append(numbered(13, 600), numbered(20, 1200)[13:]...)...)),
+			want:    "7 updates of 20 existing records exceed 30%",
+		},
+		{
+			name:    "delete threshold",
+			live:    liveDom("a.com", "1", numbered(20, 600)...),
+			desired: dom("a.com", desiredDNS(numbered(13, 600)...)),
+			want:    "7 deletes of 20 existing records exceed 30%",
+		},
+		{
+			name:    "delegation",
+			live:    model.LiveDomain{Name: "a.com", Registrar: &model.LiveRegistrar{Nameservers: []string{"ns1.old.net", "ns2.old.net"}}},
+			desired: model.Domain{Name: "a.com", Registrar: &model.Registrar{Provider: "aliyun", Nameservers: []string{"ns1.new.net", "ns2.new.net"}}},
+			want:    "delegation change ns1.old.net, ns2.old.net → ns1.new.net, ns2.new.net needs explicit consent",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := planT(&model.Desired{Domains: []model.Domain{tt.desired}}, &model.Live{Domains: []model.LiveDomain{tt.live}}, Options{})
+			if len(p.Refusals) != 1 {
+				t.Fatalf("refusals %v, want one", rules(p))
+			}
+			if got := p.Refusals[0].Reason; got != tt.want {
+				t.Errorf("reason %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

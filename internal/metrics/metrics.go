@@ -49,6 +49,8 @@ type Metrics struct {
 	configErrors    prometheus.Gauge
 	domains         *prometheus.GaugeVec
 	apiCalls        *prometheus.CounterVec
+	apiLatency      *prometheus.HistogramVec
+	buildInfo       *prometheus.GaugeVec
 	batches         *prometheus.CounterVec
 	tasksInFlight   *prometheus.GaugeVec
 	taskDuration    *prometheus.HistogramVec
@@ -102,11 +104,22 @@ func New() *Metrics {
 			Name:      "api_calls_total",
 			Help:      "Provider API HTTP calls by provider, operation (Alibaba Action, DNSPod path) and result (ok, HTTP status code, error).",
 		}, []string{"provider", "operation", "result"}),
+		apiLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: Namespace,
+			Name:      "api_call_duration_seconds",
+			Help:      "Time from sending a provider API HTTP call until its response headers (or its error), by provider and operation.",
+			Buckets:   []float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+		}, []string{"provider", "operation"}),
+		buildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: Namespace,
+			Name:      "build_info",
+			Help:      "Always 1; the labels say which dnssync build runs (version, commit, Go version).",
+		}, []string{"version", "commit", "goversion"}),
 		batches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace,
 			Name:      "batches_submitted_total",
-			Help:      "Plan batches submitted to a provider (one write call each), by provider and operation.",
-		}, []string{"provider", "op"}),
+			Help:      "Plan batches submitted to a provider (one write call each), by provider and operation (the plan's op).",
+		}, []string{"provider", "operation"}),
 		tasksInFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: Namespace,
 			Name:      "tasks_in_flight",
@@ -115,9 +128,9 @@ func New() *Metrics {
 		taskDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: Namespace,
 			Name:      "task_duration_seconds",
-			Help:      "Time from submitting a provider task until all its items were final, by provider and operation.",
+			Help:      "Time from submitting a provider task until all its items were final, by provider and operation (the plan's op).",
 			Buckets:   []float64{0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800},
-		}, []string{"provider", "op"}),
+		}, []string{"provider", "operation"}),
 		resyncs: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: Namespace,
 			Name:      "resyncs_total",
@@ -133,7 +146,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.reconciles, m.reconcileTime, m.changesPlanned, m.drift, m.lastSuccess,
-		m.configErrors, m.domains, m.apiCalls, m.batches, m.tasksInFlight,
+		m.configErrors, m.domains, m.apiCalls, m.apiLatency, m.buildInfo, m.batches, m.tasksInFlight,
 		m.taskDuration, m.resyncs, m.watchChangeSets,
 	)
 	return m
@@ -143,9 +156,20 @@ func New() *Metrics {
 // collectors of other packages).
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
-// Handler serves the registry in the Prometheus exposition formats.
+// Handler serves the registry in the Prometheus text format, or in
+// OpenMetrics when the scraper asks for it (Accept header).
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, EnableOpenMetrics: true})
+}
+
+// SetBuildInfo sets dnssync_build_info to 1 for this build, the one series
+// of the gauge.
+func (m *Metrics) SetBuildInfo(version, commit, goVersion string) {
+	if m == nil {
+		return
+	}
+	m.buildInfo.Reset()
+	m.buildInfo.WithLabelValues(version, commit, goVersion).Set(1)
 }
 
 // Reconciled records the outcome of reconciling one domain and the number
@@ -237,9 +261,18 @@ func (m *Metrics) APICall(provider, operation, result string) {
 	m.apiCalls.WithLabelValues(provider, operation, result).Inc()
 }
 
+// APICallDuration observes how long one provider HTTP call took. Transport
+// calls it; it is exported for clients that do not go through net/http.
+func (m *Metrics) APICallDuration(provider, operation string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.apiLatency.WithLabelValues(provider, operation).Observe(d.Seconds())
+}
+
 // BatchSubmitted is the apply engine's hook for one submitted batch (one
 // provider write call). op is the plan.Op string, e.g.
-// "dnspod:Batch.Record.Modify".
+// "dnspod:Batch.Record.Modify"; it is the "operation" label.
 func (m *Metrics) BatchSubmitted(provider, op string) {
 	if m == nil {
 		return

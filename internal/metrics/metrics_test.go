@@ -58,10 +58,10 @@ func TestRecordingMethodsAppearInScrape(t *testing.T) {
 		{"dnssync_drift_detected_total", map[string]string{"domain": "example.com"}, 1},
 		{"dnssync_last_successful_apply_timestamp_seconds", map[string]string{"domain": "example.com"}, 1700000000},
 		{"dnssync_config_errors", map[string]string{}, 2},
-		{"dnssync_batches_submitted_total", map[string]string{"provider": "dnspod", "op": "dnspod:Batch.Record.Modify"}, 1},
+		{"dnssync_batches_submitted_total", map[string]string{"provider": "dnspod", "operation": "dnspod:Batch.Record.Modify"}, 1},
 		{"dnssync_tasks_in_flight", map[string]string{"provider": "dnspod"}, 1},
 		{"dnssync_tasks_in_flight", map[string]string{"provider": "aliyun"}, 0},
-		{"dnssync_task_duration_seconds", map[string]string{"provider": "dnspod", "op": "dnspod:Batch.Record.Modify"}, 1},
+		{"dnssync_task_duration_seconds", map[string]string{"provider": "dnspod", "operation": "dnspod:Batch.Record.Modify"}, 1},
 		{"dnssync_domains", map[string]string{"state": "refused"}, 1},
 		{"dnssync_domains", map[string]string{"state": "failed"}, 0},
 	}
@@ -167,6 +167,15 @@ func TestTransportCountsCallsByOperationAndResult(t *testing.T) {
 	if diff := cmp.Diff(want, f.Samples("dnssync_api_calls_total")); diff != "" {
 		t.Errorf("api calls (-want +got):\n%s", diff)
 	}
+	// Every call is timed, the failed ones included.
+	for _, c := range []struct {
+		provider, op string
+		n            float64
+	}{{"aliyun", "QueryTaskDetailList", 2}, {"dnspod", "Record.Remove", 1}, {"dnspod", "Batch.Record.Fail", 1}} {
+		if got, ok := f.Value("dnssync_api_call_duration_seconds", map[string]string{"provider": c.provider, "operation": c.op}); !ok || got != c.n {
+			t.Errorf("api call latency of %s %s: %v observations (%v), want %v", c.provider, c.op, got, ok, c.n)
+		}
+	}
 	for _, s := range f.Samples("dnssync_api_calls_total") {
 		if strings.Contains(s, "s3cret") {
 			t.Errorf("secret in a label: %s", s)
@@ -218,17 +227,68 @@ func TestApplyReporter(t *testing.T) {
 		labels map[string]string
 		want   float64
 	}{
-		{"dnssync_batches_submitted_total", map[string]string{"provider": "dnspod", "op": string(modify)}, 2},
+		{"dnssync_batches_submitted_total", map[string]string{"provider": "dnspod", "operation": string(modify)}, 2},
 		{"dnssync_tasks_in_flight", map[string]string{"provider": "dnspod"}, 1},
 		{"dnssync_tasks_in_flight", map[string]string{"provider": "aliyun"}, 0},
-		{"dnssync_task_duration_seconds", map[string]string{"provider": "dnspod", "op": string(modify)}, 1},
+		{"dnssync_task_duration_seconds", map[string]string{"provider": "dnspod", "operation": string(modify)}, 1},
 	}
 	for _, tt := range tests {
 		if got, ok := f.Value(tt.name, tt.labels); !ok || got != tt.want {
 			t.Errorf("%s%v = %v (%v), want %v; %v", tt.name, tt.labels, got, ok, tt.want, f.Samples(tt.name))
 		}
 	}
-	if _, ok := f.Value("dnssync_task_duration_seconds", map[string]string{"provider": "aliyun", "op": string(plan.Op("aliyun:SaveBatchTaskForModifyingDomainDns"))}); ok {
+	if _, ok := f.Value("dnssync_task_duration_seconds", map[string]string{"provider": "aliyun", "operation": string(plan.Op("aliyun:SaveBatchTaskForModifyingDomainDns"))}); ok {
 		t.Error("an abandoned task's partial duration was observed")
+	}
+}
+
+// TestOneOperationLabel: every metric that names a provider operation calls
+// the label "operation", so one PromQL matcher works across them.
+func TestOneOperationLabel(t *testing.T) {
+	m := metrics.New()
+	m.SetBuildInfo("v1.2.3", "abc1234", "go1.26.8")
+	m.APICall("dnspod", "Record.List", "ok")
+	m.APICallDuration("dnspod", "Record.List", time.Second)
+	m.BatchSubmitted("dnspod", "dnspod:Batch.Record.Modify")
+	m.TaskStarted("dnspod")
+	m.TaskFinished("dnspod", "dnspod:Batch.Record.Modify", time.Second)
+	f := scrape(t, m)
+	withOp := 0
+	for name, fam := range f {
+		for _, mt := range fam.GetMetric() {
+			for _, l := range mt.GetLabel() {
+				switch l.GetName() {
+				case "op", "action", "method":
+					t.Errorf("%s has label %q; the operation is labelled \"operation\"", name, l.GetName())
+				case "operation":
+					withOp++
+				}
+			}
+		}
+	}
+	if withOp < 4 {
+		t.Errorf("%d series with an operation label, want the api calls, their latency, batches and task durations", withOp)
+	}
+	if got, ok := f.Value("dnssync_build_info", map[string]string{"version": "v1.2.3", "commit": "abc1234", "goversion": "go1.26.8"}); !ok || got != 1 {
+		t.Errorf("build info: %v (%v); %v", got, ok, f.Samples("dnssync_build_info"))
+	}
+}
+
+// TestOpenMetrics: /metrics answers in OpenMetrics when asked, as the
+// documentation says, and in the text format otherwise.
+func TestOpenMetrics(t *testing.T) {
+	m := metrics.New()
+	m.SetBuildInfo("v1", "c", "go")
+	for _, tt := range []struct{ accept, wantType, wantBody string }{
+		{"application/openmetrics-text; version=1.0.0", "application/openmetrics-text", "# EOF"},
+		{"text/plain", "text/plain", "dnssync_build_info{"},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		req.Header.Set("Accept", tt.accept)
+		rec := httptest.NewRecorder()
+		m.Handler().ServeHTTP(rec, req)
+		if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, tt.wantType) || !strings.Contains(rec.Body.String(), tt.wantBody) {
+			t.Errorf("Accept %q: Content-Type %q, body lacks %q", tt.accept, ct, tt.wantBody)
+		}
 	}
 }

@@ -3,13 +3,15 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/dnssync/dnssync/internal/providers"
 )
 
 // Transport returns an http.RoundTripper that counts every call in
-// dnssync_api_calls_total{provider, operation, result} and passes it on to
-// next (http.DefaultTransport when nil).
+// dnssync_api_calls_total{provider, operation, result}, times it in
+// dnssync_api_call_duration_seconds{provider, operation} and passes it on
+// to next (http.DefaultTransport when nil).
 //
 // operation is the name the provider client gave the call
 // (providers.WithOperation on the request's context; "unknown" when it gave
@@ -41,7 +43,9 @@ type transport struct {
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	op := cleanOp(providers.Operation(req.Context()))
+	start := time.Now()
 	resp, err := t.next.RoundTrip(req)
+	t.m.APICallDuration(t.provider, op, time.Since(start))
 	result := "error"
 	if err == nil {
 		result = statusResult(resp.StatusCode)

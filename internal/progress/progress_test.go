@@ -126,3 +126,23 @@ func TestNewChooses(t *testing.T) {
 		t.Errorf("a buffer is not a terminal")
 	}
 }
+
+// TestBarsSyncBatch: a synchronous batch (a single remove answers with its
+// result) shows its items like a polled task.
+func TestBarsSyncBatch(t *testing.T) {
+	var buf bytes.Buffer
+	b := NewBars(&buf, mpb.WithAutoRefresh())
+	p := ev(apply.TaskProgress, 0)
+	p.Op, p.Done, p.Total = plan.Op("dnspod:Record.Remove"), 2, 2
+	aw := ev(apply.TaskAwaiting, 0)
+	aw.Op = p.Op
+	done := ev(apply.BatchDone, 0)
+	done.Op, done.Status = p.Op, journal.StatusOK
+	for _, e := range []apply.Event{aw, p, done} {
+		b.Report(e)
+	}
+	b.Close()
+	if out := buf.String(); !strings.Contains(out, "2/2 items, 0 failed") {
+		t.Errorf("bar of a synchronous remove lacks its items:\n%s", out)
+	}
+}

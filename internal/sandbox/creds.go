@@ -10,6 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/sandbox/emulator"
 	"github.com/dnssync/dnssync/internal/spec"
 )
@@ -88,6 +89,36 @@ func ProvidersFromConfig(cfg *spec.Config, kinds []emulator.Kind) []Provider {
 	}
 	if len(out) == 0 {
 		return DefaultProviders(kinds)
+	}
+	return out
+}
+
+// DomainsFromConfig lists, by emulator name, the domains the zone files
+// declare at providers whose type has an emulator: a registrar side at
+// the registrar's emulator, records at the DNS provider's.
+func DomainsFromConfig(cfg *spec.Config, desired *model.Desired, kinds []emulator.Kind) map[string][]string {
+	emulated := map[string]bool{}
+	for _, k := range kinds {
+		emulated[k.Name()] = true
+	}
+	out := map[string][]string{}
+	add := func(provider, domain string) {
+		p, ok := cfg.Provider(provider)
+		if !ok || !emulated[p.Type] || slices.Contains(out[p.Type], domain) {
+			return
+		}
+		out[p.Type] = append(out[p.Type], domain)
+	}
+	for _, d := range desired.Domains {
+		if d.Registrar != nil {
+			add(d.Registrar.Provider, d.Name)
+		}
+		if d.DNS != nil {
+			add(d.DNS.Provider, d.Name)
+		}
+	}
+	for _, ds := range out {
+		slices.Sort(ds)
 	}
 	return out
 }

@@ -72,6 +72,11 @@ type Options struct {
 	SeedFile string
 	// Reset discards the saved state (the CA is kept) and reseeds.
 	Reset bool
+	// Domains are domains that must exist, by emulator name (usually the
+	// configuration's zone files: DomainsFromConfig). After the state was
+	// loaded or seeded, each emulator that can (emulator.DomainAdder)
+	// creates those it lacks, in the state its provider gives a new domain.
+	Domains map[string][]string
 	// Emulators configure the emulators by name; one not named gets the
 	// zero value (no task delay, no faults).
 	Emulators map[string]EmulatorOptions
@@ -232,6 +237,9 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 		return nil, err
 	}
 	if err := s.loadState(); err != nil {
+		return nil, err
+	}
+	if err := s.addDomains(); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -440,6 +448,47 @@ func (s *Sandbox) loadState() error {
 	}
 	s.origin = "seeded from " + s.opts.SeedFile
 	return nil
+}
+
+// addDomains creates the domains of Options.Domains that the emulators
+// lack and says so in the origin.
+func (s *Sandbox) addDomains() error {
+	added := 0
+	for _, h := range s.emus {
+		name := h.name
+		if len(s.opts.Domains[name]) == 0 {
+			continue
+		}
+		adder, ok := h.emu.(emulator.DomainAdder)
+		if !ok {
+			s.log.Info("sandbox: the emulator cannot create domains; seed them instead", "emulator", name)
+			continue
+		}
+		for _, d := range s.opts.Domains[name] {
+			ok, err := adder.AddDomain(d)
+			if err != nil {
+				return fmt.Errorf("sandbox: %s: domain %s: %w", name, d, err)
+			}
+			if ok {
+				added++
+			}
+		}
+	}
+	if added > 0 {
+		if s.origin == "empty (no seed file)" {
+			s.origin = fmt.Sprintf("created from the zone files: %d new %s", added, plural(added, "domain", "domains"))
+		} else {
+			s.origin += fmt.Sprintf("; %d new %s from the zone files", added, plural(added, "domain", "domains"))
+		}
+	}
+	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // importState loads sandbox-state.json: {"version": 1, NAME: state, ...}

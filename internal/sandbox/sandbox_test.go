@@ -24,6 +24,7 @@ import (
 	"github.com/dnssync/dnssync/internal/providers/all"
 	"github.com/dnssync/dnssync/internal/providers/dnspod"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest"
+	"github.com/dnssync/dnssync/internal/spec"
 )
 
 func TestStartWritesFilesAndStops(t *testing.T) {
@@ -131,7 +132,7 @@ func TestRealClientsOverHTTPS(t *testing.T) {
 	for _, x := range doms {
 		names = append(names, x.DomainName)
 	}
-	want := []string{"example.com", "example.net", "example.org", "shop.example", "xn--bcher-kva.example"}
+	want := []string{"example.com", "example.net", "example.org", "shop-de.example", "shop-fr.example", "shop-jp.example", "shop-us.example", "shop.example", "xn--bcher-kva.example"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("QueryDomainList (-want +got):\n%s", diff)
 	}
@@ -529,5 +530,63 @@ func TestAddrFlag(t *testing.T) {
 	}
 	if err := f.Set("route53=127.0.0.1:1"); err == nil || !strings.Contains(err.Error(), "use aliyun or dnspod") {
 		t.Errorf("unknown emulator: %v", err)
+	}
+}
+
+// TestDomainsFromZoneFiles: domains the configuration declares are created
+// at the emulators that lack them, in a new domain's state, after a seed
+// (or saved state) was loaded; those the seed has are left as seeded.
+func TestDomainsFromZoneFiles(t *testing.T) {
+	sb := start(t, Options{PlainHTTP: true, SeedFile: exampleSeed, Domains: map[string][]string{
+		"aliyun":  {"example.com", "new.example"},
+		"dnspod":  {"example.com", "new.example", "xn--bcher-kva.example"},
+		"route53": {"elsewhere.example"}, // no such emulator: ignored
+	}})
+	if got, want := sb.Origin(), "seeded from "+exampleSeed+"; 2 new domains from the zone files"; got != want {
+		t.Errorf("origin %q, want %q", got, want)
+	}
+	al := aliyunServer(sb).Snapshot()
+	var found bool
+	for _, d := range al.Domains {
+		switch d.Name {
+		case "new.example":
+			found = true
+			if !d.AliyunDNS || len(d.RegistryHosts) != 0 {
+				t.Errorf("new registrar domain: %+v", d)
+			}
+		case "example.com":
+			if d.InstanceID != "S20190520000101" {
+				t.Errorf("a seeded domain was replaced: %+v", d)
+			}
+		}
+	}
+	if !found {
+		t.Error("new.example not created at the registrar")
+	}
+	recs := dnspodServer(sb).Records("new.example")
+	if len(recs) != 2 || recs[0].Type != "NS" {
+		t.Errorf("new DNSPod domain: want only the system NS rows, got %+v", recs)
+	}
+
+}
+
+// TestDomainsFromConfig: each side of a domain goes to the emulator of the
+// type of the provider that serves it; providers without an emulator are
+// left out.
+func TestDomainsFromConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := writeFile(t, dir, "dnssync.yaml", "providers:\n  reg: {type: aliyun}\n  rec: {type: dnspod}\n  own: {type: rfc2136, server: 192.0.2.1, tsig_key: k, tsig_secret_env: K}\n")
+	cfg, err := spec.LoadConfig(cfgFile, all.Registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	desired := &model.Desired{Domains: []model.Domain{
+		{Name: "b.example", Registrar: &model.Registrar{Provider: "reg"}, DNS: &model.DNS{Provider: "rec"}},
+		{Name: "a.example", DNS: &model.DNS{Provider: "rec"}},
+		{Name: "c.example", Registrar: &model.Registrar{Provider: "reg"}, DNS: &model.DNS{Provider: "own"}},
+	}}
+	want := map[string][]string{"aliyun": {"b.example", "c.example"}, "dnspod": {"a.example", "b.example"}}
+	if d := cmp.Diff(want, DomainsFromConfig(cfg, desired, all.Emulators())); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
 	}
 }

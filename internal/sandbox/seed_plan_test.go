@@ -71,6 +71,12 @@ func TestExampleSeedGivesWork(t *testing.T) {
 		}
 	}
 	t.Logf("first plan: %d changes %v, %d batches", len(p.Changes), kinds, p.Cost.Batches)
+	// The demo shows batching at work: shared changes across zones make
+	// the plan far cheaper than one call per record.
+	if p.Cost.PerRecordCalls < 2*p.Cost.APICalls {
+		t.Errorf("the first plan costs %d API calls, a one-call-per-record tool %d: want a saving of at least half",
+			p.Cost.APICalls, p.Cost.PerRecordCalls)
+	}
 
 	// After the sync task the registrar knows ns2 again; what remains for
 	// the hosts is a modify (ns1) and a delete (ns3).

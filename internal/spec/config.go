@@ -72,9 +72,10 @@ const (
 )
 
 // DefaultConfig is the configuration of an empty dnssync.yaml in dir, for
-// the provider types of reg.
+// the provider types of reg (its state directory from DNSSYNC_STATE_DIR
+// when that is set).
 func DefaultConfig(dir string, reg *providers.Registry) *Config {
-	return &Config{
+	cfg := &Config{
 		Registry:  reg,
 		Dir:       dir,
 		Providers: map[string]Provider{},
@@ -84,6 +85,8 @@ func DefaultConfig(dir string, reg *providers.Registry) *Config {
 		Safety:    Safety{Thresholds: model.DefaultThresholds()},
 		Limits:    Limits{MaxFileSize: safefile.DefaultMaxSize},
 	}
+	cfg.stateDirFromEnv()
+	return cfg
 }
 
 // ReadOptions are the safefile options for the files this configuration
@@ -179,8 +182,23 @@ func ParseConfig(path string, data []byte, reg *providers.Registry) (*Config, Di
 	}
 	d.validate(s.config, nil, s.printer)
 	cfg.decode(d.cursor())
+	cfg.stateDirFromEnv()
 	return cfg, d.diags
 }
+
+func (cfg *Config) stateDirFromEnv() {
+	if dir := os.Getenv(StateDirEnv); dir != "" {
+		if abs, err := filepath.Abs(dir); err == nil {
+			cfg.StateDir = abs
+		}
+	}
+}
+
+// StateDirEnv names the environment variable that overrides state_dir:
+// where the configuration comes from a read-only checkout (git-sync, a
+// ConfigMap) the journal and lock live on a volume of their own. A relative
+// value is taken from the working directory.
+const StateDirEnv = "DNSSYNC_STATE_DIR"
 
 func (cfg *Config) resolve(p string) string {
 	if filepath.IsAbs(p) {

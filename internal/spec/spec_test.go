@@ -50,8 +50,8 @@ func TestExamplesValid(t *testing.T) {
 	if !report.OK || len(report.Diagnostics) != 0 {
 		t.Fatalf("examples have problems:\n%v", report.Diagnostics)
 	}
-	if report.Summary.Domains != 5 {
-		t.Errorf("domains = %d, want 5", report.Summary.Domains)
+	if report.Summary.Domains != 9 {
+		t.Errorf("domains = %d, want 9", report.Summary.Domains)
 	}
 	b, err := json.MarshalIndent(desired, "", "  ")
 	if err != nil {
@@ -416,4 +416,26 @@ func TestSyntaxPositionsGolden(t *testing.T) {
 		}
 	}
 	golden(t, "syntax.txt", []byte(b.String()))
+}
+
+// TestStateDirEnv: DNSSYNC_STATE_DIR overrides state_dir (absolute, or from
+// the working directory), for configurations checked out read-only.
+func TestStateDirEnv(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ env, config, want string }{
+		{"", "state_dir: st\n", filepath.Join("repo", "st")},
+		{"/var/lib/dnssync", "state_dir: st\n", "/var/lib/dnssync"},
+		{"/var/lib/dnssync/", "", "/var/lib/dnssync"},
+		{"rel", "", filepath.Join(wd, "rel")},
+	}
+	for _, tt := range tests {
+		t.Setenv(StateDirEnv, tt.env)
+		cfg, ds := ParseConfig("repo/dnssync.yaml", []byte(tt.config), all.Registry())
+		if len(ds) != 0 || cfg.StateDir != tt.want {
+			t.Errorf("env %q, config %q: state dir %q (%v), want %q", tt.env, tt.config, cfg.StateDir, ds, tt.want)
+		}
+	}
 }

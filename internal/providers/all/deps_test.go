@@ -16,7 +16,7 @@ var core = []string{
 	"internal/apply", "internal/journal", "internal/engine", "internal/daemon", "internal/reconcile",
 	"internal/metrics", "internal/importer", "internal/sandbox", "internal/sandbox/emulator",
 	"internal/simulate", "internal/display", "internal/progress", "internal/credentials",
-	"internal/watch", "internal/statedir",
+	"internal/watch", "internal/statedir", "internal/scaffold",
 }
 
 // TestCoreImportsNoProvider fails when a core package depends, directly or

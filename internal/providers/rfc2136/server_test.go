@@ -405,11 +405,12 @@ func TestServerRefused(t *testing.T) {
 			if !errors.Is(err, rfc2136.ErrNotAuth) || !errors.Is(err, rfc2136.ErrTSIG) {
 				t.Errorf("update with the transfer-only key = %v, want NOTAUTH with a TSIG error", err)
 			}
-			s.KnotControl(t, "zone-freeze", s.Zone)
-			// While the freeze settles (events in progress finish first),
-			// Knot may hold an update without answering; once frozen it
-			// refuses at once. A held update is never applied: the zone
-			// stays frozen to the end of the test, which checks it.
+			// -b: wait until the freeze is in force; without it knotc
+			// only queues the event. Even then Knot may hold an update
+			// without answering for a moment; once frozen it refuses at
+			// once. A held update is never applied: the zone stays frozen
+			// to the end of the test, which checks it.
+			s.KnotControl(t, "-b", "zone-freeze", s.Zone)
 			for try := 0; ; try++ {
 				_, err = good.Apply(context.Background(), msgs[0])
 				if !errors.Is(err, providers.ErrOutcomeUnknown) || try == 4 {

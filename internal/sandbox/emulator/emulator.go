@@ -122,3 +122,15 @@ func (f Faults) Check() error {
 func Derive(purpose, provider string) [32]byte {
 	return sha256.Sum256([]byte("dnssync-sandbox\x00" + purpose + "\x00" + provider))
 }
+
+// DomainAdder is implemented by emulators that can create a domain in the
+// state a provider gives a domain newly added to an account (no records of
+// the user's, the provider's default delegation), for a sandbox that starts
+// from a configuration's zone files instead of a seed. It is optional: the
+// sandbox skips emulators without it.
+type DomainAdder interface {
+	// AddDomain makes domain (punycode, no trailing dot) exist in the
+	// emulator's account. A domain that exists is left as it is: added
+	// reports whether it was created.
+	AddDomain(domain string) (added bool, err error)
+}

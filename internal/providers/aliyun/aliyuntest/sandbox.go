@@ -140,3 +140,22 @@ func EditState(f func(*State) error) func(emulator.Emulator) error {
 		return e.srv.Import(b)
 	}
 }
+
+var _ emulator.DomainAdder = (*Emulator)(nil)
+
+// AddDomain registers domain as a domain newly bought at the registrar
+// looks: delegated to Alibaba Cloud DNS, without DNS hosts. A domain that
+// exists is left as it is.
+func (e *Emulator) AddDomain(domain string) (bool, error) {
+	name := canonHost(domain)
+	if !validHostName(name) {
+		return false, fmt.Errorf("aliyun emulator: bad domain name %q", domain)
+	}
+	for _, d := range e.srv.Snapshot().Domains {
+		if d.Name == name {
+			return false, nil
+		}
+	}
+	e.srv.AddDomain(name, nil, true)
+	return true, nil
+}

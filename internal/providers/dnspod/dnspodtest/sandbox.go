@@ -157,3 +157,17 @@ func EditState(f func(*State) error) func(emulator.Emulator) error {
 		return e.srv.Import(st)
 	}
 }
+
+var _ emulator.DomainAdder = (*Emulator)(nil)
+
+// AddDomain adds domain as DNSPod adds one to an account: free grade, only
+// the system's apex NS rows. A domain that exists is left as it is.
+func (e *Emulator) AddDomain(domain string) (bool, error) {
+	if e.srv.HasDomain(domain) {
+		return false, nil
+	}
+	if _, err := e.srv.AddDomain(domain, ""); err != nil {
+		return false, err
+	}
+	return true, nil
+}

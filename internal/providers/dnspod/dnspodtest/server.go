@@ -190,6 +190,14 @@ func (s *Server) AddToken(id, token string) {
 	s.tokens[id] = token
 }
 
+// HasDomain reports whether the account holds the domain.
+func (s *Server) HasDomain(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.byName[model.Host(name)]
+	return ok
+}
+
 // knownGrades are the grades Record.Type and Record.Line accept.
 var gradeRE = regexp.MustCompile(`^DP?_(Free|Plus|Extra|Expert|Ultra)$`)
 
