@@ -2,6 +2,7 @@ package diff
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strconv"
@@ -22,6 +23,15 @@ import (
 // places them in phases; the stages follow the phases, so the no-downtime
 // order holds across providers.
 func Plan(desired *model.Desired, live *model.Live, opts Options) *plan.Plan {
+	p, _ := PlanContext(context.Background(), desired, live, opts)
+	return p
+}
+
+// PlanContext is Plan that gives up when ctx is done, checking between its
+// steps (fingerprints, each zone's matching, each provider's packing), so
+// that an interrupt is answered within one step even on very large zones.
+// It returns ctx's cause and no plan then.
+func PlanContext(ctx context.Context, desired *model.Desired, live *model.Live, opts Options) (*plan.Plan, error) {
 	liveBy := make(map[string]*model.LiveDomain, len(live.Domains))
 	for i := range live.Domains {
 		if _, dup := liveBy[live.Domains[i].Name]; !dup {
@@ -35,8 +45,11 @@ func Plan(desired *model.Desired, live *model.Live, opts Options) *plan.Plan {
 	slices.SortStableFunc(dds, func(a, b *model.Domain) int { return cmp.Compare(a.Name, b.Name) })
 	dds = slices.CompactFunc(dds, func(a, b *model.Domain) bool { return a.Name == b.Name })
 
-	p := &plan.Plan{Version: plan.FormatVersion, Fingerprint: plan.Fingerprint(canonicalLive(live)),
-		DesiredFingerprint: plan.DesiredFingerprint(canonicalDesired(desired, dds))}
+	p := &plan.Plan{Version: plan.FormatVersion, Fingerprint: plan.Fingerprint(canonicalLive(live))}
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
+	p.DesiredFingerprint = plan.DesiredFingerprint(canonicalDesired(desired, dds))
 	regsBy := map[string][]*providers.RegistrarDiff{}
 	zonesBy := map[string][]*providers.ZoneDiff{}
 	var zones []*zone
@@ -79,6 +92,9 @@ func Plan(desired *model.Desired, live *model.Live, opts Options) *plan.Plan {
 			case ld.DNS.DomainID == "":
 				refuse(dd.Name, RuleUnknownDomain, "the DNS provider reports no domain id for this zone")
 			}
+			if ctx.Err() != nil {
+				return nil, context.Cause(ctx)
+			}
 			z := newZone(len(zones), dd, ld.DNS)
 			zones = append(zones, z)
 			addProv(dd.DNS.Provider)
@@ -90,6 +106,9 @@ func Plan(desired *model.Desired, live *model.Live, opts Options) *plan.Plan {
 	po := providers.PlanOptions{HostsSynced: opts.HostsSynced, HostsSyncedDomains: opts.HostsSyncedDomains}
 	var packs []*providers.Packed
 	for _, n := range provNames {
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
 		pl := opts.Planners[n]
 		if regs := regsBy[n]; len(regs) > 0 {
 			packs = append(packs, pl.PlanRegistrar(regs, po))
@@ -161,7 +180,7 @@ func Plan(desired *model.Desired, live *model.Live, opts Options) *plan.Plan {
 	}
 	p.Cost = planCost(p, tasks, lower)
 	p.Summary = plan.Summarize(p.Changes)
-	return p
+	return p, nil
 }
 
 func isRecordKind(k plan.ChangeKind) bool {

@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -274,4 +275,21 @@ func TestBenchZoneSummary(t *testing.T) {
 		t.Errorf("summary (-want +got):\n%s", d)
 	}
 	mustSimulate(t, live, p)
+}
+
+// TestPlanContextCancelled: a cancelled context stops planning with its
+// cause and no plan.
+func TestPlanContextCancelled(t *testing.T) {
+	live := &model.Live{Domains: []model.LiveDomain{liveDom("example.com", "1", rec("www", "A", "192.0.2.1"))}}
+	desired := &model.Desired{Domains: []model.Domain{dom("example.com", desiredDNS(rec("www", "A", "192.0.2.2")))}}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	stop := errors.New("interrupted")
+	cancel(stop)
+	p, err := PlanContext(ctx, desired, live, Options{Planners: planners(tuning{})})
+	if p != nil || !errors.Is(err, stop) {
+		t.Fatalf("PlanContext = %v, %v; want no plan and the cause", p, err)
+	}
+	if p, err := PlanContext(context.Background(), desired, live, Options{Planners: planners(tuning{})}); err != nil || len(p.Changes) != 1 {
+		t.Fatalf("PlanContext without cancellation = %v, %v", p, err)
+	}
 }

@@ -189,7 +189,9 @@ func (e *Pass) ApplyJournaled(ctx context.Context, j apply.Journal, desired *mod
 					// What the reviewed plan was consented to; the same
 					// live state, planned again under that consent.
 					po.AllowDelegation, po.Force = consent.AllowDelegation, consent.Force
-					p = diff.Plan(desired, live, e.DiffOptions(po))
+					if p, err = diff.PlanContext(ctx, desired, live, e.DiffOptions(po)); err != nil {
+						return nil, err
+					}
 				}
 			}
 			// Only batches dnssync derives itself run: the saved plan

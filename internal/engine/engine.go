@@ -241,7 +241,11 @@ func (e *Pass) Plan(ctx context.Context, desired *model.Desired, po PlanOptions)
 	if err != nil {
 		return nil, nil, err
 	}
-	return diff.Plan(desired, live, e.DiffOptions(po)), live, nil
+	p, err := diff.PlanContext(ctx, desired, live, e.DiffOptions(po))
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, live, nil
 }
 
 // Recovered reports whether a finished batch of op at provider, found in
