@@ -25,10 +25,12 @@ const (
 )
 
 // benchZones returns the zone file the server starts with and the desired
-// zone file of the 20k benchmark. Host i is an A record, every tenth a TXT
+// zone file of the 20k benchmark, and the desired records by name ("TYPE
+// value", apex NS left out). Host i is an A record, every tenth a TXT
 // record; deletes and value changes are spread over the zone (i%30 == 1
 // and i%30 == 2), creates are new names.
-func benchZones() (server, desired string) {
+func benchZones() (server, desired string, want map[string]string) {
+	want = map[string]string{}
 	var sv, ds strings.Builder
 	sv.WriteString("$TTL 300\n@ 3600 IN SOA ns1.example.net. hostmaster.example.net. 1 3600 600 86400 300\n" +
 		"@ 3600 IN NS ns1.example.net.\n@ 3600 IN NS ns2.example.net.\n")
@@ -57,11 +59,13 @@ func benchZones() (server, desired string) {
 			_, v = value(i, 1)
 		}
 		fmt.Fprintf(&ds, "    - {name: h%05d, type: %s, value: %q}\n", i, typ, v)
+		want[fmt.Sprintf("h%05d", i)] = typ + " " + v
 	}
 	for i := range benchCreates {
 		fmt.Fprintf(&ds, "    - {name: n%05d, type: A, value: 10.200.%d.%d}\n", i, i/256, i%256)
+		want[fmt.Sprintf("n%05d", i)] = fmt.Sprintf("A 10.200.%d.%d", i/256, i%256)
 	}
-	return sv.String(), ds.String()
+	return sv.String(), ds.String(), want
 }
 
 // BenchmarkRFC2136PlanApply20k runs the product's plan and apply against a
@@ -79,7 +83,7 @@ func BenchmarkRFC2136PlanApply20k(b *testing.B) {
 	if f := flag.Lookup("test.bench"); f == nil || !strings.Contains(f.Value.String(), "PlanApply20k") {
 		b.Skip("slow: run with -bench BenchmarkRFC2136PlanApply20k")
 	}
-	serverZone, desiredZone := benchZones()
+	serverZone, desiredZone, _ := benchZones()
 	var planWall, applyWall time.Duration
 	var msgs int
 	for i := 0; i < b.N; i++ {
