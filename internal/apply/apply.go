@@ -269,6 +269,7 @@ func (e *Runner) Run(ctx context.Context, planFn func(context.Context) (*plan.Pl
 		case p == nil:
 			runErr = errors.New("plan: no plan")
 		default:
+			r.settleCarried()
 			runErr = r.execute(ctx, p, planFn)
 		}
 	}
@@ -321,6 +322,11 @@ type runner struct {
 	seenFailures map[string]int
 	permanent    map[string]bool
 
+	// carried lists the unknown outcomes resume carried over from earlier
+	// runs (run and batch id): the plan made after resume, from live state
+	// read again, settles them.
+	carried map[[2]string]bool
+
 	// lastStage is the highest stage number ("s<n>.") of a batch id in
 	// the run so far; stages planned during the run that match no stage
 	// of the plan they replace are numbered after it.
@@ -367,6 +373,10 @@ func (r *runner) resume(ctx context.Context) {
 		return
 	}
 	for _, u := range unknown {
+		if r.carried == nil {
+			r.carried = map[[2]string]bool{}
+		}
+		r.carried[[2]string{u.Run, u.Batch}] = true
 		res := journal.BatchResult{Stage: u.Stage, Batch: u.Batch, Provider: u.Provider, Op: u.Op,
 			Domains: u.Domains, Status: journal.StatusUnknown, Run: u.Run,
 			Reason: u.Reason + "; not resubmitted: live state is read again before planning"}
@@ -621,6 +631,21 @@ func (r *runner) retryable(results []journal.BatchResult) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// settleCarried marks the unknown outcomes carried over from earlier runs
+// retried once a plan is made: it was made from live state read after
+// them, so whatever they did or did not apply is planned anew, as after a
+// retry round.
+func (r *runner) settleCarried() {
+	if len(r.carried) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sum.MarkRetried(func(res journal.BatchResult) bool {
+		return res.Status == journal.StatusUnknown && res.Task == "" && r.carried[[2]string{res.Run, res.Batch}]
+	})
 }
 
 // retryRound plans again from fresh live state after a stage that left the

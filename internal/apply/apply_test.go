@@ -619,6 +619,11 @@ func TestCrashAtEveryJournalPoint(t *testing.T) {
 					switch {
 					case r.Status == journal.StatusUnknown && r.Task == "":
 						unknown = append(unknown, r.Batch)
+						// The plan made after resume read live state
+						// again: it settles the carried-over outcome.
+						if !r.Retried || r.Run == "" {
+							t.Errorf("carried-over unknown %s: retried %v, run %q", r.Batch, r.Retried, r.Run)
+						}
 					case r.Task != "":
 						resumed = append(resumed, r.Batch)
 						if r.Run == "" || r.Status != journal.StatusOK {
@@ -638,6 +643,9 @@ func TestCrashAtEveryJournalPoint(t *testing.T) {
 				}
 				if d := cmp.Diff(w.unknown, unknown); d != "" {
 					t.Errorf("unknown (-want +got):\n%s", d)
+				}
+				if sum.Batches.Unknown != 0 || sum.Batches.Retried != len(w.unknown) || !sum.OK() {
+					t.Errorf("counts %+v retried %d, want the %d carried-over unknown outcome(s) retried", sum.Batches, sum.Batches.Retried, len(w.unknown))
 				}
 				// Async tasks are polled, synchronous ones are not.
 				polls := dp.polled()
@@ -666,11 +674,39 @@ func TestResumeWithoutExecutorKeepsTask(t *testing.T) {
 		ev.j.Close()
 		ev2 := newEnv(t, dir, Options{}, newFake("aliyun", nil))
 		sum, _ := ev2.e.Apply(t.Context(), mkplan())
-		if r := result(sum, "A"); r.Status != journal.StatusUnknown || !strings.Contains(r.Reason, `no executor is configured`) {
+		if r := result(sum, "A"); r.Status != journal.StatusUnknown || r.Retried || !strings.Contains(r.Reason, `no executor is configured`) {
 			t.Errorf("result %+v", r)
 		}
 		if tasks, _ := pendingIDs(t, dir); !cmp.Equal(tasks, []string{"t-A"}) {
 			t.Errorf("task not kept: %v", tasks)
+		}
+	})
+}
+
+// TestCarriedUnknownNeedsAPlan: an unknown outcome carried over from an
+// interrupted run stays unknown when no plan could be made after it (live
+// state was not read again).
+func TestCarriedUnknownNeedsAPlan(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		// A run that journaled its intent to submit B and was killed.
+		j, err := journal.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := j.Intent("1", bt("B", "dnspod", "b.com")); err != nil {
+			t.Fatal(err)
+		}
+		j.Close()
+		ev2 := newEnv(t, dir, Options{}, newFake("dnspod", nil))
+		sum, err := ev2.e.Run(t.Context(), func(context.Context) (*plan.Plan, error) {
+			return nil, fmt.Errorf("read: %w", providers.ErrTransient)
+		})
+		if err == nil {
+			t.Fatal("want error")
+		}
+		if r := result(sum, "B"); r.Status != journal.StatusUnknown || r.Retried || r.Run == "" {
+			t.Errorf("result %+v", r)
 		}
 	})
 }

@@ -38,20 +38,20 @@ import (
 
 // repo is a config repository whose provider "own" is server s.
 type repo struct {
-	t   *testing.T
+	t   testing.TB
 	s   *servertest.Server
 	dir string
 }
 
 // newRepo writes dnssync.yaml and the key file (as tsig-keygen writes it)
 // for a server reached at port (the server's own when 0).
-func newRepo(t *testing.T, s *servertest.Server, port int) *repo {
+func newRepo(t testing.TB, s *servertest.Server, port int) *repo {
 	t.Helper()
 	return newRepoKey(t, s, port, s.Key)
 }
 
 // newRepoKey is newRepo with another key.
-func newRepoKey(t *testing.T, s *servertest.Server, port int, key servertest.Key) *repo {
+func newRepoKey(t testing.TB, s *servertest.Server, port int, key servertest.Key) *repo {
 	t.Helper()
 	if port == 0 {
 		port = s.Port

@@ -36,7 +36,7 @@ func eachServer(t *testing.T, fn func(t *testing.T, s *servertest.Server)) {
 	}
 }
 
-func newClient(t *testing.T, s *servertest.Server, key servertest.Key, edit func(*rfc2136.Config)) *rfc2136.Client {
+func newClient(t testing.TB, s *servertest.Server, key servertest.Key, edit func(*rfc2136.Config)) *rfc2136.Client {
 	t.Helper()
 	cfg := rfc2136.Config{Server: s.Host, Port: s.Port, DialTimeout: 2 * time.Second, ReadTimeout: 5 * time.Second,
 		Key: rfc2136.TSIGKey{Name: key.Name, Algorithm: key.Algorithm, Secret: credentials.Secret(key.Secret)}}
@@ -108,7 +108,7 @@ func withoutSOA(recs []model.Record) []model.Record {
 	return out
 }
 
-func readZone(t *testing.T, c *rfc2136.Client, s *servertest.Server) []model.Record {
+func readZone(t testing.TB, c *rfc2136.Client, s *servertest.Server) []model.Record {
 	t.Helper()
 	live, err := c.ReadZone(context.Background(), s.Zone)
 	if err != nil {

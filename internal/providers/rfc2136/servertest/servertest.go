@@ -7,8 +7,9 @@
 // by pid when the test ends.
 //
 // When a server's program is not installed the test is skipped, unless the
-// environment variable DNSSYNC_REQUIRE_SERVERS is 1 (as in CI): then it
-// fails, so that a missing install cannot pass for a green run.
+// environment variable DNSSYNC_REQUIRE_SERVERS is 1 or CI is true (as CI
+// services set it): then it fails, so that a missing install cannot pass
+// for a green run.
 // scripts/ci-install-dns-servers.sh installs all three on Debian.
 package servertest
 
@@ -45,8 +46,23 @@ const (
 // Kinds lists every supported server.
 func Kinds() []Kind { return []Kind{BIND, Knot, PowerDNS} }
 
-// EnvRequire is the variable that turns a missing server into a failure.
+// EnvRequire is the variable that turns a missing server into a failure
+// when it is 1.
 const EnvRequire = "DNSSYNC_REQUIRE_SERVERS"
+
+// EnvCI is the variable CI services set to "true"; it too turns a missing
+// server into a failure.
+const EnvCI = "CI"
+
+// Required reports whether a missing server must fail the test rather than
+// skip it: EnvRequire is 1, or EnvCI is true (any case) or 1.
+func Required() bool {
+	if os.Getenv(EnvRequire) == "1" {
+		return true
+	}
+	ci := strings.TrimSpace(os.Getenv(EnvCI))
+	return strings.EqualFold(ci, "true") || ci == "1"
+}
 
 // DefaultZone is the zone served when Options.Zone is empty.
 const DefaultZone = "example.test."
@@ -136,7 +152,7 @@ func (s *Server) KnotControl(t testing.TB, args ...string) string {
 const startTimeout = 20 * time.Second
 
 // Start starts a server of kind serving opts' zone and stops it when t ends.
-// It skips t (or fails it, see EnvRequire) when the program is missing.
+// It skips t (or fails it, see Required) when the program is missing.
 func Start(t testing.TB, kind Kind, opts Options) *Server {
 	t.Helper()
 	progs := map[Kind][]string{BIND: {"named"}, Knot: {"knotd", "knotc"}, PowerDNS: {"pdns_server", "pdnsutil", "sqlite3"}}[kind]
@@ -198,12 +214,12 @@ func Start(t testing.TB, kind Kind, opts Options) *Server {
 var errPortTaken = errors.New("port taken")
 
 // missing skips t because prog of kind is not installed, or fails it when
-// EnvRequire is 1.
+// Required.
 func missing(t testing.TB, kind Kind, prog string) {
 	t.Helper()
 	msg := fmt.Sprintf("servertest: %s is not installed (%s not found; scripts/ci-install-dns-servers.sh installs it)", kind, prog)
-	if os.Getenv(EnvRequire) == "1" {
-		t.Fatal(msg + "; " + EnvRequire + "=1 requires it")
+	if Required() {
+		t.Fatal(msg + "; " + EnvRequire + "=1 or " + EnvCI + "=true requires it")
 		return
 	}
 	t.Skip(msg)

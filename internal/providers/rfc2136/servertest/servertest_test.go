@@ -19,16 +19,28 @@ func (r *recorder) Fatal(args ...any) { r.failed = fmt.Sprint(args...) }
 
 func TestMissingProgram(t *testing.T) {
 	tests := []struct {
-		require  string
-		wantSkip bool
+		require, ci string
+		wantSkip    bool
 	}{
-		{"", true},
-		{"0", true},
-		{"1", false},
+		{"", "", true},
+		{"0", "", true},
+		{"1", "", false},
+		{"", "false", true},
+		{"", "0", true},
+		{"", "yes", true},
+		{"", "true", false},
+		{"", "TRUE", false},
+		{"", "1", false},
+		{"0", "true", false},
+		{"1", "false", false},
 	}
 	for _, tt := range tests {
-		t.Run("require="+tt.require, func(t *testing.T) {
+		t.Run("require="+tt.require+",ci="+tt.ci, func(t *testing.T) {
 			t.Setenv(EnvRequire, tt.require)
+			t.Setenv(EnvCI, tt.ci)
+			if got := Required(); got == tt.wantSkip {
+				t.Errorf("Required() = %v", got)
+			}
 			r := &recorder{TB: t}
 			missing(r, Knot, "knotd")
 			got := r.skipped
