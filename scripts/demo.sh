@@ -44,7 +44,7 @@ ready="$work/sandbox-ready.json"
 cd "$work"
 
 step "Starting the sandbox (emulators of Alibaba Cloud Domain and DNSPod, seeded from examples/sandbox/seed.yaml)"
-"$bin" sandbox -c dnssync.yaml --reset --aliyun-addr 127.0.0.1:0 --dnspod-addr 127.0.0.1:0 \
+"$bin" sandbox -c dnssync.yaml --reset --addr 127.0.0.1:0 \
   --task-delay "$task_delay" --ready-file "$ready" -q >"$sandbox_log" 2>&1 &
 sandbox_pid=$!
 for _ in $(seq 1 200); do

@@ -30,7 +30,7 @@ func TestSandboxFlagsReachEmulators(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"sandbox", "--state-dir", filepath.Join(dir, "st"),
-			"--aliyun-addr", "127.0.0.1:0", "--dnspod-addr", "127.0.0.1:0", "--seed", "", "--ready-file", ready,
+			"--aliyun-addr", "127.0.0.1:0", "--dnspod-addr", "127.0.0.1:0", "--tencentcloud-addr", "127.0.0.1:0", "--seed", "", "--ready-file", ready,
 			"--fault-throttle", "dnspod=1", "--latency", "aliyun=200ms,dnspod=0s"}, &stdout, &stderr)
 	}()
 	var r sandbox.Ready

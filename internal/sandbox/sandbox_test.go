@@ -57,11 +57,11 @@ func TestStartWritesFilesAndStops(t *testing.T) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
-	if r.PID != os.Getpid() || !cmp.Equal(r.URLs, sb.URLs()) || len(r.URLs) != 2 || !filepath.IsAbs(r.CAFile) {
+	if r.PID != os.Getpid() || !cmp.Equal(r.URLs, sb.URLs()) || len(r.URLs) != len(all.Emulators()) || !filepath.IsAbs(r.CAFile) {
 		t.Errorf("ready file %+v does not describe the sandbox", r)
 	}
 	// Scripts read each endpoint as NAME_url, one per line.
-	for _, name := range []string{"aliyun", "dnspod"} {
+	for _, name := range []string{"aliyun", "dnspod", "tencentcloud"} {
 		if line := fmt.Sprintf("\n  %q: %q,\n", name+"_url", sb.URL(name)); !strings.Contains(string(b), line) {
 			t.Errorf("ready file lacks %s:\n%s", strings.TrimSpace(line), b)
 		}

@@ -22,7 +22,7 @@ func TestSeedErrors(t *testing.T) {
 		{"empty", "", []string{"s.yaml:1: seed file is empty (write {} for emulators without domains)"}},
 		{"syntax", "aliyun:\n  domains: [\n", []string{"s.yaml:2: YAML syntax: did not find expected node content"}},
 		{"top level list", "- a\n", []string{"s.yaml:1:1: the seed file must be a mapping, not a list"}},
-		{"unknown key", "aliyun: {}\ndnspdo: {}\n", []string{`s.yaml:2:1: unknown key "dnspdo" in the seed file (allowed: version, aliyun, dnspod)`}},
+		{"unknown key", "aliyun: {}\ndnspdo: {}\n", []string{`s.yaml:2:1: unknown key "dnspdo" in the seed file (allowed: version, aliyun, dnspod, tencentcloud)`}},
 		{"version", "version: 2\n", []string{"s.yaml:1:10: version must be between 1 and 1, not 2"}},
 		{"two documents", "{}\n---\n{}\n", []string{"s.yaml:2:1: a seed file holds one YAML document; found another one here"}},
 		{"registrar problems", `aliyun:

@@ -12,6 +12,7 @@ import (
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest"
 	"github.com/dnssync/dnssync/internal/providers/rfc2136"
 	"github.com/dnssync/dnssync/internal/providers/tencentcloud"
+	"github.com/dnssync/dnssync/internal/providers/tencentcloud/tencentcloudtest"
 	"github.com/dnssync/dnssync/internal/sandbox/emulator"
 )
 
@@ -31,5 +32,6 @@ func Emulators() []emulator.Kind {
 	return []emulator.Kind{
 		aliyuntest.Kind{},
 		dnspodtest.Kind{},
+		tencentcloudtest.Kind{},
 	}
 }

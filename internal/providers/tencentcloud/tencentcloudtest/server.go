@@ -563,3 +563,33 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// HasDomain reports whether the account holds domain name.
+func (s *Server) HasDomain(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.byName[model.Host(name)]
+	return ok
+}
+
+// SetBatchStep replaces Options.BatchStep for tasks created from now on;
+// a task keeps the step it was created with.
+func (s *Server) SetBatchStep(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.BatchStep = d
+}
+
+// MarshalState is Export encoded as indented JSON.
+func (s *Server) MarshalState() ([]byte, error) {
+	return json.MarshalIndent(s.Export(), "", "  ")
+}
+
+// UnmarshalState is Import of JSON produced by MarshalState.
+func (s *Server) UnmarshalState(b []byte) error {
+	var st State
+	if err := json.Unmarshal(b, &st); err != nil {
+		return fmt.Errorf("tencentcloudtest: state: %w", err)
+	}
+	return s.Import(st)
+}
