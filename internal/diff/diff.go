@@ -264,7 +264,7 @@ func canonicalDesired(desired *model.Desired, dds []*model.Domain) *model.Desire
 		slices.IsSortedFunc(desired.Domains, func(a, b model.Domain) int { return cmp.Compare(a.Name, b.Name) })
 	hostOrder := func(a, b model.DNSHost) int { return cmp.Compare(a.Host, b.Host) }
 	for _, d := range dds {
-		if d.DNS != nil && !slices.IsSortedFunc(d.DNS.Records, CmpRecord) ||
+		if d.DNS != nil && !slices.IsSortedFunc(d.DNS.Records, model.CmpRecord) ||
 			d.Registrar != nil && (!slices.IsSorted(d.Registrar.Nameservers) || !slices.IsSortedFunc(d.Registrar.DNSHosts, hostOrder)) {
 			sorted = false
 		}
@@ -278,7 +278,7 @@ func canonicalDesired(desired *model.Desired, dds []*model.Domain) *model.Desire
 		if d.DNS != nil {
 			dns := *d.DNS
 			dns.Records = slices.Clone(dns.Records)
-			slices.SortStableFunc(dns.Records, CmpRecord)
+			slices.SortStableFunc(dns.Records, model.CmpRecord)
 			c.DNS = &dns
 		}
 		if d.Registrar != nil {
@@ -301,7 +301,7 @@ func canonicalDesired(desired *model.Desired, dds []*model.Domain) *model.Desire
 func canonicalLive(live *model.Live) *model.Live {
 	sorted := slices.IsSortedFunc(live.Domains, func(a, b model.LiveDomain) int { return cmp.Compare(a.Name, b.Name) })
 	for _, d := range live.Domains {
-		if d.DNS != nil && !slices.IsSortedFunc(d.DNS.Records, CmpRecord) {
+		if d.DNS != nil && !slices.IsSortedFunc(d.DNS.Records, model.CmpRecord) {
 			sorted = false
 		}
 		if d.Registrar != nil && (!slices.IsSorted(d.Registrar.Nameservers) ||
@@ -319,7 +319,7 @@ func canonicalLive(live *model.Live) *model.Live {
 		if d.DNS != nil {
 			dns := *d.DNS
 			dns.Records = slices.Clone(dns.Records)
-			slices.SortStableFunc(dns.Records, CmpRecord)
+			slices.SortStableFunc(dns.Records, model.CmpRecord)
 			d.DNS = &dns
 		}
 		if d.Registrar != nil {

@@ -49,7 +49,7 @@ func canonical(rs []model.Record) []model.Record {
 			break
 		}
 	}
-	if ok && slices.IsSortedFunc(rs, CmpRecord) {
+	if ok && slices.IsSortedFunc(rs, model.CmpRecord) {
 		return rs
 	}
 	out := slices.Clone(rs)
@@ -58,8 +58,8 @@ func canonical(rs []model.Record) []model.Record {
 			out[i].Line = model.DefaultLine
 		}
 	}
-	if !slices.IsSortedFunc(out, CmpRecord) {
-		slices.SortStableFunc(out, CmpRecord)
+	if !slices.IsSortedFunc(out, model.CmpRecord) {
+		slices.SortStableFunc(out, model.CmpRecord)
 	}
 	return out
 }
@@ -97,26 +97,6 @@ func cmpKey(a, b *model.Record) int {
 		return c
 	}
 	return a.MX - b.MX
-}
-
-// CmpRecord is model.RecordLess as a three-way comparison, with TTL and
-// status as final tie-breakers so that equal-keyed inputs sort the same
-// whatever their input order.
-func CmpRecord(a, b model.Record) int {
-	switch {
-	case model.RecordLess(a, b):
-		return -1
-	case model.RecordLess(b, a):
-		return 1
-	case a.TTL != b.TTL:
-		return a.TTL - b.TTL
-	case a.Enabled != b.Enabled:
-		if a.Enabled {
-			return 1
-		}
-		return -1
-	}
-	return 0
 }
 
 // newZone matches one zone's desired records against its live ones by

@@ -324,3 +324,50 @@ func CompareRecords(a, b Record) int {
 
 // RecordLess is the canonical record order.
 func RecordLess(a, b Record) bool { return CompareRecords(a, b) < 0 }
+
+// CmpRecord is the canonical record order (CompareRecords) with TTL and
+// status as final tie-breakers, so that equal-keyed inputs sort the same
+// whatever their input order.
+func CmpRecord(a, b Record) int {
+	if c := CompareRecords(a, b); c != 0 {
+		return c
+	}
+	switch {
+	case a.TTL != b.TTL:
+		return a.TTL - b.TTL
+	case a.Enabled != b.Enabled:
+		if a.Enabled {
+			return 1
+		}
+		return -1
+	}
+	return 0
+}
+
+// ChangedFields names what differs between a record before and after an
+// update, in a fixed order: name, type, line, value, mx, ttl, enabled.
+func ChangedFields(b, a Record) []string {
+	var f []string
+	if b.Name != a.Name {
+		f = append(f, "name")
+	}
+	if b.Type != a.Type {
+		f = append(f, "type")
+	}
+	if b.Line != a.Line {
+		f = append(f, "line")
+	}
+	if CompareValue(b.Type, b.Value) != CompareValue(a.Type, a.Value) {
+		f = append(f, "value")
+	}
+	if b.MX != a.MX {
+		f = append(f, "mx")
+	}
+	if b.TTL != a.TTL {
+		f = append(f, "ttl")
+	}
+	if b.Enabled != a.Enabled {
+		f = append(f, "enabled")
+	}
+	return f
+}

@@ -284,27 +284,8 @@ func (o *recOp) record() model.Record {
 }
 
 func cmpOp(a, b *recOp) int {
-	return cmp.Or(cmp.Compare(a.z.idx, b.z.idx), cmpRecord(a.record(), b.record()),
+	return cmp.Or(cmp.Compare(a.z.idx, b.z.idx), model.CmpRecord(a.record(), b.record()),
 		cmp.Compare(opKindOrder(a.kind), opKindOrder(b.kind)), cmp.Compare(a.l, b.l))
-}
-
-// cmpRecord is the canonical record order with TTL and status as final
-// tie-breakers.
-func cmpRecord(a, b model.Record) int {
-	switch {
-	case model.RecordLess(a, b):
-		return -1
-	case model.RecordLess(b, a):
-		return 1
-	case a.TTL != b.TTL:
-		return a.TTL - b.TTL
-	case a.Enabled != b.Enabled:
-		if a.Enabled {
-			return 1
-		}
-		return -1
-	}
-	return 0
 }
 
 // toChange renders an op as a semantic change (without its ID).
@@ -324,36 +305,9 @@ func (o *recOp) toChange() *plan.Change {
 		c.After = &a
 	}
 	if o.kind == plan.RecordUpdate {
-		c.Fields = changedFields(*c.Before, *c.After)
+		c.Fields = model.ChangedFields(*c.Before, *c.After)
 	}
 	return c
-}
-
-// changedFields names what differs, in a fixed order.
-func changedFields(b, a model.Record) []string {
-	var f []string
-	if b.Name != a.Name {
-		f = append(f, "name")
-	}
-	if b.Type != a.Type {
-		f = append(f, "type")
-	}
-	if b.Line != a.Line {
-		f = append(f, "line")
-	}
-	if model.CompareValue(b.Type, b.Value) != model.CompareValue(a.Type, a.Value) {
-		f = append(f, "value")
-	}
-	if b.MX != a.MX {
-		f = append(f, "mx")
-	}
-	if b.TTL != a.TTL {
-		f = append(f, "ttl")
-	}
-	if b.Enabled != a.Enabled {
-		f = append(f, "enabled")
-	}
-	return f
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
