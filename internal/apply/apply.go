@@ -240,7 +240,7 @@ func (e *Runner) Resume(ctx context.Context) (*journal.Summary, error) {
 // ErrIncomplete (and any journal error). The summary is never nil.
 func (e *Runner) Run(ctx context.Context, planFn func(context.Context) (*plan.Plan, error)) (*journal.Summary, error) {
 	o := e.Options.withDefaults()
-	r := &runner{e: e, o: o, sems: map[string]*semaphore.Weighted{}, blocked: map[string]string{},
+	r := &runner{e: e, o: o, sems: map[string]*semaphore.Weighted{}, syncSems: map[string]*semaphore.Weighted{}, blocked: map[string]string{},
 		seenFailures: map[string]int{}, permanent: map[string]bool{}}
 	for name := range e.Executors {
 		n := o.Concurrency
@@ -307,10 +307,14 @@ func countsText(s *journal.Summary) string {
 
 // runner is the state of one Run.
 type runner struct {
-	e     *Runner
-	o     Options
-	sems  map[string]*semaphore.Weighted
-	abort context.CancelCauseFunc
+	e    *Runner
+	o    Options
+	sems map[string]*semaphore.Weighted
+	// syncSems are the slots of synchronous calls of providers that limit
+	// them apart from their tasks, made on first use.
+	syncMu   sync.Mutex
+	syncSems map[string]*semaphore.Weighted
+	abort    context.CancelCauseFunc
 
 	mu         sync.Mutex
 	sum        journal.Summary
@@ -860,6 +864,28 @@ func sortedUnique(in []string) []string {
 	return out[:n]
 }
 
+// semaphore returns the slots batch b runs in: the provider's, or for a
+// synchronous call of a provider that limits those apart
+// (providers.SyncCalls) a pool of their own.
+func (r *runner) semaphore(ex providers.Executor, b plan.Batch) *semaphore.Weighted {
+	sc, ok := ex.(providers.SyncCalls)
+	if !ok {
+		return r.sems[b.Provider]
+	}
+	n := sc.SyncSlots(b.Op)
+	if n <= 0 {
+		return r.sems[b.Provider]
+	}
+	r.syncMu.Lock()
+	defer r.syncMu.Unlock()
+	s, ok := r.syncSems[b.Provider]
+	if !ok {
+		s = semaphore.NewWeighted(int64(n))
+		r.syncSems[b.Provider] = s
+	}
+	return s
+}
+
 // runBatch journals, submits and awaits one batch.
 func (r *runner) runBatch(ctx context.Context, stage string, b plan.Batch) journal.BatchResult {
 	res := journal.BatchResult{Stage: stage, Batch: b.ID, Provider: b.Provider, Op: b.Op, Domains: b.Domains}
@@ -871,7 +897,7 @@ func (r *runner) runBatch(ctx context.Context, stage string, b plan.Batch) journ
 		r.emitDone(ev, res)
 		return res
 	}
-	sem := r.sems[b.Provider]
+	sem := r.semaphore(ex, b)
 	if err := sem.Acquire(ctx, 1); err != nil {
 		res.Status = journal.StatusSkipped
 		res.Reason = "not run: " + context.Cause(ctx).Error()
@@ -959,6 +985,9 @@ func (r *runner) submit(ctx, tctx context.Context, ex providers.Executor, ref st
 		retry := false
 		var wait time.Duration
 		switch {
+		case errors.Is(err, providers.ErrReplan):
+			// The same batch would be refused again; a retry round plans
+			// the domain afresh.
 		case errors.Is(err, providers.ErrBusy):
 			retry, wait = true, r.o.backoff(waits)
 			waits++
@@ -980,7 +1009,7 @@ func (r *runner) submit(ctx, tctx context.Context, ex providers.Executor, ref st
 		// Refused: nothing was started at the provider.
 		res.Status = journal.StatusFailed
 		res.Reason = msg
-		res.Transient = errors.Is(err, providers.ErrTransient) || errors.Is(err, providers.ErrBusy)
+		res.Transient = errors.Is(err, providers.ErrTransient) || errors.Is(err, providers.ErrBusy) || errors.Is(err, providers.ErrReplan)
 		if jerr := r.e.Journal.Rejected(ref, msg); jerr != nil {
 			r.journalFailed(jerr)
 		}

@@ -28,6 +28,22 @@ var ErrTransient = errors.New("transient provider error")
 // does so within the batch's time budget. Executors wrap it with %w.
 var ErrBusy = errors.New("provider busy: another task is in progress")
 
+// ErrReplan marks a write refused without effect for a reason that makes
+// the same batch fail again for a while — a quota spent — where a fresh
+// plan can take another way (the provider's planner knows of the refusal
+// by then). Apply does not resubmit such a batch: it plans the domain
+// again from live state in its next retry round. Executors wrap it with %w.
+var ErrReplan = errors.New("refused until planned again")
+
+// SyncCalls is implemented by an Executor whose synchronous calls are
+// limited apart from its asynchronous tasks — a service that lets few
+// tasks run at once but answers many single-record calls. Apply runs the
+// batches for which SyncSlots(op) > 0 up to that many at once, beside the
+// provider's concurrency, which then bounds its tasks only.
+type SyncCalls interface {
+	SyncSlots(op plan.Op) int
+}
+
 // RegistrarReader reads delegation state (nameservers, DNS hosts).
 type RegistrarReader interface {
 	ReadRegistrar(ctx context.Context, domain string) (*model.LiveRegistrar, error)
