@@ -89,6 +89,15 @@ func ActionRates() map[string]float64 {
 	}
 }
 
+// MaxActionRate is the highest of ActionRates.
+func MaxActionRate() float64 {
+	m := DefaultRate
+	for _, r := range ActionRates() {
+		m = max(m, r)
+	}
+	return m
+}
+
 // Options configure a Client. Zero fields take the defaults above.
 type Options struct {
 	// Endpoint is a URL or a host[:port] (then HTTPS). Plain http:// is

@@ -833,7 +833,7 @@ func (rp *recordPlanner) budget(res *recordPlan) bool {
 	if rp.need == 0 {
 		rp.need = len(tasks)
 	}
-	why := fmt.Sprintf("single-record calls: the plan needs %d batch tasks and %d may start per hour (%s)",
+	why := fmt.Sprintf("single-record calls: the plan needs %d batch tasks and %d may start in this hour (%s)",
 		rp.need, rp.opts.TasksPerHour, OptTasksPerHour)
 	for _, ch := range tasks {
 		if over == 0 {

@@ -136,6 +136,9 @@ func NewPlanner(name string, rules dnspodrules.Options, o PlannerOptions) *Plann
 	if o.SyncMaxRecords < 0 {
 		o.SyncMaxRecords = 0
 	}
+	// What is left of the hour's quota; it may be none.
+	o.TasksPerHour = max(0, o.TasksPerHour-max(0, o.TasksSpent))
+	o.TasksSpent = 0
 	return &Planner{name: name, rules: rules, opts: o}
 }
 

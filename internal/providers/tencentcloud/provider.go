@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
@@ -29,11 +32,18 @@ type Provider struct {
 	listMu  sync.Mutex
 	mu      sync.Mutex
 	domains map[string]DomainItem // by lower-case name and punycode; nil until listed
-	limits  map[uint64]gradeLimits
+	limits  map[string]gradeLimits
+	// gradeReads makes concurrent readers of one grade share one read.
+	gradeReads singleflight.Group
+	// extraLines are the configured line names (option lines) accepted
+	// besides those the grade reports: custom lines of one domain.
+	extraLines []string
+	ledger     *TaskLedger
+	syncSlots  int // single-record calls at once (SyncSlots)
 }
 
-// gradeLimits are a domain's minimum TTL and lines as the API reports
-// them, read once per domain (they change only with the grade).
+// gradeLimits are a grade's minimum TTL and lines as the API reports
+// them, read once per grade: every domain of one grade has the same.
 type gradeLimits struct {
 	minTTL int
 	lines  []string
@@ -42,13 +52,26 @@ type gradeLimits struct {
 var (
 	_ providers.ZoneReader = (*Provider)(nil)
 	_ providers.Executor   = (*Provider)(nil)
+	_ providers.SyncCalls  = (*Provider)(nil)
 )
+
+// SyncSlots: single-record calls run up to sync_concurrency at once beside
+// the tasks, which the provider's concurrency bounds (the service runs 4
+// tasks per account at once but answers hundreds of single calls a
+// second).
+func (p *Provider) SyncSlots(op plan.Op) int {
+	if IsTask(op) {
+		return 0
+	}
+	return p.syncSlots
+}
 
 // NewProvider returns the adapter called name (the configured provider
 // name that plan batches carry) over c; rules are the configured limits,
 // used where the API does not report a domain's own.
 func NewProvider(name string, c *Client, rules dnspodrules.Options) *Provider {
-	return &Provider{name: name, c: c, rules: rules, limits: map[uint64]gradeLimits{}}
+	return &Provider{name: name, c: c, rules: rules, limits: map[string]gradeLimits{}, ledger: NewTaskLedger(nil),
+		syncSlots: DefaultSyncConcurrency}
 }
 
 // Client returns the underlying client.
@@ -117,20 +140,49 @@ func (p *Provider) ReadZone(ctx context.Context, domain string) (*model.LiveDNS,
 	return &model.LiveDNS{DomainID: d.DomainID.String(), Grade: d.Grade, MinTTL: lim.minTTL, Lines: lim.lines, Records: recs}, nil
 }
 
-// gradeLimits reads (once per domain) the minimum TTL from
-// DescribeDomainPurview and the lines from DescribeRecordLineList for the
-// domain's grade. When the service does not say, or refuses to (a key
-// without the permission), the configured values stand in; a cancelled
-// read is an error.
+// gradeLimits reads the minimum TTL from DescribeDomainPurview and the
+// lines from DescribeRecordLineList once per grade (through the first
+// domain of that grade read), not once per domain: they are the grade's
+// (spec §3.6, §3.8), and 100 zones of one grade cost two calls, not 200.
+// A domain's own custom lines are not among them; option lines adds them.
+// When the service does not say, or refuses to (a key without the
+// permission), the configured values stand in; a cancelled read is an
+// error and is not cached.
 func (p *Provider) gradeLimits(ctx context.Context, d DomainItem) (gradeLimits, error) {
-	id := uint64(d.DomainID)
+	key := "grade:" + d.Grade
+	if d.Grade == "" {
+		key = "domain:" + d.DomainID.String()
+	}
 	p.mu.Lock()
-	l, ok := p.limits[id]
+	l, ok := p.limits[key]
 	p.mu.Unlock()
 	if ok {
 		return l, nil
 	}
-	l = gradeLimits{minTTL: p.rules.MinTTL}
+	v, err, _ := p.gradeReads.Do(key, func() (any, error) {
+		p.mu.Lock()
+		l, ok := p.limits[key]
+		p.mu.Unlock()
+		if ok {
+			return l, nil
+		}
+		l, err := p.readGradeLimits(ctx, d)
+		if err != nil {
+			return l, err
+		}
+		p.mu.Lock()
+		p.limits[key] = l
+		p.mu.Unlock()
+		return l, nil
+	})
+	if err != nil {
+		return gradeLimits{}, err
+	}
+	return v.(gradeLimits), nil
+}
+
+func (p *Provider) readGradeLimits(ctx context.Context, d DomainItem) (gradeLimits, error) {
+	l := gradeLimits{minTTL: p.rules.MinTTL}
 	items, err := p.c.DescribeDomainPurview(ctx, d.Ref())
 	switch {
 	case ctx.Err() != nil:
@@ -154,10 +206,12 @@ func (p *Provider) gradeLimits(ctx context.Context, d DomainItem) (gradeLimits, 
 				l.lines = append(l.lines, ln.Name)
 			}
 		}
+		for _, ln := range p.extraLines {
+			if !slices.Contains(l.lines, ln) {
+				l.lines = append(l.lines, ln)
+			}
+		}
 	}
-	p.mu.Lock()
-	p.limits[id] = l
-	p.mu.Unlock()
 	return l, nil
 }
 
@@ -200,6 +254,31 @@ func (p *Provider) Submit(ctx context.Context, b plan.Batch) (providers.Task, er
 		return t, fmt.Errorf("tencentcloud: batch %s: %w", b.ID, err)
 	}
 	ctx = providers.WithOperation(ctx, strings.TrimPrefix(string(b.Op), "tencentcloud:"))
+	if !IsTask(b.Op) {
+		return p.single(ctx, t, b, pl)
+	}
+	if p.ledger.Exhausted() {
+		// Planned before the service refused a task for the quota: it
+		// would be refused too. Nothing is sent; the next plan uses
+		// single-record calls.
+		return t, fmt.Errorf("tencentcloud: batch %s not submitted: the hour's batch-task quota is spent (%s answered earlier): %w",
+			b.ID, CodeBatchTaskLimit, providers.ErrReplan)
+	}
+	t, err = p.submitTask(ctx, t, b, pl)
+	var e *APIError
+	switch {
+	case err == nil:
+		p.ledger.Submitted()
+	case errors.As(err, &e) && e.Code == CodeBatchTaskLimit:
+		p.ledger.Refused()
+		err = fmt.Errorf("%w: %w", err, providers.ErrReplan)
+	}
+	return t, err
+}
+
+// submitTask makes the call of a batch operation; the task it starts is
+// t.ID.
+func (p *Provider) submitTask(ctx context.Context, t providers.Task, b plan.Batch, pl Payload) (providers.Task, error) {
 	switch b.Op {
 	case OpCreateBatch:
 		ids, err := parseIDs(pl.DomainIDs)
@@ -224,6 +303,7 @@ func (p *Provider) Submit(ctx context.Context, b plan.Batch) (providers.Task, er
 	case OpModifyV3:
 		items := make([]ModifyRecordItem, len(pl.Records))
 		for i, r := range pl.Records {
+			var err error
 			if items[i], err = ModifyItem(r); err != nil {
 				return t, fmt.Errorf("tencentcloud: batch %s: %w", b.ID, err)
 			}
@@ -243,8 +323,6 @@ func (p *Provider) Submit(ctx context.Context, b plan.Batch) (providers.Task, er
 			return t, err
 		}
 		t.ID = job.JobID.String()
-	case OpCreate, OpModify, OpDelete:
-		return p.single(ctx, t, b, pl)
 	}
 	return t, nil
 }

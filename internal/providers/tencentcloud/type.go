@@ -28,13 +28,18 @@ const (
 	// OptSyncMaxRecords is the largest batch that is sent as single-record
 	// calls when a stage has more tasks than may run at once.
 	OptSyncMaxRecords = "sync_max_records"
+	// OptSyncConcurrency is how many single-record calls run at once,
+	// beside the tasks: those calls are not tasks, and the service answers
+	// 500 a second of each (spec §4).
+	OptSyncConcurrency = "sync_concurrency"
 )
 
 // Defaults of the options above (spec §4).
 const (
-	DefaultTasksPerHour   = 80
-	DefaultTasksInFlight  = 4
-	DefaultSyncMaxRecords = 8
+	DefaultTasksPerHour    = 80
+	DefaultTasksInFlight   = 4
+	DefaultSyncMaxRecords  = 8
+	DefaultSyncConcurrency = 16
 )
 
 // DefaultLines are the line names validate accepts without configuration:
@@ -61,9 +66,11 @@ func (Type) Roles() providers.Role { return providers.RoleDNS }
 // Defaults sets the China-site endpoint and four concurrent calls, which
 // is also the number of batch tasks the service lets run at once. The
 // client paces each action at its documented rate (spec §4); rate_limit
-// caps every action's rate.
+// caps every action's rate, so its default is the highest documented rate
+// (a lower one would slow reads and single-record calls below what the
+// service allows).
 func (Type) Defaults(c *providers.Config) {
-	c.Endpoint, c.RateLimit, c.Concurrency = DefaultEndpoint, DefaultRate, DefaultTasksInFlight
+	c.Endpoint, c.RateLimit, c.Concurrency = DefaultEndpoint, MaxActionRate(), DefaultTasksInFlight
 	// A task takes up to 5000 records (spec §4); the common default of 100
 	// would multiply the tasks, which are the scarce resource here.
 	c.BatchSize = DefaultMaxBatchRecords
@@ -75,13 +82,14 @@ func (Type) Options() []providers.OptionSpec {
 		{Key: OptMinTTL, Kind: providers.OptionInt}, {Key: OptLines, Kind: providers.OptionStrings},
 		{Key: OptModifyV3, Kind: providers.OptionBool}, {Key: OptTasksPerHour, Kind: providers.OptionInt},
 		{Key: OptTasksInFlight, Kind: providers.OptionInt}, {Key: OptSyncMaxRecords, Kind: providers.OptionInt},
+		{Key: OptSyncConcurrency, Kind: providers.OptionInt},
 	}
 }
 
 // Check refuses option values the schema cannot express.
 func (Type) Check(c providers.Config) []providers.OptionError {
 	var out []providers.OptionError
-	for _, k := range []string{OptTasksPerHour, OptTasksInFlight} {
+	for _, k := range []string{OptTasksPerHour, OptTasksInFlight, OptSyncConcurrency} {
 		if _, ok := c.Options[k]; ok && c.Int(k, 1) < 1 {
 			out = append(out, providers.OptionError{Key: k, Message: k + " must be at least 1"})
 		}
@@ -123,6 +131,9 @@ type PlannerOptions struct {
 	// tasks of one stage that can run at once; a stage with more turns
 	// batches of at most SyncMaxRecords records into single-record calls.
 	TasksPerHour, TasksInFlight, SyncMaxRecords int
+	// TasksSpent are the tasks of the hour already used (TaskLedger):
+	// the plan may start TasksPerHour − TasksSpent.
+	TasksSpent int
 }
 
 // PlannerOptionsOf returns the planner options of an account configured
@@ -213,8 +224,14 @@ func (t Type) New(c providers.Config, env providers.Env) (providers.Instance, er
 // NewInstance returns the instance of an account configured by c that
 // talks through cl (tests build clients with their own back-offs).
 func NewInstance(c providers.Config, cl *Client) *Instance {
-	return &Instance{Provider: NewProvider(c.Name, cl, Rules(c)), cfg: c, planner: NewPlanner(c.Name, Rules(c), PlannerOptionsOf(c))}
+	p := NewProvider(c.Name, cl, Rules(c))
+	p.extraLines = c.Strings(OptLines)
+	p.syncSlots = c.Int(OptSyncConcurrency, DefaultSyncConcurrency)
+	return &Instance{Provider: p, cfg: c, planner: NewPlanner(c.Name, Rules(c), PlannerOptionsOf(c))}
 }
+
+// Ledger returns the account's count of batch tasks in the current hour.
+func (i *Instance) Ledger() *TaskLedger { return i.ledger }
 
 // Config returns the account's configuration.
 func (i *Instance) Config() providers.Config { return i.cfg }
@@ -222,8 +239,18 @@ func (i *Instance) Config() providers.Config { return i.cfg }
 // Caps returns the account's capabilities.
 func (i *Instance) Caps() providers.Caps { return Type{}.Caps(i.cfg) }
 
-// Planner returns the account's packer.
-func (i *Instance) Planner() providers.Planner { return i.planner }
+// Planner returns the account's packer for the next plan: within what is
+// left of the hour's batch-task quota after the tasks this process
+// submitted (TaskLedger).
+func (i *Instance) Planner() providers.Planner {
+	o := i.planner.Options()
+	spent := i.ledger.Spent(o.TasksPerHour)
+	if spent == 0 {
+		return i.planner
+	}
+	o.TasksSpent = spent
+	return NewPlanner(i.cfg.Name, i.planner.Rules(), o)
+}
 
 // zoneRules returns the rules a zone is planned under: the account's
 // rules with the grade's minimum TTL and lines when ReadZone read them.

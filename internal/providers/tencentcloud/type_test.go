@@ -110,7 +110,7 @@ func TestTaskBudget(t *testing.T) {
 		t.Fatalf("without a budget: %d tasks\n%s", free.Cost.Tasks, describe(free))
 	}
 	p := planWith(desired, live, tencentcloud.PlannerOptions{TasksPerHour: 6, TasksInFlight: 100})
-	n, ops := details(p, "the plan needs 10 batch tasks and 6 may start per hour (tasks_per_hour)")
+	n, ops := details(p, "the plan needs 10 batch tasks and 6 may start in this hour (tasks_per_hour)")
 	if p.Cost.Tasks != 6 || n != 40 || ops[tencentcloud.OpCreate] != 40 {
 		t.Fatalf("budget 6: %d tasks, %d explained, %v\n%s", p.Cost.Tasks, n, ops, describe(p))
 	}
