@@ -1,17 +1,15 @@
 package rfc2136_test
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/dnssync/dnssync/internal/journal"
 	"github.com/dnssync/dnssync/internal/providers/rfc2136/servertest"
+	"github.com/dnssync/dnssync/internal/testbin"
 )
 
 // TestProductApplyKilled: `dnssync apply` sends a 2,000-difference change
@@ -35,12 +33,7 @@ func TestProductApplyKilled(t *testing.T) {
 	}
 	rp.write("dnssync.yaml", string(cfg)+"    max_message_size: 1024\n")
 
-	bin := filepath.Join(t.TempDir(), "dnssync")
-	build := exec.Command("go", "build", "-o", bin, "github.com/dnssync/dnssync/cmd/dnssync")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := testbin.Build(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	command := func(args ...string) *exec.Cmd {
@@ -49,35 +42,8 @@ func TestProductApplyKilled(t *testing.T) {
 		return cmd
 	}
 
-	first := command("apply", "--yes", "--force")
-	var out1 bytes.Buffer
-	first.Stdout, first.Stderr = &out1, &out1
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- first.Wait() }()
 	// Kill once the journal shows a few UPDATEs the server accepted.
-	journalPath := filepath.Join(rp.dir, ".dnssync", journal.FileName)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		b, _ := os.ReadFile(journalPath)
-		if bytes.Count(b, []byte(`"kind":"accepted"`))+bytes.Count(b, []byte(`"kind":"outcome"`)) >= 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no UPDATE accepted within 60 s:\n%s", out1.String())
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("apply ended before it was killed (%v):\n%s", err, out1.String())
-		case <-time.After(2 * time.Millisecond):
-		}
-	}
-	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-done
+	testbin.KillAfterWrites(t, command("apply", "--yes", "--force"), filepath.Join(rp.dir, ".dnssync"), 3, 60*time.Second)
 
 	// The kill left the zone part way: some differences applied, not all.
 	if n := differences(rp, want); n == 0 || n >= benchCreates+benchChanges+benchDeletes {

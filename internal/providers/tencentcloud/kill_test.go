@@ -1,7 +1,6 @@
 package tencentcloud_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http/httptest"
@@ -10,13 +9,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/dnssync/dnssync/internal/journal"
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/providers/tencentcloud/tencentcloudtest"
+	"github.com/dnssync/dnssync/internal/testbin"
 )
 
 // TestProductApplyKilled: `dnssync apply` works through 12 zones on the
@@ -90,12 +88,7 @@ state_dir: .dnssync
 		want[name] = userState(desired)
 	}
 
-	bin := filepath.Join(t.TempDir(), "dnssync")
-	build := exec.Command("go", "build", "-o", bin, "github.com/dnssync/dnssync/cmd/dnssync")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := testbin.Build(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	command := func(args ...string) *exec.Cmd {
@@ -114,34 +107,7 @@ state_dir: .dnssync
 		return n
 	}
 
-	first := command("apply", "--yes", "--force")
-	var out1 bytes.Buffer
-	first.Stdout, first.Stderr = &out1, &out1
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- first.Wait() }()
-	journalPath := filepath.Join(dir, ".dnssync", journal.FileName)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		b, _ := os.ReadFile(journalPath)
-		if bytes.Count(b, []byte(`"kind":"accepted"`))+bytes.Count(b, []byte(`"kind":"outcome"`)) >= 4 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no write accepted within 60 s:\n%s", out1.String())
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("apply ended before it was killed (%v):\n%s", err, out1.String())
-		case <-time.After(2 * time.Millisecond):
-		}
-	}
-	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-done
+	testbin.KillAfterWrites(t, command("apply", "--yes", "--force"), filepath.Join(dir, ".dnssync"), 4, 60*time.Second)
 	committed := 0
 	for _, e := range emu.Log() {
 		if e.Committed {
