@@ -2,13 +2,11 @@ package tencentcloudtest
 
 import (
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/dnssync/dnssync/internal/model"
+	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest/dnspodaccount"
 	"github.com/dnssync/dnssync/internal/sandbox/emulator"
 )
 
@@ -28,9 +26,12 @@ func (Kind) Title() string { return "Tencent Cloud API 3.0 (DNSPod)" }
 // endpoint examples/tencentcloud/dnssync.yaml uses.
 func (Kind) DefaultAddr() string { return "127.0.0.1:18445" }
 
-// NewEmulator returns an empty emulator with o's task delay and faults.
+// NewEmulator returns an emulator with o's task delay and faults, serving
+// the DNSPod account o.Backends shares with the legacy DNSPod emulator, or
+// an empty account of its own without Backends.
 func (Kind) NewEmulator(o emulator.Options) (emulator.Emulator, error) {
-	e := &Emulator{srv: New(Options{Seed: o.RandSeed})}
+	srv := New(Options{Seed: o.RandSeed, Account: dnspodaccount.Shared(o)})
+	e := &Emulator{Plugin: dnspodaccount.Plugin{F: srv}, srv: srv}
 	e.SetTaskDelay(o.TaskDelay)
 	if err := e.SetFaults(o.Faults); err != nil {
 		return nil, err
@@ -38,12 +39,18 @@ func (Kind) NewEmulator(o emulator.Options) (emulator.Emulator, error) {
 	return e, nil
 }
 
-// Emulator adapts a Server to the sandbox (emulator.Emulator).
+// Emulator adapts a Server to the sandbox (emulator.Emulator); the state,
+// seed and domain plumbing it shares with the legacy DNSPod emulator is
+// dnspodaccount.Plugin.
 type Emulator struct {
+	dnspodaccount.Plugin
 	srv *Server
 }
 
-var _ emulator.Emulator = (*Emulator)(nil)
+var (
+	_ emulator.Emulator    = (*Emulator)(nil)
+	_ emulator.DomainAdder = (*Emulator)(nil)
+)
 
 // Server is the emulator itself, for tests that inspect or change it.
 func (e *Emulator) Server() *Server { return e.srv }
@@ -62,13 +69,6 @@ func (e *Emulator) AddCredentials(provider string) (map[string]string, error) {
 	return map[string]string{"secret_id": id, "secret_key": secret}, nil
 }
 
-// ExportState is MarshalState: domains, records with ids and id counters.
-// Batch tasks are not part of it: a restored emulator starts idle.
-func (e *Emulator) ExportState() ([]byte, error) { return e.srv.MarshalState() }
-
-// ImportState is UnmarshalState.
-func (e *Emulator) ImportState(data []byte) error { return e.srv.UnmarshalState(data) }
-
 // SetFaults maps the sandbox's faults onto Tencent Cloud's: throttling is
 // Error.Code RequestLimitExceeded, a server error HTTP 502 with an HTML
 // body, an item failure a batch task item ending in status "error";
@@ -77,10 +77,8 @@ func (e *Emulator) SetFaults(f emulator.Faults) error {
 	if err := f.Check(); err != nil {
 		return fmt.Errorf("tencentcloud emulator: %w", err)
 	}
-	tf := Faults{
-		RequestLimit: f.Throttle, ServerError: f.ServerError, Drop: f.Drop, FailAfterCommit: f.CommitLoss,
-		Latency: f.Latency, FailItem: f.ItemFail,
-	}
+	tf := Faults{RequestLimit: f.Throttle, ServerError: f.ServerError, Drop: f.Drop, FailAfterCommit: f.CommitLoss,
+		Latency: f.Latency, FailItem: f.ItemFail}
 	if f.Latency > 0 {
 		tf.LatencyShare = 1
 	}
@@ -88,70 +86,45 @@ func (e *Emulator) SetFaults(f emulator.Faults) error {
 	return nil
 }
 
-// SetTaskDelay makes the first item of a batch task take d: item k of a
-// task is done at created + (2k+2)·d/2, so later items follow in order.
-func (e *Emulator) SetTaskDelay(d time.Duration) { e.srv.SetBatchStep(d / 2) }
-
 // RequestLog returns the request log (LogEntry values), only action's
 // requests when action is not empty.
 func (e *Emulator) RequestLog(action string) []any {
-	out := []any{}
-	for _, le := range e.srv.Log() {
-		if action == "" || le.Action == action {
-			out = append(out, le)
-		}
-	}
-	return out
-}
-
-// ResetRequestLog empties the request log.
-func (e *Emulator) ResetRequestLog() { e.srv.ResetLog() }
-
-// Seed reads the tencentcloud section of a seed file (docs/SANDBOX.md) and
-// adds its domains and records, so that DNSPod's rules (the grade's minimum
-// TTL and lines, value syntax, CNAME beside other data, duplicates) reject
-// a bad seed with the position of the record.
-func (e *Emulator) Seed(r *emulator.SeedReader, section *yaml.Node) error {
-	for _, z := range readSeed(r, section) {
-		if _, err := e.srv.AddDomain(z.Name, z.Grade); err != nil {
-			r.Report(z.Pos, err.Error())
-			continue
-		}
-		for _, rec := range z.Records {
-			if _, err := e.srv.AddRecord(z.Name, rec); err != nil {
-				r.Report(rec.Pos, fmt.Sprintf("%s: record %s: %v", z.Name, describe(rec), err))
-			}
-		}
-	}
-	return nil
+	return dnspodaccount.FilterLog(e.srv.Log(), action, func(le LogEntry) string { return le.Action })
 }
 
 // EditState returns a change for the sandbox's Mutate that edits the
 // emulator's state in place — drift made behind dnssync's back.
 func EditState(f func(*State) error) func(emulator.Emulator) error {
-	return func(em emulator.Emulator) error {
+	return dnspodaccount.EditState(func(em emulator.Emulator) (dnspodaccount.Stateful[State], bool) {
 		e, ok := em.(*Emulator)
 		if !ok {
-			return errors.New("tencentcloudtest: not a tencentcloud emulator")
+			return nil, false
 		}
-		st := e.srv.Export()
-		if err := f(&st); err != nil {
-			return err
-		}
-		return e.srv.Import(st)
-	}
+		return e.srv, true
+	}, "tencentcloudtest", f)
 }
 
-var _ emulator.DomainAdder = (*Emulator)(nil)
-
-// AddDomain adds domain as DNSPod adds one to an account: free grade, only
-// the system's apex NS rows. A domain that exists is left as it is.
-func (e *Emulator) AddDomain(domain string) (bool, error) {
-	if e.srv.HasDomain(domain) {
-		return false, nil
+// SeedAPI is how the tencentcloud section of a seed file reaches the
+// account: grades in any case and the D_ forms (DP_Plus reads as DP_PLUS),
+// lines as this API names them, domains and records through AddDomain and
+// AddRecord.
+func (s *Server) SeedAPI() dnspodaccount.SeedAPI {
+	return dnspodaccount.SeedAPI{
+		Section: "tencentcloud",
+		Grade: func(g string) (string, bool) {
+			g = apiGrade(g)
+			return g, contains(grades, g)
+		},
+		GradeHint:    "DP_Free, DP_Plus, DP_Extra, DP_Expert, DP_Ultra, any case, or the D_ forms",
+		DefaultGrade: "DP_FREE",
+		AddDomain: func(name, grade string) error {
+			_, err := s.AddDomain(name, grade)
+			return err
+		},
+		AddRecord: func(domain string, r model.Record) error {
+			_, err := s.AddRecord(domain, r)
+			return err
+		},
+		Records: s.Records,
 	}
-	if _, err := e.srv.AddDomain(domain, ""); err != nil {
-		return false, err
-	}
-	return true, nil
 }
