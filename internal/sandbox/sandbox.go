@@ -164,7 +164,7 @@ type hosted struct {
 // Sandbox is a running set of emulators.
 type Sandbox struct {
 	opts        Options
-	emus        []*hosted // by name
+	emus        []*hosted          // by name
 	backends    *emulator.Backends // nil with SeparateBackends
 	creds       []Credential
 	lock        *flock.Flock
