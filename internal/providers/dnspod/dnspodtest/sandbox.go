@@ -3,48 +3,43 @@ package dnspodtest
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
 
-	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest/dnspodaccount"
 	"github.com/dnssync/dnssync/internal/sandbox/emulator"
 )
 
-// Kind is this emulator as a plug-in of `dnssync sandbox`: it serves
-// providers of type dnspod.
+// Kind plugs the legacy API's emulator into `dnssync sandbox`, for
+// providers of type dnspod (the name of its seed section, state part and
+// flags).
 type Kind struct{}
 
 var _ emulator.Kind = Kind{}
-
-// Name is the provider type the emulator stands in for.
-func (Kind) Name() string { return "dnspod" }
-
-// Title names the emulated API.
-func (Kind) Title() string { return "DNSPod API" }
-
-// DefaultAddr is the sandbox's listen address for this emulator, the
-// endpoint examples/dnssync.yaml uses.
-func (Kind) DefaultAddr() string { return "127.0.0.1:18444" }
 
 // NewEmulator returns an emulator with o's task delay and faults, serving
 // the DNSPod account o.Backends shares with the Tencent Cloud API 3.0
 // emulator, or an empty account of its own without Backends.
 func (Kind) NewEmulator(o emulator.Options) (emulator.Emulator, error) {
-	srv := New(Options{Seed: o.RandSeed, Account: dnspodaccount.Shared(o)})
-	e := &Emulator{Plugin: dnspodaccount.Plugin{F: srv}, srv: srv, tokenIDs: map[uint32]bool{}}
-	e.SetTaskDelay(o.TaskDelay)
-	if err := e.SetFaults(o.Faults); err != nil {
-		return nil, err
-	}
-	return e, nil
+	return dnspodaccount.NewEmulator(o, func(acct *dnspodaccount.Account) *Emulator {
+		srv := New(Options{Seed: o.RandSeed, Account: acct})
+		return &Emulator{Plugin: dnspodaccount.Plugin{F: srv}, srv: srv, tokenIDs: map[uint32]bool{}}
+	})
 }
 
-// Emulator adapts a Server to the sandbox (emulator.Emulator); the state,
-// seed and domain plumbing it shares with the API 3.0 emulator is
-// dnspodaccount.Plugin.
+// Name: providers of type dnspod.
+func (Kind) Name() string { return "dnspod" }
+
+// DefaultAddr is where examples/dnssync.yaml expects the legacy API.
+func (Kind) DefaultAddr() string { return "127.0.0.1:18444" }
+
+// Title is the summary's name of the API.
+func (Kind) Title() string { return "DNSPod API" }
+
+// Emulator adapts a Server to the sandbox (emulator.Emulator): the API and
+// its tokens here, the rest in dnspodaccount.Plugin, shared with the API
+// 3.0 emulator.
 type Emulator struct {
 	dnspodaccount.Plugin
 	srv *Server
@@ -85,59 +80,29 @@ func (e *Emulator) AddCredentials(provider string) (map[string]string, error) {
 	return map[string]string{"token": ids + "," + secret}, nil
 }
 
-// SetFaults maps the sandbox's faults onto DNSPod's: throttling is
-// status.code -2, a server error HTTP 502 with an HTML body, an item
+// SetSandboxFaults maps the sandbox's faults onto DNSPod's: throttling
+// is status.code -2, a server error HTTP 502 with an HTML body, an item
 // failure a batch item ending in status "error"; latency applies to every
 // request.
-func (e *Emulator) SetFaults(f emulator.Faults) error {
-	if err := f.Check(); err != nil {
-		return fmt.Errorf("dnspod emulator: %w", err)
-	}
-	df := Faults{Throttle: f.Throttle, ServerError: f.ServerError, Drop: f.Drop, FailAfterCommit: f.CommitLoss,
-		Latency: f.Latency, FailItem: f.ItemFail}
-	if f.Latency > 0 {
-		df.LatencyShare = 1
-	}
-	e.srv.SetFaults(df)
-	return nil
+func (s *Server) SetSandboxFaults(f emulator.Faults) {
+	s.SetFaults(Faults{Throttle: f.Throttle, ServerError: f.ServerError, Drop: f.Drop, FailAfterCommit: f.CommitLoss,
+		Latency: f.Latency, LatencyShare: dnspodaccount.LatencyShare(f), FailItem: f.ItemFail})
 }
 
-// RequestLog returns the request log (LogEntry values), only action's
-// requests when action is not empty.
-func (e *Emulator) RequestLog(action string) []any {
-	return dnspodaccount.FilterLog(e.srv.Log(), action, func(le LogEntry) string { return le.Action })
+// RequestLog is the request log (LogEntry values) of action, all of it
+// when action is empty.
+func (s *Server) RequestLog(action string) []any {
+	return dnspodaccount.FilterLog(s.Log(), action, func(le LogEntry) string { return le.Action })
 }
 
 // EditState returns a change for the sandbox's Mutate that edits the
 // emulator's state in place — drift made behind dnssync's back.
-func EditState(f func(*State) error) func(emulator.Emulator) error {
-	return dnspodaccount.EditState(func(em emulator.Emulator) (dnspodaccount.Stateful[State], bool) {
-		e, ok := em.(*Emulator)
-		if !ok {
-			return nil, false
-		}
-		return e.srv, true
-	}, "dnspodtest", f)
-}
+func EditState(f func(*State) error) func(emulator.Emulator) error { return dnspodaccount.EditState(f) }
 
-// SeedAPI is how the dnspod section of a seed file reaches the account:
-// grades as the legacy API spells them (DP_Free, D_Plus, …), domains and
-// records through AddDomain and AddRecord, so DNSPod's codes report a bad
-// record.
-func (s *Server) SeedAPI() dnspodaccount.SeedAPI {
-	return dnspodaccount.SeedAPI{
-		Section:      "dnspod",
-		Grade:        func(g string) (string, bool) { return g, gradeRE.MatchString(g) },
-		GradeHint:    "DP_Free, DP_Plus, DP_Extra, DP_Expert, DP_Ultra or the D_ forms",
-		DefaultGrade: "DP_Free",
-		AddDomain: func(name, grade string) error {
-			_, err := s.AddDomain(name, grade)
-			return err
-		},
-		AddRecord: func(domain string, r model.Record) error {
-			_, err := s.AddRecord(domain, r)
-			return err
-		},
-		Records: s.Records,
-	}
+// SeedFormat: the dnspod section of a seed file spells grades as the
+// legacy API does (DP_Free, D_Plus, …).
+func (s *Server) SeedFormat() dnspodaccount.SeedFormat {
+	return dnspodaccount.SeedFormat{Section: "dnspod", DefaultGrade: "DP_Free",
+		Grade:     func(g string) (string, bool) { return g, gradeRE.MatchString(g) },
+		GradeHint: "DP_Free, DP_Plus, DP_Extra, DP_Expert, DP_Ultra or the D_ forms"}
 }

@@ -282,6 +282,14 @@ func (a *Account) AddDomain(name, grade string, id uint64, recs []model.Record) 
 	return d, nil
 }
 
+// CreateDomain is AddDomain of a new domain with the system's apex NS
+// rows, taking the lock.
+func (a *Account) CreateDomain(name, grade string) (*Domain, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.AddDomain(name, grade, 0, nil)
+}
+
 // Domain returns the domain with id.
 func (a *Account) Domain(id uint64) (*Domain, bool) {
 	d, ok := a.domains[id]

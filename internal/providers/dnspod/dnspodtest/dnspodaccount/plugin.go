@@ -1,11 +1,12 @@
 package dnspodaccount
 
 import (
-	"errors"
+	"fmt"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/sandbox/emulator"
 )
 
@@ -14,25 +15,55 @@ import (
 type Frontend interface {
 	// Account is the account the emulator serves.
 	Account() *Account
-	// SeedAPI is how the emulator's seed section reaches the account.
-	SeedAPI() SeedAPI
+	// SeedFormat is how the emulator's seed section spells grades.
+	SeedFormat() SeedFormat
 	// HasDomain reports whether the account holds the domain.
 	HasDomain(name string) bool
+	// AddRecord adds a record through the API's rules (lines and values
+	// as the API spells them) and returns its id; Records lists a
+	// domain's records as the API spells them.
+	AddRecord(domain string, r model.Record) (string, error)
+	Records(domain string) []model.Record
 	// MarshalState and UnmarshalState are the emulator's part of the
 	// sandbox state file.
 	MarshalState() ([]byte, error)
 	UnmarshalState([]byte) error
 	// SetBatchStep sets how long a batch item waits and then runs.
 	SetBatchStep(time.Duration)
-	// ResetLog empties the request log.
+	// SetSandboxFaults maps the sandbox's faults (checked) onto the API's.
+	SetSandboxFaults(emulator.Faults)
+	// RequestLog returns the request log entries of action (all when
+	// empty); ResetLog empties the log.
+	RequestLog(action string) []any
 	ResetLog()
 }
 
-// Plugin is the part of emulator.Emulator (and emulator.DomainAdder) the
-// two APIs' sandbox plug-ins have in common; each embeds it and adds its
-// API's handler, credentials, faults and request log.
+// Plugin is what the two APIs' sandbox plug-ins have in common: all of
+// emulator.Emulator (and emulator.DomainAdder) but the API's handler and
+// credentials. Each embeds it.
 type Plugin struct {
 	F Frontend
+}
+
+// NewEmulator makes the sandbox emulator of one of the account's APIs:
+// build wraps a server of the API over the account o.Backends shares (nil:
+// the server keeps one of its own), which is then given o's task delay and
+// faults.
+func NewEmulator[E interface {
+	emulator.Emulator
+	Configure(emulator.Options) error
+}](o emulator.Options, build func(*Account) E) (emulator.Emulator, error) {
+	e := build(Shared(o))
+	if err := e.Configure(o); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Configure applies the sandbox's task delay and faults.
+func (p Plugin) Configure(o emulator.Options) error {
+	p.SetTaskDelay(o.TaskDelay)
+	return p.SetFaults(o.Faults)
 }
 
 // ExportState is the emulator's MarshalState: the account's domains and
@@ -49,13 +80,36 @@ func (p Plugin) ImportState(data []byte) error { return p.F.UnmarshalState(data)
 // is done at created + (2k+2)·d/2, so later items follow in order.
 func (p Plugin) SetTaskDelay(d time.Duration) { p.F.SetBatchStep(d / 2) }
 
+// SetFaults checks the sandbox's faults and maps them onto the API's
+// (SetSandboxFaults).
+func (p Plugin) SetFaults(f emulator.Faults) error {
+	if err := f.Check(); err != nil {
+		return fmt.Errorf("%s emulator: %w", p.F.SeedFormat().Section, err)
+	}
+	p.F.SetSandboxFaults(f)
+	return nil
+}
+
+// LatencyShare is the share of requests the sandbox's latency applies to:
+// every request, when there is one.
+func LatencyShare(f emulator.Faults) float64 {
+	if f.Latency > 0 {
+		return 1
+	}
+	return 0
+}
+
+// RequestLog is the emulator's request log, only action's requests when
+// action is not empty.
+func (p Plugin) RequestLog(action string) []any { return p.F.RequestLog(action) }
+
 // ResetRequestLog empties the request log.
 func (p Plugin) ResetRequestLog() { p.F.ResetLog() }
 
 // Seed reads the emulator's section of a seed file (docs/SANDBOX.md) and
 // loads it into the account through the emulator (Account.Seed).
 func (p Plugin) Seed(r *emulator.SeedReader, section *yaml.Node) error {
-	p.F.Account().Seed(r, section, p.F.SeedAPI())
+	p.F.Account().Seed(r, section, p.F)
 	return nil
 }
 
@@ -66,12 +120,13 @@ func (p Plugin) AddDomain(domain string) (bool, error) {
 	if p.F.HasDomain(domain) {
 		return false, nil
 	}
-	api := p.F.SeedAPI()
-	if err := api.AddDomain(domain, api.DefaultGrade); err != nil {
+	if _, err := p.F.Account().CreateDomain(domain, "DP_Free"); err != nil {
 		return false, err
 	}
 	return true, nil
 }
+
+func (p Plugin) frontend() Frontend { return p.F }
 
 // Stateful is an emulator server whose state can be exported as St and
 // imported back.
@@ -80,15 +135,17 @@ type Stateful[St any] interface {
 	Import(St) error
 }
 
-// EditState returns a change for the sandbox's Mutate that edits an
-// emulator's state in place — drift made behind dnssync's back. server
-// picks the emulator's server out of the sandbox's emulator, reporting
-// false for an emulator of another kind.
-func EditState[St any](server func(emulator.Emulator) (Stateful[St], bool), kind string, f func(*St) error) func(emulator.Emulator) error {
+// EditState returns a change for the sandbox's Mutate that edits the state
+// (St) of an emulator embedding Plugin in place — drift made behind
+// dnssync's back. An emulator of another kind is an error.
+func EditState[St any](f func(*St) error) func(emulator.Emulator) error {
 	return func(em emulator.Emulator) error {
-		s, ok := server(em)
-		if !ok {
-			return errors.New(kind + ": not a " + kind + " emulator")
+		var s Stateful[St]
+		if p, ok := em.(interface{ frontend() Frontend }); ok {
+			s, _ = p.frontend().(Stateful[St])
+		}
+		if s == nil {
+			return fmt.Errorf("not an emulator whose state is a %T", *new(St))
 		}
 		st := s.Export()
 		if err := f(&st); err != nil {

@@ -22,10 +22,9 @@ type SeedZone struct {
 	Pos     model.Pos
 }
 
-// SeedAPI is one API's side of loading a seed section: how the section
-// spells grades and how its domains and records reach the account through
-// the API's emulator, so that the API's own checks and error codes apply.
-type SeedAPI struct {
+// SeedFormat is how one API's section of a seed file spells what differs
+// between the APIs.
+type SeedFormat struct {
 	// Section is the seed file's top-level key ("dnspod").
 	Section string
 	// Grade checks and normalises a grade as the section writes it; ok is
@@ -34,20 +33,13 @@ type SeedAPI struct {
 	GradeHint string
 	// DefaultGrade is the grade of a domain that gives none.
 	DefaultGrade string
-	// AddDomain adds a domain through the emulator.
-	AddDomain func(name, grade string) error
-	// AddRecord adds one record through the emulator's rules.
-	AddRecord func(domain string, r model.Record) error
-	// Records lists a domain's records in the API's spelling (lines), for
-	// comparing a domain another section seeded already.
-	Records func(domain string) []model.Record
 }
 
 // ReadSeed reads a section of the DNSPod format: {domains: [...]}, each
 // domain {name, grade, ttl, records}, each record {name, type, value or
 // values, line, ttl, mx, enabled}. Problems are reported through r at
 // their nodes.
-func ReadSeed(r *emulator.SeedReader, n *yaml.Node, api SeedAPI) []SeedZone {
+func ReadSeed(r *emulator.SeedReader, n *yaml.Node, api SeedFormat) []SeedZone {
 	f, ok := r.Fields(n, api.Section, "domains")
 	if !ok || f["domains"] == nil {
 		return nil
@@ -69,7 +61,7 @@ func ReadSeed(r *emulator.SeedReader, n *yaml.Node, api SeedAPI) []SeedZone {
 	return out
 }
 
-func readSeedZone(r *emulator.SeedReader, n *yaml.Node, api SeedAPI) (SeedZone, bool) {
+func readSeedZone(r *emulator.SeedReader, n *yaml.Node, api SeedFormat) (SeedZone, bool) {
 	z := SeedZone{Pos: r.Pos(n), Grade: api.DefaultGrade}
 	f, ok := r.Fields(n, "a "+api.Section+" domain", "name", "grade", "ttl", "records")
 	if !ok {
@@ -221,27 +213,28 @@ type seedMark struct {
 	grade   string // account spelling
 }
 
-// Seed reads api's section and adds its domains and records to the
-// account through api, so that the API's rules (the grade's minimum TTL and
+// Seed reads f's section and adds its domains to the account and its
+// records through f, so that the API's rules (the grade's minimum TTL and
 // lines, value syntax, CNAME beside other data, duplicates) reject a bad
 // seed with the position of the record. A domain another section of the
 // same file seeded already — the two APIs serve one account — is not added
 // again; it must have the same grade and records there, or the difference
 // is reported.
-func (a *Account) Seed(r *emulator.SeedReader, section *yaml.Node, api SeedAPI) {
+func (a *Account) Seed(r *emulator.SeedReader, section *yaml.Node, f Frontend) {
+	api := f.SeedFormat()
 	for _, z := range ReadSeed(r, section, api) {
 		if prev, ok := a.seededBy(z.Name); ok && prev.section != api.Section {
-			a.compareSeed(r, z, prev, api)
-			continue
-		}
-		if err := api.AddDomain(z.Name, z.Grade); err != nil {
-			r.Report(z.Pos, err.Error())
+			a.compareSeed(r, z, prev, api.Section, f)
 			continue
 		}
 		g, _ := Grade(z.Grade)
+		if _, err := a.CreateDomain(z.Name, g); err != nil {
+			r.Report(z.Pos, err.Error())
+			continue
+		}
 		a.markSeeded(z.Name, seedMark{section: api.Section, grade: g})
 		for _, rec := range z.Records {
-			if err := api.AddRecord(z.Name, rec); err != nil {
+			if _, err := f.AddRecord(z.Name, rec); err != nil {
 				r.Report(rec.Pos, fmt.Sprintf("%s: record %s: %v", z.Name, describe(rec), err))
 			}
 		}
@@ -261,12 +254,12 @@ func (a *Account) markSeeded(name string, m seedMark) {
 	a.seeded[name] = m
 }
 
-// compareSeed reports where z, from api's section, describes the domain
+// compareSeed reports where z, from section (f's), describes the domain
 // prev's section seeded differently.
-func (a *Account) compareSeed(r *emulator.SeedReader, z SeedZone, prev seedMark, api SeedAPI) {
+func (a *Account) compareSeed(r *emulator.SeedReader, z SeedZone, prev seedMark, section string, f Frontend) {
 	if g, _ := Grade(z.Grade); g != prev.grade {
 		r.Report(z.Pos, fmt.Sprintf("%s domain %s: grade %s, but the %s section gives %s; both sections seed one DNSPod account",
-			api.Section, z.Name, z.Grade, prev.section, prev.grade))
+			section, z.Name, z.Grade, prev.section, prev.grade))
 		return
 	}
 	type item struct {
@@ -275,7 +268,7 @@ func (a *Account) compareSeed(r *emulator.SeedReader, z SeedZone, prev seedMark,
 		enabled bool
 	}
 	have := map[item]int{}
-	for _, rec := range api.Records(z.Name) {
+	for _, rec := range f.Records(z.Name) {
 		if !rec.System {
 			have[item{rec.Key(), rec.TTL, rec.Enabled}]++
 		}
@@ -298,6 +291,6 @@ func (a *Account) compareSeed(r *emulator.SeedReader, z SeedZone, prev seedMark,
 	if len(extra) > 0 {
 		slices.Sort(extra)
 		r.Report(z.Pos, fmt.Sprintf("%s domain %s lacks records the %s section gives it (%s); both sections seed one DNSPod account",
-			api.Section, z.Name, prev.section, strings.Join(extra, ", ")))
+			section, z.Name, prev.section, strings.Join(extra, ", ")))
 	}
 }
