@@ -33,6 +33,7 @@ import (
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodrules"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest/dnspodaccount"
+	"github.com/dnssync/dnssync/internal/sandbox/emulator"
 )
 
 // Faults describe injected failures. Shares are probabilities in [0,1]
@@ -126,7 +127,7 @@ type Server struct {
 	nextJob    int
 	jobs       map[int]*job
 	noops      map[string][]time.Time // record id → unchanged modifies
-	log        []LogEntry
+	log        *dnspodaccount.Requests[LogEntry]
 }
 
 // domain is a domain of the account.
@@ -175,6 +176,7 @@ func New(opts Options) *Server {
 		s.acct = dnspodaccount.New(dnspodaccount.Options{Now: opts.Now, FirstDomainID: 10000, FirstRecordID: 100000, Rules: s.rulesFor})
 	}
 	s.mu = s.acct.Mutex()
+	s.log = dnspodaccount.NewRequests(s.mu, func(e LogEntry) string { return e.Action })
 	s.acct.OnAdvance(s.advanceJobs)
 	if opts.RateLimit > 0 {
 		b := opts.Burst
@@ -288,18 +290,13 @@ func (s *Server) Records(domainName string) []model.Record {
 }
 
 // Log returns a copy of the request log.
-func (s *Server) Log() []LogEntry {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]LogEntry(nil), s.log...)
-}
+func (s *Server) Log() []LogEntry { return s.log.Entries() }
 
 // ResetLog empties the request log.
-func (s *Server) ResetLog() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.log = nil
-}
+func (s *Server) ResetLog() { s.log.Reset() }
+
+// Requests is the request log, for the sandbox.
+func (s *Server) Requests() dnspodaccount.RequestLog { return s.log }
 
 // SetFaults replaces the fault settings (tests switch faults on after
 // seeding).
@@ -307,6 +304,15 @@ func (s *Server) SetFaults(f Faults) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.opts.Faults = f
+}
+
+// SetSandboxFaults maps the sandbox's faults onto DNSPod's: throttling
+// is status.code -2, a server error HTTP 502 with an HTML body, an item
+// failure a batch item ending in status "error"; latency applies to every
+// request.
+func (s *Server) SetSandboxFaults(f emulator.Faults) {
+	s.SetFaults(Faults{Throttle: f.Throttle, ServerError: f.ServerError, Drop: f.Drop, FailAfterCommit: f.CommitLoss,
+		Latency: f.Latency, LatencyShare: dnspodaccount.LatencyShare(f), FailItem: f.ItemFail})
 }
 
 // SetBatchStep replaces Options.BatchStep for jobs created from now on;
@@ -328,14 +334,9 @@ type State struct {
 	Jobs       []*job        `json:"jobs,omitempty"`
 }
 
-// DomainState is one domain of State.
-type DomainState struct {
-	ID      uint64         `json:"id"`
-	Name    string         `json:"name"`
-	Grade   string         `json:"grade"`
-	TTL     int            `json:"ttl"`
-	Records []model.Record `json:"records"`
-}
+// DomainState is one domain of State, grades spelled as this API does
+// (as the account does).
+type DomainState = dnspodaccount.DomainState
 
 // Export returns the state (batch jobs due by now applied first).
 func (s *Server) Export() State {
@@ -343,10 +344,7 @@ func (s *Server) Export() State {
 	defer s.mu.Unlock()
 	s.advance(s.opts.Now())
 	as := s.acct.Export()
-	st := State{NextDomain: as.NextDomain, NextRecord: as.NextRecord, NextJob: s.nextJob}
-	for _, d := range as.Domains {
-		st.Domains = append(st.Domains, DomainState{ID: d.ID, Name: d.Name, Grade: d.Grade, TTL: d.TTL, Records: d.Records})
-	}
+	st := State{NextDomain: as.NextDomain, NextRecord: as.NextRecord, NextJob: s.nextJob, Domains: as.Domains}
 	ids := make([]int, 0, len(s.jobs))
 	for id := range s.jobs {
 		ids = append(ids, id)
@@ -368,13 +366,12 @@ func (s *Server) MarshalState() ([]byte, error) {
 func (s *Server) Import(st State) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	as := dnspodaccount.State{NextDomain: st.NextDomain, NextRecord: st.NextRecord}
 	for _, d := range st.Domains {
 		if !gradeRE.MatchString(cmp.Or(d.Grade, "DP_Free")) {
 			return fmt.Errorf("dnspodtest: domain %s: unknown grade %q", d.Name, d.Grade)
 		}
-		as.Domains = append(as.Domains, dnspodaccount.DomainState{ID: d.ID, Name: d.Name, Grade: d.Grade, TTL: d.TTL, Records: d.Records})
 	}
+	as := dnspodaccount.State{NextDomain: st.NextDomain, NextRecord: st.NextRecord, Domains: st.Domains}
 	if err := s.acct.Import(as, "dnspod"); err != nil {
 		return fmt.Errorf("dnspodtest: %w", err)
 	}

@@ -61,21 +61,6 @@ func (e *Emulator) AddCredentials(provider string) (map[string]string, error) {
 	return map[string]string{"secret_id": id, "secret_key": secret}, nil
 }
 
-// SetSandboxFaults maps the sandbox's faults onto Tencent Cloud's:
-// throttling is Error.Code RequestLimitExceeded, a server error HTTP 502
-// with an HTML body, an item failure a batch task item ending in status
-// "error"; latency applies to every request.
-func (s *Server) SetSandboxFaults(f emulator.Faults) {
-	s.SetFaults(Faults{RequestLimit: f.Throttle, ServerError: f.ServerError, Drop: f.Drop, FailAfterCommit: f.CommitLoss,
-		Latency: f.Latency, LatencyShare: dnspodaccount.LatencyShare(f), FailItem: f.ItemFail})
-}
-
-// RequestLog is the request log (LogEntry values) of action, all of it
-// when action is empty.
-func (s *Server) RequestLog(action string) []any {
-	return dnspodaccount.FilterLog(s.Log(), action, func(le LogEntry) string { return le.Action })
-}
-
 // EditState returns a change for the sandbox's Mutate that edits the
 // emulator's state in place — drift made behind dnssync's back.
 func EditState(f func(*State) error) func(emulator.Emulator) error { return dnspodaccount.EditState(f) }

@@ -36,6 +36,7 @@ import (
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodrules"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest/dnspodaccount"
+	"github.com/dnssync/dnssync/internal/sandbox/emulator"
 )
 
 // Documented limits (spec §4), the defaults of Options.
@@ -193,7 +194,7 @@ type Server struct {
 	submits    map[string][]time.Time // client IP → accepted batch submissions
 	limiters   map[string]*rate.Limiter
 	injections []Injection
-	log        []LogEntry
+	log        *dnspodaccount.Requests[LogEntry]
 }
 
 // New returns an emulator with no keys and no domains.
@@ -235,6 +236,7 @@ func New(opts Options) *Server {
 		s.acct = dnspodaccount.New(dnspodaccount.Options{Now: opts.Now, Rules: s.rulesFor})
 	}
 	s.mu = s.acct.Mutex()
+	s.log = dnspodaccount.NewRequests(s.mu, func(e LogEntry) string { return e.Action })
 	s.acct.OnAdvance(s.advanceJobs)
 	if opts.EnforceRates {
 		rates := RatesPerSecond()
@@ -440,24 +442,28 @@ func (s *Server) Records(domainName string) []model.Record {
 }
 
 // Log returns a copy of the request log.
-func (s *Server) Log() []LogEntry {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]LogEntry(nil), s.log...)
-}
+func (s *Server) Log() []LogEntry { return s.log.Entries() }
 
 // ResetLog empties the request log.
-func (s *Server) ResetLog() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.log = nil
-}
+func (s *Server) ResetLog() { s.log.Reset() }
+
+// Requests is the request log, for the sandbox.
+func (s *Server) Requests() dnspodaccount.RequestLog { return s.log }
 
 // SetFaults replaces the random fault settings.
 func (s *Server) SetFaults(f Faults) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.opts.Faults = f
+}
+
+// SetSandboxFaults maps the sandbox's faults onto Tencent Cloud's:
+// throttling is Error.Code RequestLimitExceeded, a server error HTTP 502
+// with an HTML body, an item failure a batch task item ending in status
+// "error"; latency applies to every request.
+func (s *Server) SetSandboxFaults(f emulator.Faults) {
+	s.SetFaults(Faults{RequestLimit: f.Throttle, ServerError: f.ServerError, Drop: f.Drop, FailAfterCommit: f.CommitLoss,
+		Latency: f.Latency, LatencyShare: dnspodaccount.LatencyShare(f), FailItem: f.ItemFail})
 }
 
 // Inject schedules faults on the next matching requests.
@@ -490,14 +496,9 @@ type State struct {
 	Domains      []DomainState `json:"domains"`
 }
 
-// DomainState is one domain of State.
-type DomainState struct {
-	ID      uint64         `json:"id"`
-	Name    string         `json:"name"`
-	Grade   string         `json:"grade"`
-	TTL     int            `json:"ttl"`
-	Records []model.Record `json:"records"`
-}
+// DomainState is one domain of State, grades (DP_FREE) and lines (境外)
+// spelled as this API does.
+type DomainState = dnspodaccount.DomainState
 
 // Export returns the state after applying what is due.
 func (s *Server) Export() State {

@@ -353,14 +353,15 @@ func (a *Account) Forget(id string) { delete(a.meta, id) }
 // Counters are the last domain and record ids handed out.
 func (a *Account) Counters() (domain, record uint64) { return a.nextDomain, a.nextRecord }
 
-// DomainState is one domain as an emulator's state export holds it,
-// in the account's spelling.
+// DomainState is one domain of the account's content, and of the
+// emulators' state exports (each in its API's spelling of grades and
+// lines).
 type DomainState struct {
-	ID      uint64
-	Name    string
-	Grade   string
-	TTL     int
-	Records []model.Record
+	ID      uint64         `json:"id"`
+	Name    string         `json:"name"`
+	Grade   string         `json:"grade"`
+	TTL     int            `json:"ttl"`
+	Records []model.Record `json:"records"`
 }
 
 // State is the account's content: its domains and id counters.

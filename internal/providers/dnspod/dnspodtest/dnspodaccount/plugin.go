@@ -32,10 +32,8 @@ type Frontend interface {
 	SetBatchStep(time.Duration)
 	// SetSandboxFaults maps the sandbox's faults (checked) onto the API's.
 	SetSandboxFaults(emulator.Faults)
-	// RequestLog returns the request log entries of action (all when
-	// empty); ResetLog empties the log.
-	RequestLog(action string) []any
-	ResetLog()
+	// Requests is the request log.
+	Requests() RequestLog
 }
 
 // Plugin is what the two APIs' sandbox plug-ins have in common: all of
@@ -101,10 +99,10 @@ func LatencyShare(f emulator.Faults) float64 {
 
 // RequestLog is the emulator's request log, only action's requests when
 // action is not empty.
-func (p Plugin) RequestLog(action string) []any { return p.F.RequestLog(action) }
+func (p Plugin) RequestLog(action string) []any { return p.F.Requests().Filter(action) }
 
 // ResetRequestLog empties the request log.
-func (p Plugin) ResetRequestLog() { p.F.ResetLog() }
+func (p Plugin) ResetRequestLog() { p.F.Requests().Reset() }
 
 // Seed reads the emulator's section of a seed file (docs/SANDBOX.md) and
 // loads it into the account through the emulator (Account.Seed).
@@ -153,18 +151,6 @@ func EditState[St any](f func(*St) error) func(emulator.Emulator) error {
 		}
 		return s.Import(st)
 	}
-}
-
-// FilterLog returns the entries of action (all when action is empty) as
-// the sandbox's request log endpoint serves them.
-func FilterLog[L any](entries []L, action string, actionOf func(L) string) []any {
-	out := []any{}
-	for _, e := range entries {
-		if action == "" || actionOf(e) == action {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 // Shared returns the account the sandbox shares between the emulators of
