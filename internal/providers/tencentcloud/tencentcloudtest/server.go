@@ -365,12 +365,7 @@ func fromStore(l string) string {
 	return l
 }
 
-// apiRecord is r with this API's line name.
-func apiRecord(r model.Record) model.Record {
-	r.Line = fromStore(r.Line)
-	return r
-}
-
+// apiRecords are rs with this API's line names.
 func apiRecords(rs []model.Record) []model.Record {
 	for i := range rs {
 		rs[i].Line = fromStore(rs[i].Line)
