@@ -130,6 +130,7 @@ func newSandboxCmd(g *globalOptions) *cobra.Command {
 	f.BoolVar(&o.PlainHTTP, "plain-http", false, "serve plain HTTP instead of HTTPS")
 	f.StringVar(&o.SeedFile, "seed", "", "YAML fixture to start from when there is no saved state (default: sandbox/seed.yaml beside the config, else examples/sandbox/seed.yaml); unless given, the zone files' domains are created too")
 	f.BoolVar(&o.Reset, "reset", false, "discard the saved state and start again from the seed")
+	f.BoolVar(&o.SeparateBackends, "separate-backends", false, "keep each emulator's state apart, even those of two APIs over one backend (by default they serve one store)")
 	f.StringVar(&o.ReadyFile, "ready-file", "", "write a JSON file with the endpoints and pid once listening (removed on exit)")
 	durations := func(field func(*sandbox.EmulatorOptions) *time.Duration) sandbox.DurationFlag {
 		m := sandbox.DurationFlag{}

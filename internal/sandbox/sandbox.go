@@ -82,6 +82,10 @@ type Options struct {
 	Emulators map[string]EmulatorOptions
 	// RandSeed seeds the emulators' fault dice, for reproducible runs.
 	RandSeed uint64
+	// SeparateBackends keeps every emulator's state to itself. By default
+	// emulators of two APIs over one product backend serve one store
+	// (emulator.Backends): what one writes, the other reads.
+	SeparateBackends bool
 	// ReadyFile, when set, receives a small JSON document (Ready) once
 	// every listener accepts connections; it is removed by Close.
 	ReadyFile string
@@ -160,7 +164,8 @@ type hosted struct {
 // Sandbox is a running set of emulators.
 type Sandbox struct {
 	opts        Options
-	emus        []*hosted // by name
+	emus        []*hosted          // by name
+	backends    *emulator.Backends // nil with SeparateBackends
 	creds       []Credential
 	lock        *flock.Flock
 	caFile      string
@@ -194,7 +199,7 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	emus, err := newEmulators(opts)
+	emus, backends, err := newEmulators(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -207,6 +212,7 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 	s := &Sandbox{
 		opts:      opts,
 		emus:      emus,
+		backends:  backends,
 		log:       opts.Logger,
 		credsFile: filepath.Join(opts.StateDir, CredentialsFileName),
 		stateFile: filepath.Join(opts.StateDir, StateFileName),
@@ -317,10 +323,15 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 }
 
 // newEmulators checks the per-emulator options and makes one emulator per
-// kind, ordered by name so that output and credentials are stable.
-func newEmulators(opts Options) ([]*hosted, error) {
+// kind, ordered by name so that output and credentials are stable, and the
+// stores they share (nil with SeparateBackends).
+func newEmulators(opts Options) ([]*hosted, *emulator.Backends, error) {
 	if len(opts.Kinds) == 0 {
-		return nil, errors.New("sandbox: no emulators to serve")
+		return nil, nil, errors.New("sandbox: no emulators to serve")
+	}
+	var backends *emulator.Backends
+	if !opts.SeparateBackends {
+		backends = emulator.NewBackends()
 	}
 	kinds := slices.SortedFunc(slices.Values(opts.Kinds), func(a, b emulator.Kind) int { return cmp.Compare(a.Name(), b.Name()) })
 	byName := map[string]bool{}
@@ -328,21 +339,21 @@ func newEmulators(opts Options) ([]*hosted, error) {
 	for _, k := range kinds {
 		name := k.Name()
 		if byName[name] {
-			return nil, fmt.Errorf("sandbox: two emulators are called %q", name)
+			return nil, nil, fmt.Errorf("sandbox: two emulators are called %q", name)
 		}
 		byName[name] = true
 		eo := opts.Emulators[name]
 		if err := eo.Faults.Check(); err != nil {
-			return nil, fmt.Errorf("sandbox: %s faults: %w", name, err)
+			return nil, nil, fmt.Errorf("sandbox: %s faults: %w", name, err)
 		}
 		addr := cmp.Or(opts.Addrs[name], "127.0.0.1:0")
 		addr, err := loopbackAddr(name, addr)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		emu, err := k.NewEmulator(emulator.Options{TaskDelay: eo.TaskDelay, Faults: eo.Faults, RandSeed: opts.RandSeed})
+		emu, err := k.NewEmulator(emulator.Options{TaskDelay: eo.TaskDelay, Faults: eo.Faults, RandSeed: opts.RandSeed, Backends: backends})
 		if err != nil {
-			return nil, fmt.Errorf("sandbox: %w", err)
+			return nil, nil, fmt.Errorf("sandbox: %w", err)
 		}
 		emus = append(emus, &hosted{name: name, title: k.Title(), emu: emu, addr: addr})
 	}
@@ -350,11 +361,11 @@ func newEmulators(opts Options) ([]*hosted, error) {
 	for _, m := range []map[string]bool{keySet(opts.Addrs), keySet(opts.Emulators)} {
 		for name := range m {
 			if !byName[name] {
-				return nil, fmt.Errorf("sandbox: no emulator called %q (have %s)", name, strings.Join(kindNames(kinds), ", "))
+				return nil, nil, fmt.Errorf("sandbox: no emulator called %q (have %s)", name, strings.Join(kindNames(kinds), ", "))
 			}
 		}
 	}
-	return emus, nil
+	return emus, backends, nil
 }
 
 func keySet[V any](m map[string]V) map[string]bool {
@@ -428,7 +439,11 @@ func (s *Sandbox) loadState() error {
 	switch {
 	case err == nil:
 		if err := s.importState(data); err != nil {
-			return fmt.Errorf("sandbox: state file %s: %w; start with --reset to discard it", s.stateFile, err)
+			hint := "start with --reset to discard it"
+			if s.backends != nil && len(s.backends.Names()) > 0 {
+				hint += " (or with --separate-backends if it was saved by emulators that kept their states apart)"
+			}
+			return fmt.Errorf("sandbox: state file %s: %w; %s", s.stateFile, err, hint)
 		}
 		s.origin = "loaded from " + s.stateFile
 		return nil
@@ -511,6 +526,12 @@ func (s *Sandbox) importState(data []byte) error {
 		return fmt.Errorf("version %d, this dnssync reads %d", version, StateVersion)
 	}
 	delete(parts, "version")
+	if s.backends != nil {
+		// Emulators sharing a store each hold it in their part: the
+		// first loads it, the others must agree.
+		s.backends.BeginLoad()
+		defer s.backends.EndLoad()
+	}
 	for _, h := range s.emus {
 		part, ok := parts[h.name]
 		if !ok {

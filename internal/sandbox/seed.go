@@ -23,7 +23,7 @@ type SeedError = emulator.SeedError
 // Start would load it, on scratch emulators of kinds: the structure and
 // each emulator's own rules. Every problem is reported, as a *SeedError.
 func CheckSeed(kinds []emulator.Kind, file string, data []byte) error {
-	emus, err := newEmulators(Options{Kinds: kinds})
+	emus, _, err := newEmulators(Options{Kinds: kinds})
 	if err != nil {
 		return err
 	}

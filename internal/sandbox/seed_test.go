@@ -109,7 +109,7 @@ func TestSeedErrors(t *testing.T) {
 }
 
 func TestSeedApply(t *testing.T) {
-	emus, err := newEmulators(Options{Kinds: all.Emulators()})
+	emus, _, err := newEmulators(Options{Kinds: all.Emulators()})
 	if err != nil {
 		t.Fatal(err)
 	}

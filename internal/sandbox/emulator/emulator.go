@@ -13,6 +13,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -45,6 +46,10 @@ type Options struct {
 	// RandSeed seeds the fault dice, so that the same seed and the same
 	// requests give the same faults.
 	RandSeed uint64
+	// Backends holds the stores emulators of different kinds serve
+	// together (two APIs over one product backend); nil: every emulator
+	// keeps its state to itself.
+	Backends *Backends
 }
 
 // Emulator is a running provider emulator: the provider's API as an HTTP
@@ -133,4 +138,74 @@ type DomainAdder interface {
 	// emulator's account. A domain that exists is left as it is: added
 	// reports whether it was created.
 	AddDomain(domain string) (added bool, err error)
+}
+
+// Store is a product backend's state that emulators of several kinds
+// serve, for instance one account behind two APIs of a provider. What it
+// holds is the emulators' business; the sandbox only brackets the loading
+// of a saved state, in which each of them imports its part.
+type Store interface {
+	// BeginLoad is called before the emulators import a saved state:
+	// until EndLoad, the first part imported loads the store and the
+	// others must agree with it (the state file holds the store once per
+	// emulator serving it).
+	BeginLoad()
+	// EndLoad is called once every part was imported.
+	EndLoad()
+}
+
+// Backends are the stores shared between the emulators of one sandbox,
+// by a name the emulators that share one agree on. The zero value is not
+// usable; see NewBackends.
+type Backends struct {
+	mu     sync.Mutex
+	stores map[string]Store
+	names  []string
+}
+
+// NewBackends returns an empty set of shared stores.
+func NewBackends() *Backends { return &Backends{stores: map[string]Store{}} }
+
+// Store returns the store called name, made by create on the first call.
+func (b *Backends) Store(name string, create func() Store) Store {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s, ok := b.stores[name]; ok {
+		return s
+	}
+	s := create()
+	b.stores[name] = s
+	b.names = append(b.names, name)
+	return s
+}
+
+// Names are the stores made so far, in the order they were made.
+func (b *Backends) Names() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.names...)
+}
+
+// BeginLoad calls every store's BeginLoad.
+func (b *Backends) BeginLoad() {
+	for _, s := range b.all() {
+		s.BeginLoad()
+	}
+}
+
+// EndLoad calls every store's EndLoad.
+func (b *Backends) EndLoad() {
+	for _, s := range b.all() {
+		s.EndLoad()
+	}
+}
+
+func (b *Backends) all() []Store {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]Store, 0, len(b.names))
+	for _, n := range b.names {
+		out = append(out, b.stores[n])
+	}
+	return out
 }

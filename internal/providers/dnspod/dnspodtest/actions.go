@@ -56,16 +56,16 @@ func (s *Server) actions() map[string]handler {
 // domain resolves domain_id, or domain (a name) when domain_id is absent.
 func (c *call) domain() (*domain, *answer) {
 	if id := c.get("domain_id"); id != "" {
-		n, err := strconv.Atoi(id)
-		if d, ok := c.s.domains[n]; err == nil && ok {
+		n, err := strconv.ParseUint(id, 10, 64)
+		if d, ok := c.s.acct.Domain(n); err == nil && ok {
 			return d, nil
 		}
 		a := fail(codeDomainID, "Domain id invalid")
 		return nil, &a
 	}
 	if name := c.get("domain"); name != "" {
-		if id, ok := c.s.byName[model.Host(name)]; ok {
-			return c.s.domains[id], nil
+		if d, ok := c.s.acct.DomainByName(name); ok {
+			return d, nil
 		}
 	}
 	a := fail(codeDomainID, "Domain id invalid")
@@ -74,7 +74,7 @@ func (c *call) domain() (*domain, *answer) {
 
 // record resolves record_id inside d.
 func (c *call) record(d *domain) (model.Record, *answer) {
-	if r, ok := d.zone.Get(c.get("record_id")); ok {
+	if r, ok := d.Zone.Get(c.get("record_id")); ok {
 		return r, nil
 	}
 	a := fail(codeRecordID, "Record id invalid")
@@ -128,7 +128,7 @@ func statusWord(b bool) string {
 }
 
 func (c *call) updatedOn(id string) string {
-	if t, ok := c.s.updated[id]; ok {
+	if t, ok := c.s.acct.Touched(id); ok {
 		return cst(t)
 	}
 	return cst(c.now)
@@ -152,7 +152,7 @@ func (c *call) domainList() answer {
 	}
 	kw := strings.ToLower(c.get("keyword"))
 	var all []*domain
-	for _, d := range c.s.sortedDomains() {
+	for _, d := range c.s.acct.Domains() {
 		if kw == "" || strings.Contains(d.Name, kw) {
 			all = append(all, d)
 		}
@@ -165,7 +165,7 @@ func (c *call) domainList() answer {
 	for _, d := range page {
 		domains = append(domains, map[string]any{
 			"id": d.ID, "name": d.Name, "punycode": d.Name, "grade": d.Grade, "grade_title": d.Grade,
-			"status": "enable", "ext_status": "", "records": strconv.Itoa(d.zone.Len()), "group_id": "1",
+			"status": "enable", "ext_status": "", "records": strconv.Itoa(d.Zone.Len()), "group_id": "1",
 			"is_mark": "no", "remark": "", "is_vip": "no", "searchengine_push": "yes", "user_id": "1",
 			"created_on": cst(d.Created), "updated_on": cst(d.Created), "ttl": strconv.Itoa(d.TTL),
 			"cname_speedup": "disable", "owner": "owner@example.com", "auth_to_anquanbao": false,
@@ -187,8 +187,8 @@ func (c *call) domainInfo() answer {
 		return *f
 	}
 	return ok(map[string]any{"domain": map[string]any{
-		"id": strconv.Itoa(d.ID), "name": d.Name, "punycode": d.Name, "grade": d.Grade, "grade_title": d.Grade,
-		"status": "enable", "ext_status": "", "records": strconv.Itoa(d.zone.Len()), "group_id": "1",
+		"id": strconv.FormatUint(d.ID, 10), "name": d.Name, "punycode": d.Name, "grade": d.Grade, "grade_title": d.Grade,
+		"status": "enable", "ext_status": "", "records": strconv.Itoa(d.Zone.Len()), "group_id": "1",
 		"is_mark": "no", "remark": false, "is_vip": "no", "searchengine_push": "yes", "user_id": "1",
 		"created_on": cst(d.Created), "updated_on": cst(d.Created), "ttl": strconv.Itoa(d.TTL),
 		"cname_speedup": "disable", "owner": "owner@example.com", "auth_to_anquanbao": false,
@@ -201,7 +201,7 @@ func (c *call) domainPurview() answer {
 	if f != nil {
 		return *f
 	}
-	rr := c.s.opts.Rules.RoundRobinLimit
+	rr := c.s.acct.Rules(d.Grade).RoundRobinLimit
 	if rr == 0 {
 		rr = 99999
 	}
@@ -234,7 +234,7 @@ func (c *call) recordLine() answer {
 	if _, f := c.domain(); f != nil {
 		return *f
 	}
-	lines := c.s.rulesFor(g).Lines
+	lines := c.s.acct.Rules(g).Lines
 	ids := map[string]any{}
 	for _, l := range lines {
 		if l == model.DefaultLine {
@@ -279,7 +279,7 @@ func (c *call) listRecord(r model.Record, lines map[string]string, now string) l
 		Enabled: enabledStr(r.Enabled), Status: statusWord(r.Enabled) + "d",
 		UpdatedOn: now, UseAQB: "no",
 	}
-	if t, ok := c.s.updated[r.ID]; ok {
+	if t, ok := c.s.acct.Touched(r.ID); ok {
 		lr.UpdatedOn = cst(t)
 	}
 	if r.System {
@@ -308,7 +308,7 @@ func (c *call) recordList() answer {
 		}
 		length = n
 	}
-	all := d.zone.RecordsByID()
+	all := d.Zone.RecordsByID()
 	kw := strings.ToLower(c.get("keyword"))
 	sub := strings.ToLower(c.get("sub_domain"))
 	typ := strings.ToUpper(c.get("record_type"))
@@ -347,7 +347,7 @@ func (c *call) recordList() answer {
 	}
 	return ok(map[string]any{
 		"domain": map[string]any{
-			"id": strconv.Itoa(d.ID), "name": d.Name, "punycode": d.Name, "grade": d.Grade,
+			"id": strconv.FormatUint(d.ID, 10), "name": d.Name, "punycode": d.Name, "grade": d.Grade,
 			"owner": "owner@example.com", "ext_status": "", "ttl": d.TTL, "min_ttl": c.s.gradeMinTTL(d.Grade),
 			"dnspod_ns": systemNS(d.Grade),
 		},
@@ -369,12 +369,12 @@ func (c *call) recordInfo() answer {
 		return *f
 	}
 	return ok(map[string]any{
-		"domain": map[string]any{"id": strconv.Itoa(d.ID), "domain": d.Name, "domain_grade": d.Grade, "dnspod_ns": systemNS(d.Grade)},
+		"domain": map[string]any{"id": strconv.FormatUint(d.ID, 10), "domain": d.Name, "domain_grade": d.Grade, "dnspod_ns": systemNS(d.Grade)},
 		"record": map[string]any{
 			"id": r.ID, "sub_domain": r.Name, "record_type": r.Type, "record_line": r.Line,
 			"record_line_id": lineID(r.Line), "value": r.Value, "weight": nil, "mx": strconv.Itoa(r.MX),
 			"ttl": strconv.Itoa(r.TTL), "enabled": enabledStr(r.Enabled), "monitor_status": "", "remark": "",
-			"updated_on": c.updatedOn(r.ID), "domain_id": strconv.Itoa(d.ID),
+			"updated_on": c.updatedOn(r.ID), "domain_id": strconv.FormatUint(d.ID, 10),
 		},
 	})
 }
@@ -434,11 +434,11 @@ func (c *call) recordCreate() answer {
 	if f != nil {
 		return *f
 	}
-	id, e := d.zone.Create(r)
+	id, e := d.Zone.Create(r)
 	if e != nil {
 		return fail(e.Code, e.Message)
 	}
-	c.s.updated[id] = c.now
+	c.s.acct.Meta(id, c.now).Updated = c.now
 	a := ok(map[string]any{"record": map[string]any{"id": id, "name": r.Name, "status": statusWord(r.Enabled)}})
 	a.committed = true
 	return a
@@ -472,10 +472,10 @@ func (c *call) recordModify() answer {
 		}
 		c.s.noops[old.ID] = append(kept, c.now)
 	}
-	if e := d.zone.Replace(old.ID, r); e != nil {
+	if e := d.Zone.Replace(old.ID, r); e != nil {
 		return fail(e.Code, e.Message)
 	}
-	c.s.updated[old.ID] = c.now
+	c.s.acct.Meta(old.ID, c.now).Updated = c.now
 	n, _ := strconv.Atoi(old.ID)
 	a := ok(map[string]any{"record": map[string]any{"id": n, "name": r.Name, "value": r.Value, "status": statusWord(r.Enabled)}})
 	a.committed = !noop
@@ -491,10 +491,10 @@ func (c *call) recordRemove() answer {
 	if f != nil {
 		return *f
 	}
-	if e := d.zone.Remove(old.ID); e != nil {
+	if e := d.Zone.Remove(old.ID); e != nil {
 		return fail(e.Code, e.Message)
 	}
-	delete(c.s.updated, old.ID)
+	c.s.acct.Forget(old.ID)
 	delete(c.s.noops, old.ID)
 	a := ok(nil)
 	a.committed = true
@@ -511,10 +511,10 @@ func (c *call) recordStatus() answer {
 		return *f
 	}
 	st := c.get("status")
-	if e := d.zone.Set(old.ID, "status", st, "", 0); e != nil {
+	if e := d.Zone.Set(old.ID, "status", st, "", 0); e != nil {
 		return fail(e.Code, e.Message)
 	}
-	c.s.updated[old.ID] = c.now
+	c.s.acct.Meta(old.ID, c.now).Updated = c.now
 	n, _ := strconv.Atoi(old.ID)
 	a := ok(map[string]any{"record": map[string]any{"id": n, "name": old.Name, "status": st}})
 	a.committed = true
@@ -538,8 +538,8 @@ func scalar(v any) string {
 func (c *call) batchCreate() answer {
 	var doms []*domain
 	for _, id := range strings.Split(c.get("domain_id"), ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(id))
-		d, ok := c.s.domains[n]
+		n, err := strconv.ParseUint(strings.TrimSpace(id), 10, 64)
+		d, ok := c.s.acct.Domain(n)
 		if err != nil || !ok {
 			return fail(codeDomainID, "Domain id invalid: "+id)
 		}
@@ -634,7 +634,7 @@ func (c *call) batchCreate() answer {
 		}
 		j.Domains = append(j.Domains, jd)
 		detail = append(detail, map[string]any{
-			"id": di, "domain_id": strconv.Itoa(d.ID), "domain": d.Name, "domain_grade": d.Grade,
+			"id": di, "domain_id": strconv.FormatUint(d.ID, 10), "domain": d.Name, "domain_grade": d.Grade,
 			"err_msg": nil, "status": "waiting", "operation": nil, "records": recs,
 		})
 	}
@@ -675,7 +675,7 @@ func (c *call) batchModify() answer {
 		value = storedValue(to, value)
 	}
 	var order []*domain
-	groups := map[int]*jobDomain{}
+	groups := map[uint64]*jobDomain{}
 	seen := map[string]bool{}
 	idx := 0
 	for _, id := range strings.Split(c.get("record_id"), ",") {
@@ -684,11 +684,11 @@ func (c *call) batchModify() answer {
 			continue
 		}
 		seen[id] = true
-		d := c.s.domainOfRecord(id)
+		d := c.s.acct.DomainOfRecord(id)
 		if d == nil {
 			return fail(codeRecordID, "Record id invalid: "+id)
 		}
-		r, _ := d.zone.Get(id)
+		r, _ := d.Zone.Get(id)
 		if groups[d.ID] == nil {
 			groups[d.ID] = &jobDomain{DomainID: d.ID, Name: d.Name, Grade: d.Grade}
 			order = append(order, d)

@@ -192,11 +192,7 @@ func (s *Server) handle(action string, form url.Values, now time.Time, e *LogEnt
 	return a, http.StatusOK, ""
 }
 
-func (s *Server) record(e LogEntry) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.log = append(s.log, e)
-}
+func (s *Server) record(e LogEntry) { s.log.Add(e) }
 
 // finish writes a JSON (or XML notice) envelope and logs the request.
 func (s *Server) finish(w http.ResponseWriter, e *LogEntry, httpStatus int, a answer) {

@@ -19,7 +19,7 @@ type job struct {
 }
 
 type jobDomain struct {
-	DomainID int       `json:"domain_id"`
+	DomainID uint64    `json:"domain_id"`
 	Name     string    `json:"name"`
 	Grade    string    `json:"grade"`
 	Items    []jobItem `json:"items"`
@@ -71,10 +71,11 @@ func (j *job) state(it jobItem, now time.Time) string {
 	}
 }
 
-// advance applies every batch item due by now, across jobs in due order,
-// so reads see the intermediate states a real queue would produce.
-// Called with mu held at the start of every request.
-func (s *Server) advance(now time.Time) {
+// advanceJobs applies every batch item of this emulator's jobs due by now,
+// across jobs in due order, so reads see the intermediate states a real
+// queue would produce. The account calls it with mu held (Advance), at
+// the start of every request to either API.
+func (s *Server) advanceJobs(now time.Time) {
 	type ref struct {
 		j      *job
 		d, i   int
@@ -115,41 +116,31 @@ func (s *Server) process(j *job, jd *jobDomain, it *jobItem, at time.Time) {
 	}
 	switch j.Type {
 	case "record_add":
-		d, ok := s.domains[jd.DomainID]
+		d, ok := s.acct.Domain(jd.DomainID)
 		if !ok {
 			it.ErrMsg = "domain does not exist"
 			return
 		}
-		id, e := d.zone.Create(it.Rec)
+		id, e := d.Zone.Create(it.Rec)
 		if e != nil {
 			it.ErrMsg = e.Message
 			return
 		}
 		it.OK, it.RecordID = true, id
-		s.updated[id] = at
+		s.acct.Meta(id, at).Updated = at
 	case "record_modify":
-		d := s.domainOfRecord(it.RecordID)
+		d := s.acct.DomainOfRecord(it.RecordID)
 		if d == nil {
 			it.ErrMsg = "record id " + it.RecordID + " does not exist"
 			return
 		}
-		if e := d.zone.Set(it.RecordID, it.Field, it.To, it.Value, it.MX); e != nil {
+		if e := d.Zone.Set(it.RecordID, it.Field, it.To, it.Value, it.MX); e != nil {
 			it.ErrMsg = e.Message
 			return
 		}
 		it.OK = true
-		s.updated[it.RecordID] = at
+		s.acct.Meta(it.RecordID, at).Updated = at
 	}
-}
-
-// domainOfRecord finds the domain holding record id.
-func (s *Server) domainOfRecord(id string) *domain {
-	for _, d := range s.domains {
-		if _, ok := d.zone.Get(id); ok {
-			return d
-		}
-	}
-	return nil
 }
 
 // jobDetail renders Batch.Detail (spec §3.18 types: domain_id string,
@@ -214,7 +205,7 @@ func (j *job) detail(now time.Time) map[string]any {
 			success++
 		}
 		details = append(details, map[string]any{
-			"id": di, "domain": d.Name, "domain_grade": d.Grade, "domain_id": strconv.Itoa(d.DomainID),
+			"id": di, "domain": d.Name, "domain_grade": d.Grade, "domain_id": strconv.FormatUint(d.DomainID, 10),
 			"err_msg": nil, "status": dst, "operation": nil, "records": recs,
 		})
 	}

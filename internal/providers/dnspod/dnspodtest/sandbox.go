@@ -3,46 +3,45 @@ package dnspodtest
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
-	"time"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest/dnspodaccount"
 	"github.com/dnssync/dnssync/internal/sandbox/emulator"
 )
 
-// Kind is this emulator as a plug-in of `dnssync sandbox`: it serves
-// providers of type dnspod.
+// Kind plugs the legacy API's emulator into `dnssync sandbox`, for
+// providers of type dnspod (the name of its seed section, state part and
+// flags).
 type Kind struct{}
 
 var _ emulator.Kind = Kind{}
 
-// Name is the provider type the emulator stands in for.
-func (Kind) Name() string { return "dnspod" }
-
-// Title names the emulated API.
-func (Kind) Title() string { return "DNSPod API" }
-
-// DefaultAddr is the sandbox's listen address for this emulator, the
-// endpoint examples/dnssync.yaml uses.
-func (Kind) DefaultAddr() string { return "127.0.0.1:18444" }
-
-// NewEmulator returns an empty emulator with o's task delay and faults.
+// NewEmulator returns an emulator with o's task delay and faults, serving
+// the DNSPod account o.Backends shares with the Tencent Cloud API 3.0
+// emulator, or an empty account of its own without Backends.
 func (Kind) NewEmulator(o emulator.Options) (emulator.Emulator, error) {
-	e := &Emulator{srv: New(Options{Seed: o.RandSeed}), tokenIDs: map[uint32]bool{}}
-	e.SetTaskDelay(o.TaskDelay)
-	if err := e.SetFaults(o.Faults); err != nil {
-		return nil, err
-	}
-	return e, nil
+	return dnspodaccount.NewEmulator(o, func(acct *dnspodaccount.Account) *Emulator {
+		srv := New(Options{Seed: o.RandSeed, Account: acct})
+		return &Emulator{Plugin: dnspodaccount.Plugin{F: srv}, srv: srv, tokenIDs: map[uint32]bool{}}
+	})
 }
 
-// Emulator adapts a Server to the sandbox (emulator.Emulator).
+// Name: providers of type dnspod.
+func (Kind) Name() string { return "dnspod" }
+
+// DefaultAddr is where examples/dnssync.yaml expects the legacy API.
+func (Kind) DefaultAddr() string { return "127.0.0.1:18444" }
+
+// Title is the summary's name of the API.
+func (Kind) Title() string { return "DNSPod API" }
+
+// Emulator adapts a Server to the sandbox (emulator.Emulator): the API and
+// its tokens here, the rest in dnspodaccount.Plugin, shared with the API
+// 3.0 emulator.
 type Emulator struct {
+	dnspodaccount.Plugin
 	srv *Server
 
 	mu sync.Mutex
@@ -51,7 +50,10 @@ type Emulator struct {
 	tokenIDs map[uint32]bool
 }
 
-var _ emulator.Emulator = (*Emulator)(nil)
+var (
+	_ emulator.Emulator    = (*Emulator)(nil)
+	_ emulator.DomainAdder = (*Emulator)(nil)
+)
 
 // Server is the emulator itself, for tests that inspect or change it.
 func (e *Emulator) Server() *Server { return e.srv }
@@ -78,96 +80,14 @@ func (e *Emulator) AddCredentials(provider string) (map[string]string, error) {
 	return map[string]string{"token": ids + "," + secret}, nil
 }
 
-// ExportState is MarshalState: domains, records with ids, batch jobs and
-// id counters.
-func (e *Emulator) ExportState() ([]byte, error) { return e.srv.MarshalState() }
-
-// ImportState is UnmarshalState.
-func (e *Emulator) ImportState(data []byte) error { return e.srv.UnmarshalState(data) }
-
-// SetFaults maps the sandbox's faults onto DNSPod's: throttling is
-// status.code -2, a server error HTTP 502 with an HTML body, an item
-// failure a batch item ending in status "error"; latency applies to every
-// request.
-func (e *Emulator) SetFaults(f emulator.Faults) error {
-	if err := f.Check(); err != nil {
-		return fmt.Errorf("dnspod emulator: %w", err)
-	}
-	df := Faults{
-		Throttle: f.Throttle, ServerError: f.ServerError, Drop: f.Drop, FailAfterCommit: f.CommitLoss,
-		Latency: f.Latency, FailItem: f.ItemFail,
-	}
-	if f.Latency > 0 {
-		df.LatencyShare = 1
-	}
-	e.srv.SetFaults(df)
-	return nil
-}
-
-// SetTaskDelay makes the first item of a batch job take d: item k of a
-// job is done at created + (2k+2)·d/2, so later items follow in order.
-func (e *Emulator) SetTaskDelay(d time.Duration) { e.srv.SetBatchStep(d / 2) }
-
-// RequestLog returns the request log (LogEntry values), only action's
-// requests when action is not empty.
-func (e *Emulator) RequestLog(action string) []any {
-	out := []any{}
-	for _, le := range e.srv.Log() {
-		if action == "" || le.Action == action {
-			out = append(out, le)
-		}
-	}
-	return out
-}
-
-// ResetRequestLog empties the request log.
-func (e *Emulator) ResetRequestLog() { e.srv.ResetLog() }
-
-// Seed reads the dnspod section of a seed file (docs/SANDBOX.md) and adds
-// its domains and records, so that DNSPod's own rules (the grade's minimum
-// TTL and lines, value syntax, CNAME beside other data, duplicates) reject
-// a bad seed with the position of the record.
-func (e *Emulator) Seed(r *emulator.SeedReader, section *yaml.Node) error {
-	for _, z := range readSeed(r, section) {
-		if _, err := e.srv.AddDomain(z.Name, z.Grade); err != nil {
-			r.Report(z.Pos, err.Error())
-			continue
-		}
-		for _, rec := range z.Records {
-			if _, err := e.srv.AddRecord(z.Name, rec); err != nil {
-				r.Report(rec.Pos, fmt.Sprintf("%s: record %s: %v", z.Name, describe(rec), err))
-			}
-		}
-	}
-	return nil
-}
-
 // EditState returns a change for the sandbox's Mutate that edits the
 // emulator's state in place — drift made behind dnssync's back.
-func EditState(f func(*State) error) func(emulator.Emulator) error {
-	return func(em emulator.Emulator) error {
-		e, ok := em.(*Emulator)
-		if !ok {
-			return errors.New("dnspodtest: not a dnspod emulator")
-		}
-		st := e.srv.Export()
-		if err := f(&st); err != nil {
-			return err
-		}
-		return e.srv.Import(st)
-	}
-}
+func EditState(f func(*State) error) func(emulator.Emulator) error { return dnspodaccount.EditState(f) }
 
-var _ emulator.DomainAdder = (*Emulator)(nil)
-
-// AddDomain adds domain as DNSPod adds one to an account: free grade, only
-// the system's apex NS rows. A domain that exists is left as it is.
-func (e *Emulator) AddDomain(domain string) (bool, error) {
-	if e.srv.HasDomain(domain) {
-		return false, nil
-	}
-	if _, err := e.srv.AddDomain(domain, ""); err != nil {
-		return false, err
-	}
-	return true, nil
+// SeedFormat: the dnspod section of a seed file spells grades as the
+// legacy API does (DP_Free, D_Plus, …).
+func (s *Server) SeedFormat() dnspodaccount.SeedFormat {
+	return dnspodaccount.SeedFormat{Section: "dnspod", DefaultGrade: "DP_Free",
+		Grade:     func(g string) (string, bool) { return g, gradeRE.MatchString(g) },
+		GradeHint: "DP_Free, DP_Plus, DP_Extra, DP_Expert, DP_Ultra or the D_ forms"}
 }

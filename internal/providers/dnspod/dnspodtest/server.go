@@ -6,12 +6,17 @@
 // → ok/error, and seedable fault injection. Record rules come from
 // dnspodrules, the engine the planner's simulator uses too.
 //
+// Domains and records live in a dnspodaccount.Account: one of the
+// emulator's own, or one shared with the Tencent Cloud API 3.0 emulator
+// (Options.Account), as DNSPod serves one account through both APIs.
+//
 // Tests run the dnspod client (and third-party clients) against it over
 // loopback HTTP or HTTPS; `dnssync sandbox` serves it with persistent state
 // (Export / Import).
 package dnspodtest
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -27,6 +32,8 @@ import (
 
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodrules"
+	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest/dnspodaccount"
+	"github.com/dnssync/dnssync/internal/sandbox/emulator"
 )
 
 // Faults describe injected failures. Shares are probabilities in [0,1]
@@ -82,6 +89,12 @@ type Options struct {
 	NoopModifyLimit int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Account is the DNSPod account served, shared with other emulators
+	// of it (the Tencent Cloud API 3.0 emulator). Its grades' rules then
+	// apply, not GradeMinTTL, GradeLines and Rules. Default: an account of
+	// the emulator's own, with domain ids from 10001 and record ids from
+	// 100001.
+	Account *dnspodaccount.Account
 }
 
 // LogEntry is one request as the emulator saw it.
@@ -101,34 +114,24 @@ type LogEntry struct {
 }
 
 // Server is the emulator. It is an http.Handler; all state is guarded by
-// one mutex.
+// the account's lock.
 type Server struct {
 	opts Options
+	acct *dnspodaccount.Account
 
-	mu         sync.Mutex
+	mu         *sync.Mutex // the account's
 	rng        *rand.Rand
 	lim        *rate.Limiter
 	bannedTill time.Time
 	tokens     map[string]string // token id → token
-	domains    map[int]*domain
-	byName     map[string]int
-	nextDomain int
-	nextRecord int
 	nextJob    int
 	jobs       map[int]*job
-	updated    map[string]time.Time   // record id → last change
 	noops      map[string][]time.Time // record id → unchanged modifies
-	log        []LogEntry
+	log        *dnspodaccount.Requests[LogEntry]
 }
 
-type domain struct {
-	ID      int
-	Name    string
-	Grade   string
-	TTL     int
-	Created time.Time
-	zone    *dnspodrules.Zone
-}
+// domain is a domain of the account.
+type domain = dnspodaccount.Domain
 
 // New returns an emulator with no domains and no tokens.
 func New(opts Options) *Server {
@@ -161,18 +164,20 @@ func New(opts Options) *Server {
 		opts.NoopModifyLimit = 5
 	}
 	s := &Server{
-		opts:       opts,
-		rng:        rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
-		tokens:     map[string]string{},
-		domains:    map[int]*domain{},
-		byName:     map[string]int{},
-		nextDomain: 10000,
-		nextRecord: 100000,
-		nextJob:    50000,
-		jobs:       map[int]*job{},
-		updated:    map[string]time.Time{},
-		noops:      map[string][]time.Time{},
+		opts:    opts,
+		rng:     rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
+		tokens:  map[string]string{},
+		nextJob: 50000,
+		jobs:    map[int]*job{},
+		noops:   map[string][]time.Time{},
 	}
+	s.acct = opts.Account
+	if s.acct == nil {
+		s.acct = dnspodaccount.New(dnspodaccount.Options{Now: opts.Now, FirstDomainID: 10000, FirstRecordID: 100000, Rules: s.rulesFor})
+	}
+	s.mu = s.acct.Mutex()
+	s.log = dnspodaccount.NewRequests(s.mu, func(e LogEntry) string { return e.Action })
+	s.acct.OnAdvance(s.advanceJobs)
 	if opts.RateLimit > 0 {
 		b := opts.Burst
 		if b <= 0 {
@@ -194,9 +199,16 @@ func (s *Server) AddToken(id, token string) {
 func (s *Server) HasDomain(name string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.byName[model.Host(name)]
+	_, ok := s.acct.DomainByName(name)
 	return ok
 }
+
+// Account is the DNSPod account the emulator serves.
+func (s *Server) Account() *dnspodaccount.Account { return s.acct }
+
+// advance applies every batch item due by now, the other APIs' included
+// (mu held).
+func (s *Server) advance(now time.Time) { s.acct.Advance(now) }
 
 // knownGrades are the grades Record.Type and Record.Line accept.
 var gradeRE = regexp.MustCompile(`^DP?_(Free|Plus|Extra|Expert|Ultra)$`)
@@ -209,46 +221,22 @@ func (s *Server) AddDomain(name, grade string) (string, error) {
 	return s.addDomainLocked(name, grade, 0, nil)
 }
 
-func (s *Server) addDomainLocked(name, grade string, id int, recs []model.Record) (string, error) {
-	name = model.Host(name)
-	if name == "" || strings.ContainsAny(name, " /,") {
-		return "", fmt.Errorf("dnspodtest: bad domain name %q", name)
-	}
+func (s *Server) addDomainLocked(name, grade string, id uint64, recs []model.Record) (string, error) {
 	if grade == "" {
 		grade = "DP_Free"
 	}
 	if !gradeRE.MatchString(grade) {
 		return "", fmt.Errorf("dnspodtest: unknown grade %q", grade)
 	}
-	if _, ok := s.byName[name]; ok {
-		return "", fmt.Errorf("dnspodtest: domain %s exists", name)
+	d, err := s.acct.AddDomain(name, grade, id, recs)
+	if err != nil {
+		return "", fmt.Errorf("dnspodtest: %w", err)
 	}
-	if id == 0 {
-		s.nextDomain++
-		id = s.nextDomain
-	} else if id > s.nextDomain {
-		s.nextDomain = id
-	}
-	d := &domain{ID: id, Name: name, Grade: grade, TTL: 600, Created: s.opts.Now()}
-	if recs == nil {
-		for _, ns := range systemNS(grade) {
-			recs = append(recs, model.Record{Name: "@", Type: model.TypeNS, Line: model.DefaultLine, Value: ns + ".",
-				TTL: 86400, Enabled: true, System: true})
-		}
-	}
-	d.zone = dnspodrules.NewZone(s.rulesFor(grade), s.allocID, recs...)
-	s.domains[id] = d
-	s.byName[name] = id
-	return strconv.Itoa(id), nil
+	return strconv.FormatUint(d.ID, 10), nil
 }
 
 // systemNS are the provider's own name servers for a grade.
-func systemNS(grade string) []string {
-	if strings.HasSuffix(grade, "_Free") {
-		return []string{"f1g1ns1.dnspod.net", "f1g1ns2.dnspod.net"}
-	}
-	return []string{"ns3.dnsv5.com", "ns4.dnsv5.com"}
-}
+func systemNS(grade string) []string { return dnspodaccount.SystemNS(grade) }
 
 func (s *Server) rulesFor(grade string) dnspodrules.Options {
 	o := *s.opts.Rules
@@ -263,31 +251,16 @@ func (s *Server) rulesFor(grade string) dnspodrules.Options {
 	return o
 }
 
-func (s *Server) gradeMinTTL(grade string) int {
-	if m, ok := s.opts.GradeMinTTL[grade]; ok {
-		return m
-	}
-	if s.opts.Rules.MinTTL > 0 {
-		return s.opts.Rules.MinTTL
-	}
-	return 600
-}
-
-// allocID numbers records across all domains (called with mu held).
-func (s *Server) allocID() string {
-	s.nextRecord++
-	return strconv.Itoa(s.nextRecord)
-}
+func (s *Server) gradeMinTTL(grade string) int { return s.acct.MinTTL(grade) }
 
 // AddRecord adds a record under the zone's rules and returns its id.
 func (s *Server) AddRecord(domainName string, r model.Record) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, ok := s.byName[model.Host(domainName)]
+	d, ok := s.acct.DomainByName(domainName)
 	if !ok {
 		return "", fmt.Errorf("dnspodtest: no domain %s", domainName)
 	}
-	d := s.domains[id]
 	if r.Line == "" {
 		r.Line = model.DefaultLine
 	}
@@ -295,11 +268,11 @@ func (s *Server) AddRecord(domainName string, r model.Record) (string, error) {
 		r.TTL = d.TTL
 	}
 	r.Value = storedValue(r.Type, r.Value)
-	rid, e := d.zone.Create(r)
+	rid, e := d.Zone.Create(r)
 	if e != nil {
 		return "", e
 	}
-	s.updated[rid] = s.opts.Now()
+	s.acct.Meta(rid, s.opts.Now()).Updated = s.opts.Now()
 	return rid, nil
 }
 
@@ -309,26 +282,21 @@ func (s *Server) Records(domainName string) []model.Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advance(s.opts.Now())
-	id, ok := s.byName[model.Host(domainName)]
+	d, ok := s.acct.DomainByName(domainName)
 	if !ok {
 		return nil
 	}
-	return s.domains[id].zone.Records()
+	return d.Zone.Records()
 }
 
 // Log returns a copy of the request log.
-func (s *Server) Log() []LogEntry {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]LogEntry(nil), s.log...)
-}
+func (s *Server) Log() []LogEntry { return s.log.Entries() }
 
 // ResetLog empties the request log.
-func (s *Server) ResetLog() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.log = nil
-}
+func (s *Server) ResetLog() { s.log.Reset() }
+
+// Requests is the request log, for the sandbox.
+func (s *Server) Requests() dnspodaccount.RequestLog { return s.log }
 
 // SetFaults replaces the fault settings (tests switch faults on after
 // seeding).
@@ -336,6 +304,15 @@ func (s *Server) SetFaults(f Faults) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.opts.Faults = f
+}
+
+// SetSandboxFaults maps the sandbox's faults onto DNSPod's: throttling
+// is status.code -2, a server error HTTP 502 with an HTML body, an item
+// failure a batch item ending in status "error"; latency applies to every
+// request.
+func (s *Server) SetSandboxFaults(f emulator.Faults) {
+	s.SetFaults(Faults{Throttle: f.Throttle, ServerError: f.ServerError, Drop: f.Drop, FailAfterCommit: f.CommitLoss,
+		Latency: f.Latency, LatencyShare: dnspodaccount.LatencyShare(f), FailItem: f.ItemFail})
 }
 
 // SetBatchStep replaces Options.BatchStep for jobs created from now on;
@@ -346,34 +323,28 @@ func (s *Server) SetBatchStep(d time.Duration) {
 	s.opts.BatchStep = d
 }
 
-// State is the emulator's persistent state. Tokens are secrets and are not
-// part of it: the sandbox adds them again at start.
+// State is the emulator's persistent state: the account's domains,
+// records and id counters, and the batch jobs. Tokens are secrets and are
+// not part of it: the sandbox adds them again at start.
 type State struct {
-	NextDomain int           `json:"next_domain"`
-	NextRecord int           `json:"next_record"`
+	NextDomain uint64        `json:"next_domain"`
+	NextRecord uint64        `json:"next_record"`
 	NextJob    int           `json:"next_job"`
 	Domains    []DomainState `json:"domains"`
 	Jobs       []*job        `json:"jobs,omitempty"`
 }
 
-// DomainState is one domain of State.
-type DomainState struct {
-	ID      int            `json:"id"`
-	Name    string         `json:"name"`
-	Grade   string         `json:"grade"`
-	TTL     int            `json:"ttl"`
-	Records []model.Record `json:"records"`
-}
+// DomainState is one domain of State, grades spelled as this API does
+// (as the account does).
+type DomainState = dnspodaccount.DomainState
 
 // Export returns the state (batch jobs due by now applied first).
 func (s *Server) Export() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advance(s.opts.Now())
-	st := State{NextDomain: s.nextDomain, NextRecord: s.nextRecord, NextJob: s.nextJob}
-	for _, d := range s.sortedDomains() {
-		st.Domains = append(st.Domains, DomainState{ID: d.ID, Name: d.Name, Grade: d.Grade, TTL: d.TTL, Records: d.zone.Records()})
-	}
+	as := s.acct.Export()
+	st := State{NextDomain: as.NextDomain, NextRecord: as.NextRecord, NextJob: s.nextJob, Domains: as.Domains}
 	ids := make([]int, 0, len(s.jobs))
 	for id := range s.jobs {
 		ids = append(ids, id)
@@ -390,31 +361,22 @@ func (s *Server) MarshalState() ([]byte, error) {
 	return json.MarshalIndent(s.Export(), "", "  ")
 }
 
-// Import replaces domains, records and jobs with st (tokens and the log are
-// kept).
+// Import replaces the account's domains and records and the jobs with st
+// (tokens and the log are kept).
 func (s *Server) Import(st State) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.domains, s.byName = map[int]*domain{}, map[string]int{}
-	s.jobs = map[int]*job{}
-	s.nextDomain, s.nextRecord, s.nextJob = st.NextDomain, st.NextRecord, st.NextJob
 	for _, d := range st.Domains {
-		recs := d.Records
-		if recs == nil {
-			recs = []model.Record{}
-		}
-		for _, r := range recs {
-			if n, err := strconv.Atoi(r.ID); err == nil && n > s.nextRecord {
-				s.nextRecord = n
-			}
-		}
-		if _, err := s.addDomainLocked(d.Name, d.Grade, d.ID, recs); err != nil {
-			return err
-		}
-		if d.TTL > 0 {
-			s.domains[d.ID].TTL = d.TTL
+		if !gradeRE.MatchString(cmp.Or(d.Grade, "DP_Free")) {
+			return fmt.Errorf("dnspodtest: domain %s: unknown grade %q", d.Name, d.Grade)
 		}
 	}
+	as := dnspodaccount.State{NextDomain: st.NextDomain, NextRecord: st.NextRecord, Domains: st.Domains}
+	if err := s.acct.Import(as, "dnspod"); err != nil {
+		return fmt.Errorf("dnspodtest: %w", err)
+	}
+	s.jobs = map[int]*job{}
+	s.nextJob = st.NextJob
 	for _, j := range st.Jobs {
 		s.jobs[j.ID] = j.clone()
 		if j.ID > s.nextJob {
@@ -431,15 +393,6 @@ func (s *Server) UnmarshalState(b []byte) error {
 		return fmt.Errorf("dnspodtest: state: %w", err)
 	}
 	return s.Import(st)
-}
-
-func (s *Server) sortedDomains() []*domain {
-	out := make([]*domain, 0, len(s.domains))
-	for _, d := range s.domains {
-		out = append(out, d)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
 }
 
 // storedValue is how the service stores a value: host-name targets get

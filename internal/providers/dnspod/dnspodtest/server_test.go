@@ -520,7 +520,7 @@ func TestExportImport(t *testing.T) {
 func TestListedRecordBytes(t *testing.T) {
 	s := New(Options{Now: func() time.Time { return time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC) }})
 	c := &call{s: s, now: s.opts.Now()}
-	s.updated = map[string]time.Time{"7": time.Date(2024, 4, 1, 8, 30, 0, 0, time.UTC)}
+	s.acct.Meta("7", c.now).Updated = time.Date(2024, 4, 1, 8, 30, 0, 0, time.UTC)
 	recs := []model.Record{
 		{ID: "6", Name: "www", Type: "A", Line: model.DefaultLine, Value: "192.0.2.1", TTL: 600, Enabled: true},
 		{ID: "7", Name: "mail", Type: "MX", Line: "电信", Value: "mx.example.net.", MX: 10, TTL: 3600},

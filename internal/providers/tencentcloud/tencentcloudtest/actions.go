@@ -9,6 +9,7 @@ import (
 
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodrules"
+	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest/dnspodaccount"
 )
 
 type handler func(*call, []byte) outcome
@@ -48,7 +49,7 @@ type domainArgs struct {
 // all the same (spec §3 notation).
 func (c *call) resolve(a domainArgs) (*domain, *apiErr) {
 	if a.DomainID != 0 {
-		if d, ok := c.s.domains[a.DomainID]; ok {
+		if d, ok := c.s.acct.Domain(a.DomainID); ok {
 			return d, nil
 		}
 		return nil, errDomainIDInvalid
@@ -56,7 +57,7 @@ func (c *call) resolve(a domainArgs) (*domain, *apiErr) {
 	if a.Domain == "" {
 		return nil, missing("Domain")
 	}
-	if d, ok := c.s.domains[c.s.byName[model.Host(a.Domain)]]; ok {
+	if d, ok := c.s.acct.DomainByName(a.Domain); ok {
 		return d, nil
 	}
 	return nil, errDomainNotExists
@@ -88,7 +89,7 @@ func (c *call) describeDomainList(body []byte) outcome {
 		limit = *a.Limit
 	}
 	var all []*domain
-	for _, d := range c.s.sortedDomains() {
+	for _, d := range c.s.acct.Domains() {
 		if a.Keyword == "" || strings.Contains(d.Name, strings.ToLower(a.Keyword)) {
 			all = append(all, d)
 		}
@@ -98,10 +99,10 @@ func (c *call) describeDomainList(body []byte) outcome {
 	for _, d := range page {
 		list = append(list, map[string]any{
 			"DomainId": d.ID, "Name": d.Name, "Punycode": d.Name, "Status": "ENABLE", "TTL": d.TTL,
-			"CNAMESpeedup": "DISABLE", "DNSStatus": "", "Grade": d.Grade, "GradeLevel": gradeLevel(d.Grade),
-			"GradeTitle": d.Grade, "GroupId": 1, "SearchEnginePush": "NO", "Remark": "",
+			"CNAMESpeedup": "DISABLE", "DNSStatus": "", "Grade": apiGrade(d.Grade), "GradeLevel": gradeLevel(d.Grade),
+			"GradeTitle": apiGrade(d.Grade), "GroupId": 1, "SearchEnginePush": "NO", "Remark": "",
 			"EffectiveDNS": systemNS(d.Grade), "IsVip": "NO", "VipStartAt": "0000-00-00 00:00:00",
-			"VipEndAt": "0000-00-00 00:00:00", "VipAutoRenew": "DEFAULT", "RecordCount": d.zone.Len(),
+			"VipEndAt": "0000-00-00 00:00:00", "VipAutoRenew": "DEFAULT", "RecordCount": d.Zone.Len(),
 			"CreatedOn": cst(d.Created), "UpdatedOn": cst(d.Created), "Owner": "owner@example.com", "TagList": []any{},
 		})
 	}
@@ -114,7 +115,7 @@ func (c *call) describeDomainList(body []byte) outcome {
 	})
 }
 
-func gradeLevel(g string) int { return slices.Index(grades, g) + 1 }
+func gradeLevel(g string) int { return slices.Index(grades, apiGrade(g)) + 1 }
 
 func (c *call) describeDomain(body []byte) outcome {
 	var a domainArgs
@@ -126,9 +127,9 @@ func (c *call) describeDomain(body []byte) outcome {
 		return fail(e)
 	}
 	return ok(map[string]any{"DomainInfo": map[string]any{
-		"DomainId": d.ID, "Domain": d.Name, "Punycode": d.Name, "Status": "ENABLE", "Grade": d.Grade,
-		"GradeLevel": gradeLevel(d.Grade), "GradeTitle": d.Grade, "TTL": d.TTL, "DnspodNsList": systemNS(d.Grade),
-		"ActualNsList": systemNS(d.Grade), "RecordCount": d.zone.Len(), "UserId": 1, "Uin": "100000000001",
+		"DomainId": d.ID, "Domain": d.Name, "Punycode": d.Name, "Status": "ENABLE", "Grade": apiGrade(d.Grade),
+		"GradeLevel": gradeLevel(d.Grade), "GradeTitle": apiGrade(d.Grade), "TTL": d.TTL, "DnspodNsList": systemNS(d.Grade),
+		"ActualNsList": systemNS(d.Grade), "RecordCount": d.Zone.Len(), "UserId": 1, "Uin": "100000000001",
 		"Owner": "owner@example.com", "IsVip": "NO", "VipStartAt": nil, "VipEndAt": nil, "VipAutoRenew": nil,
 		"VipResourceId": nil, "IsSubDomain": false, "SlaveDNS": "NO", "SearchEnginePush": "NO", "TagList": []any{},
 		"CreatedOn": cst(d.Created), "UpdatedOn": cst(d.Created), "CnameSpeedup": "DISABLE", "DnsStatus": "",
@@ -144,7 +145,7 @@ func (c *call) describeDomainPurview(body []byte) outcome {
 	if e != nil {
 		return fail(e)
 	}
-	rr := c.s.opts.Rules.RoundRobinLimit
+	rr := c.s.acct.Rules(d.Grade).RoundRobinLimit
 	if rr == 0 {
 		rr = 99999
 	}
@@ -154,7 +155,7 @@ func (c *call) describeDomainPurview(body []byte) outcome {
 	return ok(map[string]any{"PurviewList": []map[string]string{
 		p("URL转发数量", 10), p("NS记录数量", 99999), p("AAAA记录数量", 99999), p("SRV记录数量", 99999),
 		p("子域名级数", 5), p("泛解析级数", 5), p("负载均衡数量", rr),
-		p("记录TTL最低", c.s.gradeMinTTL(d.Grade)), p("混合泛解析", "no"),
+		p("记录TTL最低", c.s.acct.MinTTL(d.Grade)), p("混合泛解析", "no"),
 	}})
 }
 
@@ -190,7 +191,9 @@ func (c *call) describeRecordLineList(body []byte) outcome {
 	_ = d // resolved for its errors: the lines depend on the grade only
 	ids := lineIDs()
 	var lines []map[string]string
-	for _, l := range c.s.gradeLines(g) {
+	ag, _ := dnspodaccount.Grade(g)
+	for _, l := range c.s.acct.Rules(ag).Lines {
+		l = fromStore(l)
 		lines = append(lines, map[string]string{"Name": l, "LineId": ids[l]})
 	}
 	return ok(map[string]any{"LineList": lines, "LineGroupList": []any{}})
@@ -245,10 +248,11 @@ func (c *call) describeRecordList(body []byte) outcome {
 		}
 		line = n
 	}
+	line = toStore(line)
 	kw := strings.ToLower(a.Keyword)
 	var match []model.Record
-	for _, r := range d.zone.RecordsByID() {
-		if m := c.s.meta[r.ID]; m != nil && !r.System && c.now.Sub(m.created) < c.s.opts.IndexDelay {
+	for _, r := range d.Zone.RecordsByID() {
+		if m := c.s.acct.Peek(r.ID); m != nil && !r.System && c.now.Sub(m.Created) < c.s.opts.IndexDelay {
 			continue // not indexed yet
 		}
 		if (sub != "" && r.Name != sub) || (typ != "" && r.Type != typ) || (line != "" && r.Line != line) ||
@@ -296,24 +300,31 @@ func (c *call) describeRecordList(body []byte) outcome {
 // sortKeys are DescribeRecordList's SortField values.
 var sortKeys = map[string]func(*Server, model.Record, model.Record) int{
 	"name":  func(_ *Server, a, b model.Record) int { return strings.Compare(a.Name, b.Name) },
-	"line":  func(_ *Server, a, b model.Record) int { return strings.Compare(a.Line, b.Line) },
+	"line":  func(_ *Server, a, b model.Record) int { return strings.Compare(fromStore(a.Line), fromStore(b.Line)) },
 	"type":  func(_ *Server, a, b model.Record) int { return strings.Compare(a.Type, b.Type) },
 	"value": func(_ *Server, a, b model.Record) int { return strings.Compare(a.Value, b.Value) },
 	"mx":    func(_ *Server, a, b model.Record) int { return cmp.Compare(a.MX, b.MX) },
 	"ttl":   func(_ *Server, a, b model.Record) int { return cmp.Compare(a.TTL, b.TTL) },
 	"weight": func(s *Server, a, b model.Record) int {
-		return cmp.Compare(weightOf(s.meta[a.ID]), weightOf(s.meta[b.ID]))
+		return cmp.Compare(weightOf(s.acct.Peek(a.ID)), weightOf(s.acct.Peek(b.ID)))
 	},
 	"updated_on": func(s *Server, a, b model.Record) int {
-		return s.meta[a.ID].updated.Compare(s.meta[b.ID].updated)
+		return updatedOf(s.acct.Peek(a.ID)).Compare(updatedOf(s.acct.Peek(b.ID)))
 	},
 }
 
 func weightOf(m *recMeta) int {
-	if m == nil || m.weight == nil {
+	if m == nil || m.Weight == nil {
 		return -1
 	}
-	return *m.weight
+	return *m.Weight
+}
+
+func updatedOf(m *recMeta) time.Time {
+	if m == nil {
+		return time.Time{}
+	}
+	return m.Updated
 }
 
 // listRow renders a record as DescribeRecordList does (numbers as
@@ -321,25 +332,19 @@ func weightOf(m *recMeta) int {
 func (c *call) listRow(r model.Record, ids map[string]string) map[string]any {
 	m := c.s.metaOf(r.ID, c.now)
 	var weight any
-	if m.weight != nil {
-		weight = *m.weight
+	if m.Weight != nil {
+		weight = *m.Weight
 	}
 	id, _ := strconv.ParseUint(r.ID, 10, 64)
+	line := fromStore(r.Line)
 	return map[string]any{
-		"RecordId": id, "Value": r.Value, "Status": statusWord(r.Enabled), "UpdatedOn": cst(m.updated),
-		"Name": r.Name, "Line": r.Line, "LineId": ids[r.Line], "Type": r.Type, "Weight": weight,
-		"MonitorStatus": "", "Remark": m.remark, "TTL": r.TTL, "MX": r.MX, "DefaultNS": r.System,
+		"RecordId": id, "Value": r.Value, "Status": statusWord(r.Enabled), "UpdatedOn": cst(m.Updated),
+		"Name": r.Name, "Line": line, "LineId": ids[line], "Type": r.Type, "Weight": weight,
+		"MonitorStatus": "", "Remark": m.Remark, "TTL": r.TTL, "MX": r.MX, "DefaultNS": r.System,
 	}
 }
 
-func (s *Server) metaOf(id string, now time.Time) *recMeta {
-	m := s.meta[id]
-	if m == nil {
-		m = &recMeta{created: now, updated: now}
-		s.meta[id] = m
-	}
-	return m
-}
+func (s *Server) metaOf(id string, now time.Time) *recMeta { return s.acct.Meta(id, now) }
 
 func statusWord(enabled bool) string {
 	if enabled {
@@ -367,20 +372,20 @@ func (c *call) describeRecord(body []byte) outcome {
 	if e != nil {
 		return fail(e)
 	}
-	r, found := d.zone.Get(strconv.FormatUint(a.RecordID, 10))
+	r, found := d.Zone.Get(strconv.FormatUint(a.RecordID, 10))
 	if !found {
 		return fail(errRecordIDInvalid)
 	}
 	m := c.s.metaOf(r.ID, c.now)
 	var weight any
-	if m.weight != nil {
-		weight = *m.weight
+	if m.Weight != nil {
+		weight = *m.Weight
 	}
 	// DescribeRecord names its keys differently from the list (spec §3.5).
 	return ok(map[string]any{"RecordInfo": map[string]any{
-		"Id": a.RecordID, "SubDomain": r.Name, "RecordType": r.Type, "RecordLine": r.Line,
-		"RecordLineId": lineIDs()[r.Line], "Value": r.Value, "Weight": weight, "MX": r.MX, "TTL": r.TTL,
-		"Enabled": enabledNum(r.Enabled), "MonitorStatus": "", "Remark": m.remark, "UpdatedOn": cst(m.updated),
+		"Id": a.RecordID, "SubDomain": r.Name, "RecordType": r.Type, "RecordLine": fromStore(r.Line),
+		"RecordLineId": lineIDs()[fromStore(r.Line)], "Value": r.Value, "Weight": weight, "MX": r.MX, "TTL": r.TTL,
+		"Enabled": enabledNum(r.Enabled), "MonitorStatus": "", "Remark": m.Remark, "UpdatedOn": cst(m.Updated),
 		"DomainId": d.ID,
 	}})
 }
@@ -426,6 +431,7 @@ func (a recordArgs) record() (model.Record, *apiErr) {
 		}
 		r.Line = n
 	}
+	r.Line = toStore(r.Line)
 	r.Value = storedValue(r.Type, a.Value)
 	if r.Type == model.TypeMX {
 		if a.MX == nil {
@@ -454,19 +460,19 @@ func (a recordArgs) record() (model.Record, *apiErr) {
 
 // setMeta records weight and remark after a write (weight 0 turns it off).
 func (a recordArgs) setMeta(m *recMeta, now time.Time, create bool) {
-	m.updated = now
+	m.Updated = now
 	if create {
-		m.created = now
+		m.Created = now
 	}
 	if a.Weight != nil {
 		w := *a.Weight
-		m.weight = &w
+		m.Weight = &w
 		if w == 0 {
-			m.weight = nil
+			m.Weight = nil
 		}
 	}
 	if a.Remark != nil {
-		m.remark = *a.Remark
+		m.Remark = *a.Remark
 	}
 }
 
@@ -483,7 +489,7 @@ func (c *call) createRecord(body []byte) outcome {
 	if e != nil {
 		return fail(e)
 	}
-	id, re := d.zone.Create(r)
+	id, re := d.Zone.Create(r)
 	if re != nil {
 		return fail(ruleErr(re))
 	}
@@ -506,14 +512,14 @@ func (c *call) modifyRecord(body []byte) outcome {
 		return fail(missing("RecordId"))
 	}
 	id := strconv.FormatUint(a.RecordID, 10)
-	if _, found := d.zone.Get(id); !found {
+	if _, found := d.Zone.Get(id); !found {
 		return fail(errRecordIDInvalid)
 	}
 	r, e := a.record()
 	if e != nil {
 		return fail(e)
 	}
-	if re := d.zone.Replace(id, r); re != nil {
+	if re := d.Zone.Replace(id, r); re != nil {
 		return fail(ruleErr(re))
 	}
 	a.setMeta(c.s.metaOf(id, c.now), c.now, false)
@@ -536,12 +542,12 @@ func (c *call) deleteRecord(body []byte) outcome {
 		return fail(missing("RecordId"))
 	}
 	id := strconv.FormatUint(a.RecordID, 10)
-	if re := d.zone.Remove(id); re != nil {
+	if re := d.Zone.Remove(id); re != nil {
 		if re.Code == dnspodrules.CodeRecordID {
 			return fail(errRecordIDInvalid)
 		}
 		return fail(ruleErr(re))
 	}
-	delete(c.s.meta, id)
+	c.s.acct.Forget(id)
 	return outcome{fields: map[string]any{}, committed: true}
 }

@@ -297,11 +297,7 @@ func (s *Server) newRequestID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
-func (s *Server) record(e LogEntry) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.log = append(s.log, e)
-}
+func (s *Server) record(e LogEntry) { s.log.Add(e) }
 
 // answer writes the JSON envelope with HTTP 200 (the service answers every
 // request it processed so, errors included: spec §2.1) and logs.

@@ -96,10 +96,11 @@ func (s *Server) running() int {
 	return n
 }
 
-// advance applies every item due by now, across tasks in due order (mu
-// held). Every request calls it first, so reads see what a queue would have
-// done by then.
-func (s *Server) advance(now time.Time) {
+// advanceJobs applies every item of this emulator's tasks due by now,
+// across tasks in due order (mu held). The account calls it (Advance) at
+// the start of every request to either API, so reads see what a queue
+// would have done by then.
+func (s *Server) advanceJobs(now time.Time) {
 	type ref struct {
 		j    *job
 		d, i int
@@ -137,7 +138,7 @@ func (s *Server) process(j *job, jd *jobDomain, it *jobItem, at time.Time) {
 		it.Err = errf("FailedOperation", "Injected failure: the record was not processed.", "操作失败，记录未处理。")
 		return
 	}
-	d, found := s.domains[jd.DomainID]
+	d, found := s.acct.Domain(jd.DomainID)
 	if !found {
 		it.Err = errDomainNotExists
 		return
@@ -146,17 +147,17 @@ func (s *Server) process(j *job, jd *jobDomain, it *jobItem, at time.Time) {
 	switch j.Type {
 	case jobAdd:
 		var id string
-		if id, re = d.zone.Create(it.Rec); re == nil {
+		if id, re = d.Zone.Create(it.Rec); re == nil {
 			it.RecordID = id
 			m := s.metaOf(id, at)
-			m.created, m.updated = at, at
+			m.Created, m.Updated = at, at
 		}
 	case jobModify:
-		if re = d.zone.Set(it.RecordID, it.Field, it.To, it.Value, it.MX); re == nil {
-			s.metaOf(it.RecordID, at).updated = at
+		if re = d.Zone.Set(it.RecordID, it.Field, it.To, it.Value, it.MX); re == nil {
+			s.metaOf(it.RecordID, at).Updated = at
 		}
 	case jobModifyV3:
-		cur, ok := d.zone.Get(it.RecordID)
+		cur, ok := d.Zone.Get(it.RecordID)
 		if !ok {
 			it.Err = errRecordIDInvalid
 			return
@@ -166,23 +167,23 @@ func (s *Server) process(j *job, jd *jobDomain, it *jobItem, at time.Time) {
 			it.Err = e
 			return
 		}
-		if re = d.zone.Replace(it.RecordID, r); re == nil {
+		if re = d.Zone.Replace(it.RecordID, r); re == nil {
 			m := s.metaOf(it.RecordID, at)
-			m.updated = at
+			m.Updated = at
 			if it.Patch.Remark != nil {
-				m.remark = *it.Patch.Remark
+				m.Remark = *it.Patch.Remark
 			}
 			if it.Patch.Weight != nil {
 				w := *it.Patch.Weight
-				m.weight = &w
+				m.Weight = &w
 				if w == 0 {
-					m.weight = nil
+					m.Weight = nil
 				}
 			}
 		}
 	case jobRemove:
-		if re = d.zone.Remove(it.RecordID); re == nil {
-			delete(s.meta, it.RecordID)
+		if re = d.Zone.Remove(it.RecordID); re == nil {
+			s.acct.Forget(it.RecordID)
 		}
 	}
 	if re != nil {
@@ -274,7 +275,7 @@ func (c *call) createRecordBatch(body []byte) outcome {
 			return fail(errDomainDuplicated)
 		}
 		seen[id] = true
-		d, found := c.s.domains[uint64(id)]
+		d, found := c.s.acct.Domain(uint64(id))
 		if !found {
 			return fail(errDomainNotExists)
 		}
@@ -296,6 +297,7 @@ func (c *call) createRecordBatch(body []byte) outcome {
 		if r.Line == "" {
 			r.Line = model.DefaultLine
 		}
+		r.Line = toStore(r.Line)
 		r.Value = storedValue(r.Type, in.Value)
 		if in.MX != nil {
 			if *in.MX < 0 || *in.MX > 65535 {
@@ -325,10 +327,10 @@ func (c *call) createRecordBatch(body []byte) outcome {
 	j := &job{Type: jobAdd}
 	idx := 0
 	for _, d := range doms {
-		jd := jobDomain{DomainID: d.ID, Name: d.Name, Grade: d.Grade}
+		jd := jobDomain{DomainID: d.ID, Name: d.Name, Grade: apiGrade(d.Grade)}
 		for _, r := range recs {
 			if c.s.opts.RejectInvalidAtSubmit {
-				if re := d.zone.CheckRecord(r, dnspodrules.CodeTTL); re != nil {
+				if re := d.Zone.CheckRecord(r, dnspodrules.CodeTTL); re != nil {
 					return fail(ruleErr(re))
 				}
 			}
@@ -369,6 +371,7 @@ func (c *call) modifyRecordBatch(body []byte) outcome {
 		if n, found := lineByID(to); found {
 			to = n
 		}
+		to = toStore(to)
 	case "status":
 		// ENABLE/DISABLE and the legacy enable/disable are both accepted
 		// (UNVERIFIED which the service takes).
@@ -420,16 +423,16 @@ func (c *call) groupByDomain(j *job, ids []uint64, fill func(*jobItem)) *apiErr 
 			continue
 		}
 		seen[id] = true
-		d := c.s.domainOfRecord(id)
+		d := c.s.acct.DomainOfRecord(id)
 		if d == nil {
 			return errRecordIDInvalid
 		}
-		r, _ := d.zone.Get(id)
+		r, _ := d.Zone.Get(id)
 		p, found := pos[d.ID]
 		if !found {
 			p = len(j.Domains)
 			pos[d.ID] = p
-			j.Domains = append(j.Domains, jobDomain{DomainID: d.ID, Name: d.Name, Grade: d.Grade})
+			j.Domains = append(j.Domains, jobDomain{DomainID: d.ID, Name: d.Name, Grade: apiGrade(d.Grade)})
 		}
 		it := jobItem{Index: idx, Rec: r, RecordID: id}
 		if fill != nil {
@@ -473,6 +476,7 @@ func (v *v3Item) apply(cur model.Record) (model.Record, *apiErr) {
 		if n, found := lineByID(r.Line); found {
 			r.Line = n
 		}
+		r.Line = toStore(r.Line)
 	}
 	if v.Value != nil {
 		r.Value = storedValue(r.Type, *v.Value)
@@ -562,7 +566,7 @@ func (c *call) deleteRecordBatch(body []byte) outcome {
 		var recs []map[string]string
 		for _, it := range d.Items {
 			recs = append(recs, map[string]string{"id": it.RecordID, "domain_id": strconv.FormatUint(d.DomainID, 10),
-				"sub_domain": it.Rec.Name, "area": it.Rec.Line, "record_type": it.Rec.Type,
+				"sub_domain": it.Rec.Name, "area": fromStore(it.Rec.Line), "record_type": it.Rec.Type,
 				"ttl": strconv.Itoa(it.Rec.TTL), "value": it.Rec.Value})
 		}
 		b, _ := json.Marshal(recs)
@@ -639,7 +643,7 @@ func (c *call) details(j *job, progress bool) []map[string]any {
 			}
 			m := map[string]any{
 				"Id": ii, "RecordId": rid, "SubDomain": it.Rec.Name, "RecordType": it.Rec.Type,
-				"RecordLine": it.Rec.Line, "Value": it.Rec.Value, "TTL": it.Rec.TTL, "MX": it.Rec.MX,
+				"RecordLine": fromStore(it.Rec.Line), "Value": it.Rec.Value, "TTL": it.Rec.TTL, "MX": it.Rec.MX,
 				"Weight": nil, "Enabled": enabledNum(it.Rec.Enabled), "Remark": "", "Status": st,
 				"Operation": op, "ErrMsg": errMsg,
 			}

@@ -2,48 +2,47 @@ package tencentcloudtest
 
 import (
 	"encoding/hex"
-	"errors"
-	"fmt"
 	"net/http"
-	"time"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest/dnspodaccount"
 	"github.com/dnssync/dnssync/internal/sandbox/emulator"
 )
 
-// Kind is this emulator as a plug-in of `dnssync sandbox`: it serves
+// Kind is the sandbox plug-in of the API 3.0 emulator: it stands in for
 // providers of type tencentcloud.
 type Kind struct{}
 
 var _ emulator.Kind = Kind{}
 
-// Name is the provider type the emulator stands in for.
+// Name is the provider type.
 func (Kind) Name() string { return "tencentcloud" }
 
-// Title names the emulated API.
+// Title says which API the emulator speaks.
 func (Kind) Title() string { return "Tencent Cloud API 3.0 (DNSPod)" }
 
-// DefaultAddr is the sandbox's listen address for this emulator, the
-// endpoint examples/tencentcloud/dnssync.yaml uses.
+// DefaultAddr is the listen address examples/tencentcloud/dnssync.yaml
+// points at.
 func (Kind) DefaultAddr() string { return "127.0.0.1:18445" }
 
-// NewEmulator returns an empty emulator with o's task delay and faults.
+// NewEmulator returns an emulator with o's task delay and faults, serving
+// the DNSPod account o.Backends shares with the legacy DNSPod emulator, or
+// an empty account of its own without Backends.
 func (Kind) NewEmulator(o emulator.Options) (emulator.Emulator, error) {
-	e := &Emulator{srv: New(Options{Seed: o.RandSeed})}
-	e.SetTaskDelay(o.TaskDelay)
-	if err := e.SetFaults(o.Faults); err != nil {
-		return nil, err
-	}
-	return e, nil
+	return dnspodaccount.NewEmulator(o, func(acct *dnspodaccount.Account) *Emulator {
+		srv := New(Options{Seed: o.RandSeed, Account: acct})
+		return &Emulator{Plugin: dnspodaccount.Plugin{F: srv}, srv: srv}
+	})
 }
 
-// Emulator adapts a Server to the sandbox (emulator.Emulator).
+// Emulator adapts a Server to the sandbox (emulator.Emulator): the API and
+// its keys here, the rest in dnspodaccount.Plugin, shared with the legacy
+// DNSPod emulator.
 type Emulator struct {
+	dnspodaccount.Plugin
 	srv *Server
 }
 
-var _ emulator.Emulator = (*Emulator)(nil)
+var _ emulator.DomainAdder = (*Emulator)(nil)
 
 // Server is the emulator itself, for tests that inspect or change it.
 func (e *Emulator) Server() *Server { return e.srv }
@@ -62,96 +61,15 @@ func (e *Emulator) AddCredentials(provider string) (map[string]string, error) {
 	return map[string]string{"secret_id": id, "secret_key": secret}, nil
 }
 
-// ExportState is MarshalState: domains, records with ids and id counters.
-// Batch tasks are not part of it: a restored emulator starts idle.
-func (e *Emulator) ExportState() ([]byte, error) { return e.srv.MarshalState() }
-
-// ImportState is UnmarshalState.
-func (e *Emulator) ImportState(data []byte) error { return e.srv.UnmarshalState(data) }
-
-// SetFaults maps the sandbox's faults onto Tencent Cloud's: throttling is
-// Error.Code RequestLimitExceeded, a server error HTTP 502 with an HTML
-// body, an item failure a batch task item ending in status "error";
-// latency applies to every request.
-func (e *Emulator) SetFaults(f emulator.Faults) error {
-	if err := f.Check(); err != nil {
-		return fmt.Errorf("tencentcloud emulator: %w", err)
-	}
-	tf := Faults{
-		RequestLimit: f.Throttle, ServerError: f.ServerError, Drop: f.Drop, FailAfterCommit: f.CommitLoss,
-		Latency: f.Latency, FailItem: f.ItemFail,
-	}
-	if f.Latency > 0 {
-		tf.LatencyShare = 1
-	}
-	e.srv.SetFaults(tf)
-	return nil
-}
-
-// SetTaskDelay makes the first item of a batch task take d: item k of a
-// task is done at created + (2k+2)·d/2, so later items follow in order.
-func (e *Emulator) SetTaskDelay(d time.Duration) { e.srv.SetBatchStep(d / 2) }
-
-// RequestLog returns the request log (LogEntry values), only action's
-// requests when action is not empty.
-func (e *Emulator) RequestLog(action string) []any {
-	out := []any{}
-	for _, le := range e.srv.Log() {
-		if action == "" || le.Action == action {
-			out = append(out, le)
-		}
-	}
-	return out
-}
-
-// ResetRequestLog empties the request log.
-func (e *Emulator) ResetRequestLog() { e.srv.ResetLog() }
-
-// Seed reads the tencentcloud section of a seed file (docs/SANDBOX.md) and
-// adds its domains and records, so that DNSPod's rules (the grade's minimum
-// TTL and lines, value syntax, CNAME beside other data, duplicates) reject
-// a bad seed with the position of the record.
-func (e *Emulator) Seed(r *emulator.SeedReader, section *yaml.Node) error {
-	for _, z := range readSeed(r, section) {
-		if _, err := e.srv.AddDomain(z.Name, z.Grade); err != nil {
-			r.Report(z.Pos, err.Error())
-			continue
-		}
-		for _, rec := range z.Records {
-			if _, err := e.srv.AddRecord(z.Name, rec); err != nil {
-				r.Report(rec.Pos, fmt.Sprintf("%s: record %s: %v", z.Name, describe(rec), err))
-			}
-		}
-	}
-	return nil
-}
-
 // EditState returns a change for the sandbox's Mutate that edits the
 // emulator's state in place — drift made behind dnssync's back.
-func EditState(f func(*State) error) func(emulator.Emulator) error {
-	return func(em emulator.Emulator) error {
-		e, ok := em.(*Emulator)
-		if !ok {
-			return errors.New("tencentcloudtest: not a tencentcloud emulator")
-		}
-		st := e.srv.Export()
-		if err := f(&st); err != nil {
-			return err
-		}
-		return e.srv.Import(st)
-	}
-}
+func EditState(f func(*State) error) func(emulator.Emulator) error { return dnspodaccount.EditState(f) }
 
-var _ emulator.DomainAdder = (*Emulator)(nil)
-
-// AddDomain adds domain as DNSPod adds one to an account: free grade, only
-// the system's apex NS rows. A domain that exists is left as it is.
-func (e *Emulator) AddDomain(domain string) (bool, error) {
-	if e.srv.HasDomain(domain) {
-		return false, nil
-	}
-	if _, err := e.srv.AddDomain(domain, ""); err != nil {
-		return false, err
-	}
-	return true, nil
+// SeedFormat: the tencentcloud section of a seed file takes grades in any
+// case and the D_ forms (DP_Plus reads as DP_PLUS), and lines as this API
+// names them.
+func (s *Server) SeedFormat() dnspodaccount.SeedFormat {
+	return dnspodaccount.SeedFormat{Section: "tencentcloud", DefaultGrade: "DP_FREE",
+		Grade:     func(g string) (string, bool) { return apiGrade(g), contains(grades, apiGrade(g)) },
+		GradeHint: "DP_Free, DP_Plus, DP_Extra, DP_Expert, DP_Ultra, any case, or the D_ forms"}
 }

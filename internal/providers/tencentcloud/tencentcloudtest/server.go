@@ -9,6 +9,12 @@
 // enforces the documented limits, injects faults on demand and keeps a
 // request log.
 //
+// Domains and records live in a dnspodaccount.Account: one of the
+// emulator's own, or one shared with the legacy DNSPod emulator
+// (Options.Account), as DNSPod serves one account through both APIs. The
+// account names lines as the legacy API does (国内, 国外); this API's names
+// (境内, 境外) are the same line ids and are translated at its edge.
+//
 // Batch tasks advance with the clock, not with goroutines: item k of a task
 // waits until created+(2k+1)·BatchStep, runs until created+(2k+2)·BatchStep
 // and is then applied, and every request first applies what is due. With an
@@ -16,12 +22,11 @@
 package tencentcloudtest
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +35,8 @@ import (
 
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodrules"
+	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodtest/dnspodaccount"
+	"github.com/dnssync/dnssync/internal/sandbox/emulator"
 )
 
 // Documented limits (spec §4), the defaults of Options.
@@ -127,6 +134,12 @@ type Options struct {
 	GradeLines  map[string][]string
 
 	Faults Faults
+
+	// Account is the DNSPod account served, shared with other emulators
+	// of it (the legacy DNSPod emulator). Its grades' rules then apply,
+	// not Rules, GradeMinTTL and GradeLines. Default: an account of the
+	// emulator's own.
+	Account *dnspodaccount.Account
 }
 
 // RatesPerSecond are the documented per-action rates (spec §4).
@@ -160,40 +173,28 @@ type key struct {
 	token  string // "" for long-term keys
 }
 
-// recMeta is what the rule engine's model.Record does not hold.
-type recMeta struct {
-	created, updated time.Time
-	weight           *int
-	remark           string
-}
+// recMeta is what the account keeps about a record besides its data.
+type recMeta = dnspodaccount.Meta
 
-type domain struct {
-	ID      uint64
-	Name    string
-	Grade   string
-	TTL     int
-	Created time.Time
-	zone    *dnspodrules.Zone
-}
+// domain is a domain of the account (grade in the account's spelling:
+// apiGrade gives this API's).
+type domain = dnspodaccount.Domain
 
-// Server is the emulator, an http.Handler. All state is guarded by mu.
+// Server is the emulator, an http.Handler. All state is guarded by mu, the
+// account's lock.
 type Server struct {
 	opts Options
+	acct *dnspodaccount.Account
 
-	mu         sync.Mutex
+	mu         *sync.Mutex
 	rng        *rand.Rand
 	keys       map[string]key
-	domains    map[uint64]*domain
-	byName     map[string]uint64
-	meta       map[string]*recMeta // by record id
-	nextDomain uint64
-	nextRecord uint64
 	nextJob    uint64
 	jobs       map[uint64]*job
 	submits    map[string][]time.Time // client IP → accepted batch submissions
 	limiters   map[string]*rate.Limiter
 	injections []Injection
-	log        []LogEntry
+	log        *dnspodaccount.Requests[LogEntry]
 }
 
 // New returns an emulator with no keys and no domains.
@@ -221,19 +222,22 @@ func New(opts Options) *Server {
 		opts.Rules = &r
 	}
 	s := &Server{
-		opts:       opts,
-		rng:        rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
-		keys:       map[string]key{},
-		domains:    map[uint64]*domain{},
-		byName:     map[string]uint64{},
-		meta:       map[string]*recMeta{},
-		nextDomain: 86000000,
-		nextRecord: 2183921000, // above 2^31, as live ids are (spec §5.1)
-		nextJob:    5000000,
-		jobs:       map[uint64]*job{},
-		submits:    map[string][]time.Time{},
-		limiters:   map[string]*rate.Limiter{},
+		opts:     opts,
+		rng:      rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
+		keys:     map[string]key{},
+		nextJob:  5000000,
+		jobs:     map[uint64]*job{},
+		submits:  map[string][]time.Time{},
+		limiters: map[string]*rate.Limiter{},
 	}
+	s.acct = opts.Account
+	if s.acct == nil {
+		// Ids above 2^31, as live ids are (spec §5.1): the account's default.
+		s.acct = dnspodaccount.New(dnspodaccount.Options{Now: opts.Now, Rules: s.rulesFor})
+	}
+	s.mu = s.acct.Mutex()
+	s.log = dnspodaccount.NewRequests(s.mu, func(e LogEntry) string { return e.Action })
+	s.acct.OnAdvance(s.advanceJobs)
 	if opts.EnforceRates {
 		rates := RatesPerSecond()
 		for a, r := range opts.Rates {
@@ -315,72 +319,81 @@ func (s *Server) gradeLines(grade string) []string {
 	return slices.Clone(lineOrder) // callers may keep it; the order stays shared
 }
 
+// rulesFor are the rules of an account grade when the emulator has an
+// account of its own: Options.Rules with GradeMinTTL and GradeLines (lines
+// in the account's names).
 func (s *Server) rulesFor(grade string) dnspodrules.Options {
+	g := apiGrade(grade)
 	o := *s.opts.Rules
-	o.MinTTL = s.gradeMinTTL(grade)
-	o.Lines = s.gradeLines(grade)
+	o.MinTTL = s.gradeMinTTL(g)
+	o.Lines = nil
+	for _, l := range s.gradeLines(g) {
+		o.Lines = append(o.Lines, toStore(l))
+	}
 	return o
 }
 
-// systemNS are the name servers of a grade (the DefaultNS rows' values).
-func systemNS(grade string) []string {
-	if grade == "DP_FREE" {
-		return []string{"f1g1ns1.dnspod.net", "f1g1ns2.dnspod.net"}
+// apiGrade spells an account grade as this API's domain objects do:
+// DP_FREE (the D_ forms as their DP_ counterparts).
+func apiGrade(g string) string {
+	g = strings.ToUpper(strings.TrimSpace(g))
+	if strings.HasPrefix(g, "D_") {
+		g = "DP_" + g[2:]
 	}
-	return []string{"ns3.dnsv5.com", "ns4.dnsv5.com"}
+	return g
 }
 
-// allocID numbers records across domains (mu held).
-func (s *Server) allocID() string {
-	s.nextRecord++
-	return strconv.FormatUint(s.nextRecord, 10)
+// lines maps this API's line names to the account's where they differ:
+// the same line ids, spelled as the legacy API does.
+var storeLines = map[string]string{"境内": "国内", "境外": "国外"}
+
+// toStore is the account's name of a line this API names l.
+func toStore(l string) string {
+	if n, ok := storeLines[l]; ok {
+		return n
+	}
+	return l
 }
+
+// fromStore is this API's name of the account's line l.
+func fromStore(l string) string {
+	for api, st := range storeLines {
+		if st == l {
+			return api
+		}
+	}
+	return l
+}
+
+// apiRecords are rs with this API's line names.
+func apiRecords(rs []model.Record) []model.Record {
+	for i := range rs {
+		rs[i].Line = fromStore(rs[i].Line)
+	}
+	return rs
+}
+
+// systemNS are the name servers of a grade (the DefaultNS rows' values).
+func systemNS(grade string) []string { return dnspodaccount.SystemNS(grade) }
 
 // AddDomain adds a domain of grade (default DP_FREE) with its two system
 // NS rows at the apex, and returns its id.
 func (s *Server) AddDomain(name, grade string) (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.addDomainLocked(name, grade, 0, nil)
-}
-
-func (s *Server) addDomainLocked(name, grade string, id uint64, recs []model.Record) (uint64, error) {
-	name = model.Host(name)
-	if name == "" || strings.ContainsAny(name, " /,") {
-		return 0, fmt.Errorf("tencentcloudtest: bad domain name %q", name)
+	g := strings.ToUpper(grade)
+	if g == "" {
+		g = "DP_FREE"
 	}
-	grade = strings.ToUpper(grade)
-	if grade == "" {
-		grade = "DP_FREE"
-	}
-	if !contains(grades, grade) {
+	if !contains(grades, g) {
 		return 0, fmt.Errorf("tencentcloudtest: unknown grade %q", grade)
 	}
-	if _, ok := s.byName[name]; ok {
-		return 0, fmt.Errorf("tencentcloudtest: domain %s exists", name)
+	ag, _ := dnspodaccount.Grade(g)
+	d, err := s.acct.AddDomain(name, ag, 0, nil)
+	if err != nil {
+		return 0, fmt.Errorf("tencentcloudtest: %w", err)
 	}
-	if id == 0 {
-		s.nextDomain++
-		id = s.nextDomain
-	} else if id > s.nextDomain {
-		s.nextDomain = id
-	}
-	now := s.opts.Now()
-	d := &domain{ID: id, Name: name, Grade: grade, TTL: 600, Created: now}
-	if recs == nil {
-		for _, ns := range systemNS(grade) {
-			recs = append(recs, model.Record{Name: "@", Type: model.TypeNS, Line: model.DefaultLine, Value: ns + ".",
-				TTL: 86400, Enabled: true, System: true})
-		}
-	}
-	d.zone = dnspodrules.NewZone(s.rulesFor(grade), s.allocID, recs...)
-	for _, r := range d.zone.Records() {
-		// Seeded records are old: never hidden by the index delay.
-		s.meta[r.ID] = &recMeta{created: now.Add(-24 * time.Hour), updated: now.Add(-24 * time.Hour)}
-	}
-	s.domains[id] = d
-	s.byName[name] = id
-	return id, nil
+	return d.ID, nil
 }
 
 // AddRecord adds a record under the zone's rules and returns its id.
@@ -388,23 +401,25 @@ func (s *Server) addDomainLocked(name, grade string, id uint64, recs []model.Rec
 func (s *Server) AddRecord(domainName string, r model.Record) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d, ok := s.domains[s.byName[model.Host(domainName)]]
+	d, ok := s.acct.DomainByName(domainName)
 	if !ok {
 		return "", fmt.Errorf("tencentcloudtest: no domain %s", domainName)
 	}
 	if r.Line == "" {
 		r.Line = model.DefaultLine
 	}
+	r.Line = toStore(r.Line)
 	if r.TTL == 0 {
 		r.TTL = d.TTL
 	}
 	r.Value = storedValue(r.Type, r.Value)
-	id, e := d.zone.Create(r)
+	id, e := d.Zone.Create(r)
 	if e != nil {
 		return "", e
 	}
 	old := s.opts.Now().Add(-24 * time.Hour)
-	s.meta[id] = &recMeta{created: old, updated: old}
+	m := s.acct.Meta(id, old)
+	m.Created, m.Updated = old, old
 	return id, nil
 }
 
@@ -414,32 +429,36 @@ func (s *Server) Records(domainName string) []model.Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advance(s.opts.Now())
-	d, ok := s.domains[s.byName[model.Host(domainName)]]
+	d, ok := s.acct.DomainByName(domainName)
 	if !ok {
 		return nil
 	}
-	return d.zone.Records()
+	return apiRecords(d.Zone.Records())
 }
 
 // Log returns a copy of the request log.
-func (s *Server) Log() []LogEntry {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]LogEntry(nil), s.log...)
-}
+func (s *Server) Log() []LogEntry { return s.log.Entries() }
 
 // ResetLog empties the request log.
-func (s *Server) ResetLog() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.log = nil
-}
+func (s *Server) ResetLog() { s.log.Reset() }
+
+// Requests is the request log, for the sandbox.
+func (s *Server) Requests() dnspodaccount.RequestLog { return s.log }
 
 // SetFaults replaces the random fault settings.
 func (s *Server) SetFaults(f Faults) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.opts.Faults = f
+}
+
+// SetSandboxFaults maps the sandbox's faults onto Tencent Cloud's:
+// throttling is Error.Code RequestLimitExceeded, a server error HTTP 502
+// with an HTML body, an item failure a batch task item ending in status
+// "error"; latency applies to every request.
+func (s *Server) SetSandboxFaults(f emulator.Faults) {
+	s.SetFaults(Faults{RequestLimit: f.Throttle, ServerError: f.ServerError, Drop: f.Drop, FailAfterCommit: f.CommitLoss,
+		Latency: f.Latency, LatencyShare: dnspodaccount.LatencyShare(f), FailItem: f.ItemFail})
 }
 
 // Inject schedules faults on the next matching requests.
@@ -461,8 +480,10 @@ func (s *Server) TasksInFlight() int {
 	return s.running()
 }
 
-// State is the emulator's seedable state. Keys are secrets and are not
-// part of it; tasks are not either (a restored emulator starts idle).
+// State is the emulator's seedable state: the account's domains, records
+// and id counters in this API's spelling, and the task counter. Keys are
+// secrets and are not part of it; tasks are not either (a restored
+// emulator starts idle).
 type State struct {
 	NextDomainID uint64        `json:"next_domain_id"`
 	NextRecordID uint64        `json:"next_record_id"`
@@ -470,72 +491,54 @@ type State struct {
 	Domains      []DomainState `json:"domains"`
 }
 
-// DomainState is one domain of State.
-type DomainState struct {
-	ID      uint64         `json:"id"`
-	Name    string         `json:"name"`
-	Grade   string         `json:"grade"`
-	TTL     int            `json:"ttl"`
-	Records []model.Record `json:"records"`
-}
+// DomainState is one domain of State, grades (DP_FREE) and lines (境外)
+// spelled as this API does.
+type DomainState = dnspodaccount.DomainState
 
 // Export returns the state after applying what is due.
 func (s *Server) Export() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advance(s.opts.Now())
-	st := State{NextDomainID: s.nextDomain, NextRecordID: s.nextRecord, NextJobID: s.nextJob}
-	for _, d := range s.sortedDomains() {
-		st.Domains = append(st.Domains, DomainState{ID: d.ID, Name: d.Name, Grade: d.Grade, TTL: d.TTL, Records: d.zone.Records()})
+	as := s.acct.Export()
+	st := State{NextDomainID: as.NextDomain, NextRecordID: as.NextRecord, NextJobID: s.nextJob}
+	for _, d := range as.Domains {
+		st.Domains = append(st.Domains, DomainState{ID: d.ID, Name: d.Name, Grade: apiGrade(d.Grade), TTL: d.TTL, Records: apiRecords(d.Records)})
 	}
 	return st
 }
 
-// Import replaces domains and records with st (keys, tasks and the log are
-// kept). Records are taken as they are, ids included.
+// Import replaces the account's domains and records with st (keys, tasks
+// and the log are kept). Records are taken as they are, ids included.
 func (s *Server) Import(st State) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.domains, s.byName, s.meta = map[uint64]*domain{}, map[string]uint64{}, map[string]*recMeta{}
-	s.nextDomain, s.nextRecord, s.nextJob = max(st.NextDomainID, s.nextDomain), max(st.NextRecordID, s.nextRecord), max(st.NextJobID, s.nextJob)
+	as := dnspodaccount.State{NextDomain: st.NextDomainID, NextRecord: st.NextRecordID}
 	for _, d := range st.Domains {
-		recs := d.Records
-		if recs == nil {
-			recs = []model.Record{}
+		g := strings.ToUpper(cmp.Or(d.Grade, "DP_FREE"))
+		if !contains(grades, g) {
+			return fmt.Errorf("tencentcloudtest: domain %s: unknown grade %q", d.Name, d.Grade)
 		}
-		for _, r := range recs {
-			if n, err := strconv.ParseUint(r.ID, 10, 64); err == nil && n > s.nextRecord {
-				s.nextRecord = n
-			}
+		ag, _ := dnspodaccount.Grade(g)
+		recs := slices.Clone(d.Records)
+		for i := range recs {
+			recs[i].Line = toStore(recs[i].Line)
 		}
-		if _, err := s.addDomainLocked(d.Name, d.Grade, d.ID, recs); err != nil {
-			return err
-		}
-		if d.TTL > 0 {
-			s.domains[d.ID].TTL = d.TTL
-		}
+		as.Domains = append(as.Domains, dnspodaccount.DomainState{ID: d.ID, Name: d.Name, Grade: ag, TTL: d.TTL, Records: recs})
 	}
+	if err := s.acct.Import(as, "tencentcloud"); err != nil {
+		return fmt.Errorf("tencentcloudtest: %w", err)
+	}
+	s.nextJob = max(st.NextJobID, s.nextJob)
 	return nil
 }
 
-func (s *Server) sortedDomains() []*domain {
-	out := make([]*domain, 0, len(s.domains))
-	for _, d := range s.domains {
-		out = append(out, d)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
+// advance applies every task item due by now, the other APIs' included
+// (mu held).
+func (s *Server) advance(now time.Time) { s.acct.Advance(now) }
 
-// domainOfRecord finds the domain holding record id.
-func (s *Server) domainOfRecord(id string) *domain {
-	for _, d := range s.domains {
-		if _, ok := d.zone.Get(id); ok {
-			return d
-		}
-	}
-	return nil
-}
+// Account is the DNSPod account the emulator serves.
+func (s *Server) Account() *dnspodaccount.Account { return s.acct }
 
 // storedValue is how the service stores a value: host-name targets get a
 // trailing dot (likely but UNVERIFIED, spec §5.3).
@@ -568,7 +571,7 @@ func contains(list []string, s string) bool {
 func (s *Server) HasDomain(name string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.byName[model.Host(name)]
+	_, ok := s.acct.DomainByName(name)
 	return ok
 }
 
