@@ -273,16 +273,29 @@ func (z *Zone) Set(id, field, to, value string, mx int) *Error {
 	return nil
 }
 
+// The fields one Batch.Record.Modify item (API 3.0: ModifyRecordBatch)
+// changes, as Set and Apply name them. Status takes "enable" or
+// "disable"; area takes the line by name.
+const (
+	FieldSubDomain  = "sub_domain"
+	FieldRecordType = "record_type" // carries the value, and the MX priority for MX
+	FieldArea       = "area"
+	FieldValue      = "value"
+	FieldMX         = "mx"
+	FieldTTL        = "ttl"
+	FieldStatus     = "status"
+)
+
 // Apply returns r with one Batch.Record.Modify field change applied,
 // without any zone rule check.
 func Apply(r model.Record, field, to, value string, mx int) (model.Record, *Error) {
 	switch field {
-	case "sub_domain":
+	case FieldSubDomain:
 		if to == "" {
 			to = "@"
 		}
 		r.Name = strings.ToLower(to)
-	case "record_type":
+	case FieldRecordType:
 		r.Type = strings.ToUpper(to)
 		if value == "" {
 			return r, errf(CodeParam, "value is required when changing record_type")
@@ -292,23 +305,23 @@ func Apply(r model.Record, field, to, value string, mx int) (model.Record, *Erro
 		if r.Type == model.TypeMX {
 			r.MX = mx
 		}
-	case "area":
+	case FieldArea:
 		r.Line = to
-	case "value":
+	case FieldValue:
 		r.Value = to
-	case "mx":
+	case FieldMX:
 		n, err := strconv.Atoi(to)
 		if err != nil {
 			return r, errf(CodeMX, "mx %q is not a number", to)
 		}
 		r.MX = n
-	case "ttl":
+	case FieldTTL:
 		n, err := strconv.Atoi(to)
 		if err != nil {
 			return r, errf(CodeTTL, "ttl %q is not a number", to)
 		}
 		r.TTL = n
-	case "status":
+	case FieldStatus:
 		switch to {
 		case "enable":
 			r.Enabled = true
