@@ -12,7 +12,7 @@ import (
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
 	"github.com/dnssync/dnssync/internal/providers"
-	"github.com/dnssync/dnssync/internal/providers/dnspod"
+	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodpack"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodrules"
 	"github.com/dnssync/dnssync/internal/providers/tencentcloud"
 	"github.com/dnssync/dnssync/internal/simulate"
@@ -258,7 +258,7 @@ func greedyCalls(zds []*providers.ZoneDiff, rules dnspodrules.Options, o tencent
 					vs = append(vs, x)
 				}
 			}
-			if dnspod.Compatible(zr, vs) != nil {
+			if dnspodpack.Compatible(zr, vs) != nil {
 				early += len(leaving)
 			} else {
 				late += len(leaving)
