@@ -1,7 +1,6 @@
 package dnspod
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -122,12 +121,7 @@ var _ providers.Planner = (*Planner)(nil)
 
 // PlanRegistrar: DNSPod is no registrar.
 func (pl *Planner) PlanRegistrar(regs []*providers.RegistrarDiff, _ providers.PlanOptions) *providers.Packed {
-	out := &providers.Packed{}
-	for _, r := range regs {
-		out.Refusals = append(out.Refusals, plan.Refusal{Domain: r.Domain, Rule: plan.RuleProvider,
-			Reason: fmt.Sprintf("provider %q (dnspod) manages records, not delegations", pl.name)})
-	}
-	return out
+	return dnspodpack.NotRegistrar(regs, pl.name, "dnspod")
 }
 
 // Recovered: no DNSPod operation synchronises glue.
@@ -155,13 +149,9 @@ func (pl *Planner) PlanRecords(zds []*providers.ZoneDiff, _ providers.PlanOption
 		zones[i] = dnspodpack.NewZone(i, zd, ZoneRules(pl.rules, zd.Live))
 	}
 	rp := planRecords(zones, pl.opts)
-	out := &providers.Packed{Refusals: rp.Refusals}
-	changes, opChange, refusals := dnspodpack.Changes(zones, rp.Ops)
-	out.Changes = changes
-	out.Refusals = append(out.Refusals, refusals...)
-	out.Batches = recordBatches(zones, rp, opChange)
-	out.LowerBound = lowerBound(zones, pl.opts)
-	return out
+	return rp.Packed(zones, func(change map[*dnspodpack.Op]*plan.Change) []providers.PackedBatch {
+		return recordBatches(zones, rp, change)
+	}, lowerBound(zones, pl.opts))
 }
 
 // lowerBound estimates the fewest write calls any packing of the same

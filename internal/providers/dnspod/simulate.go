@@ -10,23 +10,18 @@ import (
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodrules"
 )
 
-// Sim is a simulated DNSPod account: every zone of a live state under the
-// same rule engine the emulator enforces. It replays plan batches item by
-// item (internal/simulate drives it), so a plan it accepts is one the
-// emulator accepts. The replay is dnspodpack's; Sim reads the legacy
-// calls' payloads.
-type Sim struct {
-	acct *dnspodpack.Account
-}
+// Sim is a simulated DNSPod account (dnspodpack.Sim): every zone of a live
+// state under the rule engine the emulator enforces, replaying plan
+// batches item by item (internal/simulate drives it), so a plan it
+// accepts is one the emulator accepts. This file reads the payloads.
+type Sim = dnspodpack.Sim
 
 // NewSim loads the zones of live under rules (with each zone's grade
-// minimum TTL); alloc names created records.
+// rules, as the planner uses them); alloc names created records.
 func NewSim(live *model.Live, rules dnspodrules.Options, alloc func() string) *Sim {
-	return &Sim{acct: dnspodpack.NewAccount(live, func(l *model.LiveDNS) dnspodrules.Options { return ZoneRules(rules, l) }, alloc)}
+	acct := dnspodpack.NewAccount(live, func(l *model.LiveDNS) dnspodrules.Options { return ZoneRules(rules, l) }, alloc)
+	return dnspodpack.NewSim(acct, func(b plan.Batch) (dnspodpack.Effect, error) { return effect(acct, b) })
 }
-
-// Export writes the simulated zones into live's domains.
-func (sim *Sim) Export(live *model.Live) { sim.acct.Export(live) }
 
 func decode(b plan.Batch) (Payload, error) {
 	var p Payload
@@ -36,13 +31,13 @@ func decode(b plan.Batch) (Payload, error) {
 
 // effect reads what a batch does; DomainIDs, when given, must match the
 // live domain ids.
-func (sim *Sim) effect(b plan.Batch) (dnspodpack.Effect, error) {
+func effect(acct *dnspodpack.Account, b plan.Batch) (dnspodpack.Effect, error) {
 	p, err := decode(b)
 	if err != nil {
 		return dnspodpack.Effect{}, err
 	}
 	if len(p.DomainIDs) > 0 {
-		if err := sim.acct.CheckIDs(b.Domains, p.DomainIDs); err != nil {
+		if err := acct.CheckIDs(b.Domains, p.DomainIDs); err != nil {
 			return dnspodpack.Effect{}, err
 		}
 	}
@@ -58,19 +53,4 @@ func (sim *Sim) effect(b plan.Batch) (dnspodpack.Effect, error) {
 		return dnspodpack.Effect{Removes: p.RecordIDs}, nil
 	}
 	return dnspodpack.Effect{}, fmt.Errorf("unknown operation %q", b.Op)
-}
-
-// Apply runs one batch item by item against the rules.
-func (sim *Sim) Apply(b plan.Batch) error {
-	e, err := sim.effect(b)
-	if err != nil {
-		return err
-	}
-	return sim.acct.Run(b.Domains, e)
-}
-
-// CheckStage proves that this account's batches of one stage may run
-// concurrently (dnspodpack.Account.CheckStage).
-func (sim *Sim) CheckStage(bs []plan.Batch) error {
-	return sim.acct.CheckStage(bs, sim.effect)
 }

@@ -147,12 +147,7 @@ func (pl *Planner) Rules() dnspodrules.Options { return pl.rules }
 
 // PlanRegistrar: Tencent Cloud's DNSPod is no registrar here.
 func (pl *Planner) PlanRegistrar(regs []*providers.RegistrarDiff, _ providers.PlanOptions) *providers.Packed {
-	out := &providers.Packed{}
-	for _, r := range regs {
-		out.Refusals = append(out.Refusals, plan.Refusal{Domain: r.Domain, Rule: plan.RuleProvider,
-			Reason: fmt.Sprintf("provider %q (tencentcloud) manages records, not delegations", pl.name)})
-	}
-	return out
+	return dnspodpack.NotRegistrar(regs, pl.name, "tencentcloud")
 }
 
 // Recovered: no operation of this type synchronises glue.
@@ -177,13 +172,9 @@ func (pl *Planner) PlanRecords(zds []*providers.ZoneDiff, _ providers.PlanOption
 		paired.calls == greedy.calls && paired.tasks <= greedy.tasks {
 		best = paired
 	}
-	out := &providers.Packed{Refusals: best.Refusals}
-	changes, opChange, refusals := dnspodpack.Changes(zones, best.Ops)
-	out.Changes = changes
-	out.Refusals = append(out.Refusals, refusals...)
-	out.Batches = best.batches(zones, opChange)
-	out.LowerBound = lowerBound(zones, pl.opts)
-	return out
+	return best.Packed(zones, func(change map[*dnspodpack.Op]*plan.Change) []providers.PackedBatch {
+		return best.batches(zones, change)
+	}, lowerBound(zones, pl.opts))
 }
 
 // lowerBound estimates the fewest write calls any packing of the same

@@ -10,25 +10,18 @@ import (
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodrules"
 )
 
-// Sim is a simulated Tencent Cloud account: every zone of a live state
-// under the rule engine the emulator enforces (dnspodrules). It replays
-// plan batches item by item (internal/simulate drives it), so a plan it
-// accepts is one the emulator accepts. The replay is dnspodpack's, the
-// legacy simulator's; Sim reads API 3.0's payloads and checks their
-// shapes.
-type Sim struct {
-	acct *dnspodpack.Account
-}
+// Sim is a simulated Tencent Cloud account (dnspodpack.Sim): every zone of a live
+// state under the rule engine the emulator enforces, replaying plan
+// batches item by item (internal/simulate drives it), so a plan it
+// accepts is one the emulator accepts. This file reads the payloads.
+type Sim = dnspodpack.Sim
 
 // NewSim loads the zones of live under rules (with each zone's grade
-// minimum TTL and lines, as the planner uses them); alloc names created
-// records.
+// rules, as the planner uses them); alloc names created records.
 func NewSim(live *model.Live, rules dnspodrules.Options, alloc func() string) *Sim {
-	return &Sim{acct: dnspodpack.NewAccount(live, func(l *model.LiveDNS) dnspodrules.Options { return zoneRules(rules, l) }, alloc)}
+	acct := dnspodpack.NewAccount(live, func(l *model.LiveDNS) dnspodrules.Options { return zoneRules(rules, l) }, alloc)
+	return dnspodpack.NewSim(acct, func(b plan.Batch) (dnspodpack.Effect, error) { return effect(acct, b) })
 }
-
-// Export writes the simulated zones into live's domains.
-func (sim *Sim) Export(live *model.Live) { sim.acct.Export(live) }
 
 // DecodePayload reads a batch's payload.
 func DecodePayload(b plan.Batch) (Payload, error) {
@@ -67,7 +60,7 @@ func shape(b plan.Batch, p Payload) error {
 
 // effect reads what a batch does, after checking its shape and that its
 // DomainIDs match the live domain ids.
-func (sim *Sim) effect(b plan.Batch) (dnspodpack.Effect, error) {
+func effect(acct *dnspodpack.Account, b plan.Batch) (dnspodpack.Effect, error) {
 	p, err := DecodePayload(b)
 	if err != nil {
 		return dnspodpack.Effect{}, err
@@ -75,7 +68,7 @@ func (sim *Sim) effect(b plan.Batch) (dnspodpack.Effect, error) {
 	if err := shape(b, p); err != nil {
 		return dnspodpack.Effect{}, err
 	}
-	if err := sim.acct.CheckIDs(b.Domains, p.DomainIDs); err != nil {
+	if err := acct.CheckIDs(b.Domains, p.DomainIDs); err != nil {
 		return dnspodpack.Effect{}, err
 	}
 	switch b.Op {
@@ -87,20 +80,4 @@ func (sim *Sim) effect(b plan.Batch) (dnspodpack.Effect, error) {
 		return dnspodpack.Effect{Replaces: p.Records}, nil
 	}
 	return dnspodpack.Effect{Removes: p.RecordIDs}, nil // OpDeleteBatch, OpDelete
-}
-
-// Apply runs one batch item by item against the rules.
-func (sim *Sim) Apply(b plan.Batch) error {
-	e, err := sim.effect(b)
-	if err != nil {
-		return err
-	}
-	return sim.acct.Run(b.Domains, e)
-}
-
-// CheckStage proves that this account's batches of one stage may run
-// concurrently, in any order and interleaving
-// (dnspodpack.Account.CheckStage).
-func (sim *Sim) CheckStage(bs []plan.Batch) error {
-	return sim.acct.CheckStage(bs, sim.effect)
 }

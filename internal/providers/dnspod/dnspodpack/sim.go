@@ -12,6 +12,35 @@ import (
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodrules"
 )
 
+// Sim is a simulated account of either API: batches read into effects by
+// the provider's reader and replayed on an Account. It is what
+// internal/simulate drives (simulate.Model).
+type Sim struct {
+	acct *Account
+	read func(plan.Batch) (Effect, error)
+}
+
+// NewSim returns the simulator replaying on acct the batches read reads.
+func NewSim(acct *Account, read func(plan.Batch) (Effect, error)) *Sim {
+	return &Sim{acct: acct, read: read}
+}
+
+// Apply runs one batch item by item against the rules.
+func (s *Sim) Apply(b plan.Batch) error {
+	e, err := s.read(b)
+	if err != nil {
+		return err
+	}
+	return s.acct.Run(b.Domains, e)
+}
+
+// CheckStage proves that batches of one stage may run concurrently
+// (Account.CheckStage).
+func (s *Sim) CheckStage(bs []plan.Batch) error { return s.acct.CheckStage(bs, s.read) }
+
+// Export writes the simulated zones into live's domains.
+func (s *Sim) Export(live *model.Live) { s.acct.Export(live) }
+
 // Account is the replay model both DNSPod simulators share: every zone of
 // a live state under the rule engine the emulators enforce (dnspodrules),
 // changed item by item as the service changes them. A provider's

@@ -343,3 +343,28 @@ func UpdateGroups(zones []*Zone) (groups map[Group]int, updates int) {
 
 // CeilDiv is a/b rounded up.
 func CeilDiv(a, b int) int { return (a + b - 1) / b }
+
+// Packed renders plan p of zones as a provider's packing: the changes in
+// plan order, the refusals (p's, then the records the service would
+// reject), the batches batches renders from the ops' changes, and the
+// lower bound.
+func (p *Plan) Packed(zones []*Zone, batches func(change map[*Op]*plan.Change) []providers.PackedBatch, lowerBound int) *providers.Packed {
+	out := &providers.Packed{Refusals: p.Refusals}
+	changes, change, refusals := Changes(zones, p.Ops)
+	out.Changes = changes
+	out.Refusals = append(out.Refusals, refusals...)
+	out.Batches = batches(change)
+	out.LowerBound = lowerBound
+	return out
+}
+
+// NotRegistrar refuses every delegation: a DNSPod account of provider
+// name (of type typ) manages records only.
+func NotRegistrar(regs []*providers.RegistrarDiff, name, typ string) *providers.Packed {
+	out := &providers.Packed{}
+	for _, r := range regs {
+		out.Refusals = append(out.Refusals, plan.Refusal{Domain: r.Domain, Rule: plan.RuleProvider,
+			Reason: fmt.Sprintf("provider %q (%s) manages records, not delegations", name, typ)})
+	}
+	return out
+}
