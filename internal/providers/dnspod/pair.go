@@ -14,13 +14,12 @@ import (
 // zones share one Batch.Record.Create.
 
 type (
-	item = dnspodpack.Item
 	gkey = dnspodpack.Group
 	cand = dnspodpack.Cand
 )
 
 // ledger counts the write calls a pairing costs, exactly as the packer
-// will group the changes (recordPlanner.chunks): one Batch.Record.Modify
+// will group the changes (dnspodpack.Packer): one Batch.Record.Modify
 // per modification group and limit's worth of records; a zone's creates
 // cut into parts of the limit in canonical order, identical parts of
 // several zones sharing one Batch.Record.Create per limit's worth of
