@@ -53,8 +53,7 @@ func describeBatch(op plan.Op, domains []string, p Payload) (int, string) {
 	doms := display.Names(domains)
 	switch op {
 	case OpCreate:
-		return len(p.Records) * len(domains), display.Plural(len(p.Records), "record", "records") + " × " +
-			display.Plural(len(domains), "domain", "domains") + ": " + doms
+		return dnspodpack.CreateSetDetail(len(p.Records), domains, doms)
 	case OpModify:
 		set := display.Printable(p.Field) + "=" + display.Quote(p.To)
 		if p.Field == "record_type" {
@@ -144,10 +143,7 @@ func ZoneRules(rules dnspodrules.Options, live *model.LiveDNS) dnspodrules.Optio
 // identical create sets shared across zones, one Record.Remove per
 // removal; batches ordered into the records phases.
 func (pl *Planner) PlanRecords(zds []*providers.ZoneDiff, _ providers.PlanOptions) *providers.Packed {
-	zones := make([]*zone, len(zds))
-	for i, zd := range zds {
-		zones[i] = dnspodpack.NewZone(i, zd, ZoneRules(pl.rules, zd.Live))
-	}
+	zones := dnspodpack.NewZones(zds, func(l *model.LiveDNS) dnspodrules.Options { return ZoneRules(pl.rules, l) })
 	rp := planRecords(zones, pl.opts)
 	return rp.Packed(zones, func(change map[*dnspodpack.Op]*plan.Change) []providers.PackedBatch {
 		return recordBatches(zones, rp, change)

@@ -69,8 +69,7 @@ func describeBatch(op plan.Op, domains []string, p Payload) (int, string) {
 	doms := display.Names(domains)
 	switch op {
 	case OpCreateBatch:
-		return len(p.Records) * len(domains), display.Plural(len(p.Records), "record", "records") + " × " +
-			display.Plural(len(domains), "domain", "domains") + ": " + doms
+		return dnspodpack.CreateSetDetail(len(p.Records), domains, doms)
 	case OpCreate:
 		s := doms
 		if len(p.Records) == 1 {
@@ -162,10 +161,7 @@ type zone = dnspodpack.Zone
 // model pairs into modifications — and keeps the one with fewer calls,
 // then fewer tasks.
 func (pl *Planner) PlanRecords(zds []*providers.ZoneDiff, _ providers.PlanOptions) *providers.Packed {
-	zones := make([]*zone, len(zds))
-	for i, zd := range zds {
-		zones[i] = dnspodpack.NewZone(i, zd, zoneRules(pl.rules, zd.Live))
-	}
+	zones := dnspodpack.NewZones(zds, func(l *model.LiveDNS) dnspodrules.Options { return zoneRules(pl.rules, l) })
 	greedy := planRecords(zones, pl.opts, false)
 	best := greedy
 	if paired := planRecords(zones, pl.opts, true); paired.calls < greedy.calls ||

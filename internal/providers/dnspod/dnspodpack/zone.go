@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/dnssync/dnssync/internal/display"
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
 	"github.com/dnssync/dnssync/internal/providers"
@@ -367,4 +368,21 @@ func NotRegistrar(regs []*providers.RegistrarDiff, name, typ string) *providers.
 			Reason: fmt.Sprintf("provider %q (%s) manages records, not delegations", name, typ)})
 	}
 	return out
+}
+
+// NewZones returns the zones of a plan for differences zds, each under
+// the rules rulesOf gives for its live state.
+func NewZones(zds []*providers.ZoneDiff, rulesOf func(*model.LiveDNS) dnspodrules.Options) []*Zone {
+	zones := make([]*Zone, len(zds))
+	for i, zd := range zds {
+		zones[i] = NewZone(i, zd, rulesOf(zd.Live))
+	}
+	return zones
+}
+
+// CreateSetDetail is the item count and description of a call creating
+// records in each of domains (doms: their names for people).
+func CreateSetDetail(records int, domains []string, doms string) (int, string) {
+	return records * len(domains), display.Plural(records, "record", "records") + " × " +
+		display.Plural(len(domains), "domain", "domains") + ": " + doms
 }
