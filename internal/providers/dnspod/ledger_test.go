@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/dnssync/dnssync/internal/model"
+	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodpack"
 )
 
 // The ledger follows a zone's create parts change by change; after any
@@ -21,11 +22,11 @@ func TestLedgerPartsFollowChanges(t *testing.T) {
 		limit := 1 + r.IntN(4)
 		var zones []*zone
 		for zi := range 1 + r.IntN(3) {
-			z := &zone{idx: zi, provider: "dnspod"}
+			z := &zone{Idx: zi, Provider: "dnspod"}
 			for i := range r.IntN(3 * exactParts * limit / 2) {
-				z.desired = append(z.desired, model.Record{Name: fmt.Sprint("n", i%5), Type: "A", Line: model.DefaultLine,
+				z.Desired = append(z.Desired, model.Record{Name: fmt.Sprint("n", i%5), Type: "A", Line: model.DefaultLine,
 					Value: fmt.Sprint("192.0.2.", i%7), TTL: 600, Enabled: true})
-				z.leftD = append(z.leftD, i)
+				z.LeftD = append(z.LeftD, i)
 			}
 			zones = append(zones, z)
 		}
@@ -34,10 +35,10 @@ func TestLedgerPartsFollowChanges(t *testing.T) {
 		for range 300 {
 			zi := r.IntN(len(zones))
 			z := zones[zi]
-			if len(z.desired) == 0 {
+			if len(z.Desired) == 0 {
 				continue
 			}
-			di := r.IntN(len(z.desired))
+			di := r.IntN(len(z.Desired))
 			if k := [2]int{zi, di}; out[k] {
 				lg.keepCreate(zi, z, di)
 				delete(out, k)
@@ -48,13 +49,13 @@ func TestLedgerPartsFollowChanges(t *testing.T) {
 		}
 		fresh := &ledger{maxCreate: limit, parts: map[partKey]int{}, creates: make([]zoneCreates, len(zones)), recHash: lg.recHash}
 		for zi, z := range zones {
-			fresh.creates[zi].list = slices.DeleteFunc(slices.Clone(z.leftD), func(di int) bool { return out[[2]int{zi, di}] })
+			fresh.creates[zi].list = slices.DeleteFunc(slices.Clone(z.LeftD), func(di int) bool { return out[[2]int{zi, di}] })
 			if d := cmp.Diff(fresh.creates[zi].list, lg.creates[zi].list); d != "" {
 				t.Fatalf("seed %d zone %d: list (-fresh +ledger):\n%s", seed, zi, d)
 			}
 			fresh.creates[zi].counted = lg.creates[zi].counted
 			if fresh.creates[zi].counted {
-				fresh.create += ceilDiv(len(fresh.creates[zi].list), limit)
+				fresh.create += dnspodpack.CeilDiv(len(fresh.creates[zi].list), limit)
 				continue
 			}
 			fresh.creates[zi].parts = fresh.partsOf(zi, z)

@@ -1,121 +1,25 @@
 package dnspod
 
 import (
-	"cmp"
 	"slices"
 	"strconv"
-	"strings"
 
-	"github.com/dnssync/dnssync/internal/model"
+	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodpack"
 )
 
-// Pairing kinds: how a leftover live record can become a leftover desired
-// record with one identity-changing Batch.Record.Modify field (plus TTL and
-// status). Same-cell kinds come first: they cannot move a record into
-// another (name, line) and so rarely need ordering.
-const (
-	kindValue = iota // same name, type, line, MX priority
-	kindMX           // same name, line, MX target
-	kindType         // same name and line, other type (record_type carries value and mx)
-	kindArea         // same name, type, value, priority; other line
-	kindName         // same type, line, value, priority; other name (rename)
-	numKinds
+// The legacy API's pairing: which leftover live records become which
+// leftover desired records (dnspodpack finds the candidates), decided on
+// what the legacy calls cost. Batch.Record.Modify sets one field on many
+// records; there is no batch delete; identical create parts of several
+// zones share one Batch.Record.Create.
+
+type (
+	gkey = dnspodpack.Group
+	cand = dnspodpack.Cand
 )
-
-// item is one Batch.Record.Modify change of one record.
-type item struct {
-	field, to, value string
-	mx               int
-}
-
-// gkey is a modification group: one (field, new value) at one provider,
-// i.e. exactly what one Batch.Record.Modify call can carry.
-type gkey struct {
-	provider string
-	item
-}
-
-func (g gkey) String() string {
-	return g.provider + "\x00" + g.field + "\x00" + g.to + "\x00" + g.value + "\x00" + strconv.Itoa(g.mx)
-}
-
-func cmpGkey(a, b gkey) int {
-	return cmp.Or(cmp.Compare(a.provider, b.provider), cmp.Compare(a.field, b.field), cmp.Compare(a.to, b.to),
-		cmp.Compare(a.value, b.value), cmp.Compare(a.mx, b.mx))
-}
-
-func identityItem(kind int, d model.Record) item {
-	switch kind {
-	case kindValue:
-		return item{field: "value", to: d.Value}
-	case kindMX:
-		return item{field: "mx", to: strconv.Itoa(d.MX)}
-	case kindType:
-		it := item{field: "record_type", to: d.Type, value: d.Value}
-		if d.Type == model.TypeMX {
-			it.mx = d.MX
-		}
-		return it
-	case kindArea:
-		return item{field: "area", to: d.Line}
-	default:
-		return item{field: "sub_domain", to: d.Name}
-	}
-}
-
-func statusItem(enabled bool) item {
-	if enabled {
-		return item{field: "status", to: "enable"}
-	}
-	return item{field: "status", to: "disable"}
-}
-
-// neutralItems are the TTL and status changes taking l to d's TTL and status.
-func neutralItems(l, d model.Record, out []item) []item {
-	if l.TTL != d.TTL {
-		out = append(out, item{field: "ttl", to: strconv.Itoa(d.TTL)})
-	}
-	if l.Enabled != d.Enabled {
-		out = append(out, statusItem(d.Enabled))
-	}
-	return out
-}
-
-// bucketKey groups live and desired records that a kind can pair; "" means
-// the kind does not apply to r.
-func bucketKey(kind int, r model.Record) string {
-	v := model.CompareValue(r.Type, r.Value)
-	mx := strconv.Itoa(r.MX)
-	switch kind {
-	case kindValue:
-		return r.Name + "\x00" + r.Type + "\x00" + r.Line + "\x00" + mx
-	case kindMX:
-		if r.Type != model.TypeMX {
-			return ""
-		}
-		return r.Name + "\x00" + r.Line + "\x00" + v
-	case kindType:
-		return r.Name + "\x00" + r.Line
-	case kindArea:
-		return r.Name + "\x00" + r.Type + "\x00" + v + "\x00" + mx
-	default:
-		return r.Type + "\x00" + r.Line + "\x00" + v + "\x00" + mx
-	}
-}
-
-func allowedKinds(p model.Policy) int {
-	switch p {
-	case model.PolicyCreateOnly:
-		return 0
-	case model.PolicyUpsertOnly:
-		return kindType // value and MX changes keep the record set
-	default:
-		return numKinds
-	}
-}
 
 // ledger counts the write calls a pairing costs, exactly as the packer
-// will group the changes (recordPlanner.chunks): one Batch.Record.Modify
+// will group the changes (dnspodpack.Packer): one Batch.Record.Modify
 // per modification group and limit's worth of records; a zone's creates
 // cut into parts of the limit in canonical order, identical parts of
 // several zones sharing one Batch.Record.Create per limit's worth of
@@ -168,22 +72,22 @@ func (lg *ledger) partCalls(n, k int) int {
 	if k == 0 {
 		return 0
 	}
-	return ceilDiv(k, max(1, lg.maxCreate/n))
+	return dnspodpack.CeilDiv(k, max(1, lg.maxCreate/n))
 }
 
 func newLedger(zones []*zone, opts planOpts) *ledger {
 	lg := &ledger{maxModify: opts.MaxModifyIDs, maxCreate: opts.MaxCreateItems, groups: map[gkey]int{},
 		parts: map[partKey]int{}, creates: make([]zoneCreates, len(zones)), recHash: make([][]uint64, len(zones))}
 	for zi, z := range zones {
-		for _, u := range z.updates {
-			for _, it := range neutralItems(z.live[u.l], z.desired[u.d], nil) {
-				lg.join(gkey{z.provider, it})
+		for _, u := range z.Updates {
+			for _, it := range dnspodpack.NeutralItems(z.Live[u.L], z.Desired[u.D], nil) {
+				lg.join(gkey{Provider: z.Provider, Item: it})
 			}
 		}
-		lg.recHash[zi] = make([]uint64, len(z.desired))
-		lg.creates[zi].list = slices.Clone(z.leftD)
+		lg.recHash[zi] = make([]uint64, len(z.Desired))
+		lg.creates[zi].list = slices.Clone(z.LeftD)
 		lg.cut(zi, z)
-		lg.rm += len(z.leftL)
+		lg.rm += len(z.LeftL)
 	}
 	return lg
 }
@@ -193,7 +97,7 @@ func (lg *ledger) hash(zi int, z *zone, di int) uint64 {
 	if h := lg.recHash[zi][di]; h != 0 {
 		return h
 	}
-	r := z.desired[di]
+	r := z.Desired[di]
 	h := uint64(14695981039346656037)
 	for _, s := range [...]string{r.Name, r.Type, r.Line, r.Value, strconv.Itoa(r.MX), strconv.Itoa(r.TTL), strconv.FormatBool(r.Enabled)} {
 		for i := 0; i < len(s); i++ {
@@ -223,7 +127,7 @@ func (lg *ledger) partsOf(zi int, z *zone) []partKey {
 	zc := &lg.creates[zi]
 	var parts []partKey
 	for from := 0; from < len(zc.list); from += lg.maxCreate {
-		k := partKey{provider: z.provider}
+		k := partKey{provider: z.Provider}
 		for _, di := range zc.list[from:min(len(zc.list), from+lg.maxCreate)] {
 			k.h += lg.hash(zi, z, di)
 			k.n++
@@ -236,8 +140,8 @@ func (lg *ledger) partsOf(zi int, z *zone) []partKey {
 // cut books zone zi's create parts when the ledger is made.
 func (lg *ledger) cut(zi int, z *zone) {
 	zc := &lg.creates[zi]
-	if zc.counted = ceilDiv(len(zc.list), lg.maxCreate) > exactParts; zc.counted {
-		lg.create += ceilDiv(len(zc.list), lg.maxCreate)
+	if zc.counted = dnspodpack.CeilDiv(len(zc.list), lg.maxCreate) > exactParts; zc.counted {
+		lg.create += dnspodpack.CeilDiv(len(zc.list), lg.maxCreate)
 		return
 	}
 	zc.parts = lg.partsOf(zi, z)
@@ -251,7 +155,7 @@ func (lg *ledger) cut(zi int, z *zone) {
 // zero key for a part that is new).
 func (lg *ledger) setParts(zi int, z *zone, p0 int, sum func(j int, old partKey) partKey) {
 	zc := &lg.creates[zi]
-	want := ceilDiv(len(zc.list), lg.maxCreate)
+	want := dnspodpack.CeilDiv(len(zc.list), lg.maxCreate)
 	for j := p0; j < len(zc.parts) || j < want; j++ {
 		var old partKey
 		if j < len(zc.parts) {
@@ -262,7 +166,7 @@ func (lg *ledger) setParts(zi int, z *zone, p0 int, sum func(j int, old partKey)
 			continue
 		}
 		k := sum(j, old)
-		k.provider = z.provider
+		k.provider = z.Provider
 		k.n = min(lg.maxCreate, len(zc.list)-j*lg.maxCreate)
 		if j < len(zc.parts) {
 			zc.parts[j] = k
@@ -294,7 +198,7 @@ func (lg *ledger) dropCreate(zi int, z *zone, di int) {
 	pos, _ := slices.BinarySearch(zc.list, di)
 	zc.list = slices.Delete(zc.list, pos, pos+1)
 	if zc.counted {
-		lg.create += ceilDiv(len(zc.list), lg.maxCreate) - ceilDiv(len(zc.list)+1, lg.maxCreate)
+		lg.create += dnspodpack.CeilDiv(len(zc.list), lg.maxCreate) - dnspodpack.CeilDiv(len(zc.list)+1, lg.maxCreate)
 		return
 	}
 	L, list := lg.maxCreate, zc.list
@@ -323,7 +227,7 @@ func (lg *ledger) keepCreate(zi int, z *zone, di int) {
 	pos, _ := slices.BinarySearch(zc.list, di)
 	zc.list = slices.Insert(zc.list, pos, di)
 	if zc.counted {
-		lg.create += ceilDiv(len(zc.list), lg.maxCreate) - ceilDiv(len(zc.list)-1, lg.maxCreate)
+		lg.create += dnspodpack.CeilDiv(len(zc.list), lg.maxCreate) - dnspodpack.CeilDiv(len(zc.list)-1, lg.maxCreate)
 		return
 	}
 	L, list := lg.maxCreate, zc.list
@@ -373,141 +277,40 @@ func (lg *ledger) open(g gkey) bool { return lg.groups[g] > 0 }
 // field and takes the record out of its zone's create set; whether that
 // pays is read off the ledger, which counts every call.
 type pairer struct {
-	zones []*zone
-	pools [][numKinds]map[string][]int
-	// dkeys caches each desired record's bucket key per kind: best looks
-	// them up in every pass.
-	dkeys [][]bucketKeys
-	lg    *ledger
-	// excluded records never pair (set after a conflict could not be ordered).
-	exclL, exclD map[[2]int]bool
-}
-
-type cand struct {
-	z, d, l, kind int
-}
-
-type bucketKeys struct {
-	key  [numKinds]string
-	done bool
+	*dnspodpack.Pairer
+	lg *ledger
 }
 
 func newPairer(zones []*zone, opts planOpts, exclL, exclD map[[2]int]bool) *pairer {
-	for _, z := range zones {
-		z.resetPairs()
-	}
-	p := &pairer{zones: zones, pools: make([][numKinds]map[string][]int, len(zones)), lg: newLedger(zones, opts),
-		exclL: exclL, exclD: exclD, dkeys: make([][]bucketKeys, len(zones))}
-	for zi, z := range zones {
-		p.dkeys[zi] = make([]bucketKeys, len(z.desired))
-		n := allowedKinds(z.policy)
-		for k := range n {
-			p.pools[zi][k] = map[string][]int{}
-		}
-		for _, li := range z.leftL {
-			if exclL[[2]int{zi, li}] {
-				continue
-			}
-			for k := range n {
-				if key := bucketKey(k, z.live[li]); key != "" {
-					p.pools[zi][k][key] = append(p.pools[zi][k][key], li)
-				}
-			}
-		}
-	}
+	p := &pairer{Pairer: dnspodpack.NewPairer(zones, dnspodpack.IdentityItem, exclL, exclD)}
+	p.lg = newLedger(zones, opts)
 	return p
-}
-
-// best returns the live record kind k would pair with desired d, or -1:
-// the first free one in canonical order, preferring one whose TTL and
-// status already match (no extra groups).
-func (p *pairer) best(zi, k, di int, taken map[[2]int]bool) int {
-	z := p.zones[zi]
-	pool := p.pools[zi][k]
-	if pool == nil {
-		return -1
-	}
-	d := z.desired[di]
-	keys := &p.dkeys[zi][di]
-	if !keys.done {
-		for kind := range numKinds {
-			keys.key[kind] = bucketKey(kind, d)
-		}
-		keys.done = true
-	}
-	key := keys.key[k]
-	if key == "" {
-		return -1
-	}
-	list := pool[key]
-	for len(list) > 0 && z.lUsed[list[0]] {
-		list = list[1:]
-	}
-	pool[key] = list
-	first, scanned := -1, 0
-	for _, li := range list {
-		if z.lUsed[li] || taken[[2]int{zi, li}] {
-			continue
-		}
-		l := z.live[li]
-		if k == kindType && l.Type == d.Type {
-			continue
-		}
-		if first < 0 {
-			first = li
-		}
-		if l.TTL == d.TTL && l.Enabled == d.Enabled {
-			return li
-		}
-		if scanned++; scanned >= 64 {
-			break
-		}
-	}
-	return first
-}
-
-// items are the Batch.Record.Modify changes pairing c makes.
-func (p *pairer) items(c cand) []item {
-	z := p.zones[c.z]
-	l, d := z.live[c.l], z.desired[c.d]
-	return neutralItems(l, d, []item{identityItem(c.kind, d)})
 }
 
 // missing lists the groups pairing c needs beyond the open ones and extra.
 func (p *pairer) missing(c cand, extra map[gkey]bool) []gkey {
-	z := p.zones[c.z]
-	var out []gkey
-	for _, it := range p.items(c) {
-		g := gkey{z.provider, it}
-		if !p.lg.open(g) && !extra[g] {
-			out = append(out, g)
-		}
-	}
-	slices.SortFunc(out, cmpGkey)
-	return slices.Compact(out)
+	return dnspodpack.Missing(p.Zones[c.Z].Provider, p.Items(c), p.lg.open, extra)
 }
 
 // commit makes pairing c and books it.
 func (p *pairer) commit(c cand) {
-	z := p.zones[c.z]
-	z.pairOf[c.d], z.kindOf[c.d] = c.l, c.kind
-	z.lUsed[c.l] = true
-	for _, it := range p.items(c) {
-		p.lg.join(gkey{z.provider, it})
+	z := p.Zones[c.Z]
+	p.Pair(c)
+	for _, it := range p.Items(c) {
+		p.lg.join(gkey{Provider: z.Provider, Item: it})
 	}
-	p.lg.dropCreate(c.z, z, c.d)
+	p.lg.dropCreate(c.Z, z, c.D)
 	p.lg.rm--
 }
 
 // undo takes back pairing c.
 func (p *pairer) undo(c cand) {
-	z := p.zones[c.z]
-	z.pairOf[c.d], z.kindOf[c.d] = -1, 0
-	z.lUsed[c.l] = false
-	for _, it := range p.items(c) {
-		p.lg.leave(gkey{z.provider, it})
+	z := p.Zones[c.Z]
+	p.Unpair(c)
+	for _, it := range p.Items(c) {
+		p.lg.leave(gkey{Provider: z.Provider, Item: it})
 	}
-	p.lg.keepCreate(c.z, z, c.d)
+	p.lg.keepCreate(c.Z, z, c.D)
 	p.lg.rm++
 }
 
@@ -530,10 +333,6 @@ func (p *pairer) try(cs []cand) bool {
 	return false
 }
 
-func (p *pairer) open(zi, di int) bool {
-	return p.zones[zi].pairOf[di] < 0 && !p.exclD[[2]int{zi, di}]
-}
-
 func (p *pairer) run() {
 	p.freePass()
 	p.sharedPass()
@@ -549,97 +348,39 @@ func (p *pairer) run() {
 // freePass pairs leftovers whose groups are all open already: each such
 // pairing saves a Record.Remove for no new group.
 func (p *pairer) freePass() {
-	for zi, z := range p.zones {
-		n := allowedKinds(z.policy)
-		for _, di := range z.leftD {
-			if !p.open(zi, di) {
-				continue
-			}
-			for k := range n {
-				li := p.best(zi, k, di, nil)
-				if li < 0 {
-					continue
-				}
-				if c := (cand{zi, di, li, k}); len(p.missing(c, nil)) == 0 && p.try([]cand{c}) {
-					break
-				}
-			}
-		}
-	}
+	p.Unpaired(func(zi, di int) {
+		p.Each(zi, di, nil, func(c cand) bool { return len(p.missing(c, nil)) == 0 && p.try([]cand{c}) })
+	})
 }
 
 // sharedPass adds new groups that enough pairs share: a set of g new groups
 // used by n pairings saves n removals for g modify calls. Sets are tried
 // best estimated saving first, each kept only when the total falls.
 func (p *pairer) sharedPass() {
-	type need struct {
-		groups []gkey
-		key    string
-		cands  [][2]int
-	}
-	needs := map[string]*need{}
-	for zi, z := range p.zones {
-		n := allowedKinds(z.policy)
-		for _, di := range z.leftD {
-			if !p.open(zi, di) {
-				continue
-			}
-			for k := range n {
-				li := p.best(zi, k, di, nil)
-				if li < 0 {
-					continue
-				}
-				gs := p.missing(cand{zi, di, li, k}, nil)
-				var sb strings.Builder
-				for _, g := range gs {
-					sb.WriteString(g.String())
-					sb.WriteByte(1)
-				}
-				key := sb.String()
-				nd := needs[key]
-				if nd == nil {
-					nd = &need{groups: gs, key: key}
-					needs[key] = nd
-				}
-				if last := len(nd.cands) - 1; last < 0 || nd.cands[last] != [2]int{zi, di} {
-					nd.cands = append(nd.cands, [2]int{zi, di})
-				}
-			}
+	for _, nd := range p.Needs(func(c cand) []gkey { return p.missing(c, nil) }) {
+		if len(nd.Cands) <= len(nd.Groups) {
+			continue
 		}
-	}
-	list := make([]*need, 0, len(needs))
-	for _, nd := range needs {
-		if len(nd.cands) > len(nd.groups) {
-			list = append(list, nd)
-		}
-	}
-	slices.SortFunc(list, func(a, b *need) int {
-		return cmp.Or(cmp.Compare(len(b.cands)-len(b.groups), len(a.cands)-len(a.groups)), cmp.Compare(a.key, b.key))
-	})
-	for _, nd := range list {
 		extra := map[gkey]bool{}
-		for _, g := range nd.groups {
+		for _, g := range nd.Groups {
 			extra[g] = true
 		}
 		taken := map[[2]int]bool{}
 		var got []cand
-		for _, zd := range nd.cands {
-			if !p.open(zd[0], zd[1]) {
+		for _, zd := range nd.Cands {
+			if !p.Open(zd[0], zd[1]) {
 				continue
 			}
-			for k := range allowedKinds(p.zones[zd[0]].policy) {
-				li := p.best(zd[0], k, zd[1], taken)
-				if li < 0 {
-					continue
+			p.Each(zd[0], zd[1], taken, func(c cand) bool {
+				if len(p.missing(c, extra)) > 0 {
+					return false
 				}
-				if c := (cand{zd[0], zd[1], li, k}); len(p.missing(c, extra)) == 0 {
-					got = append(got, c)
-					taken[[2]int{zd[0], li}] = true
-					break
-				}
-			}
+				got = append(got, c)
+				taken[[2]int{c.Z, c.L}] = true
+				return true
+			})
 		}
-		if len(got) > len(nd.groups) {
+		if len(got) > len(nd.Groups) {
 			p.try(got)
 		}
 	}
@@ -651,36 +392,31 @@ func (p *pairer) sharedPass() {
 // zone's create calls, which no single pairing sees. Kept when the total
 // falls.
 func (p *pairer) zonePass() {
-	for zi, z := range p.zones {
-		n := allowedKinds(z.policy)
-		if n == 0 {
+	for zi, z := range p.Zones {
+		if dnspodpack.AllowedKinds(z.Policy) == 0 {
 			continue
 		}
 		extra := map[gkey]bool{}
 		taken := map[[2]int]bool{}
 		var got []cand
 		ok := true
-		for _, di := range z.leftD {
-			if z.pairOf[di] >= 0 {
+		for _, di := range z.LeftD {
+			if z.PairOf[di] >= 0 {
 				continue
 			}
-			if p.exclD[[2]int{zi, di}] {
+			if p.Excluded(zi, di) {
 				ok = false
 				break
 			}
 			var pick cand
 			var need []gkey
 			found := false
-			for k := range n {
-				li := p.best(zi, k, di, taken)
-				if li < 0 {
-					continue
-				}
-				c := cand{zi, di, li, k}
+			p.Each(zi, di, taken, func(c cand) bool {
 				if m := p.missing(c, extra); !found || len(m) < len(need) {
 					pick, need, found = c, m, true
 				}
-			}
+				return false
+			})
 			if !found {
 				ok = false
 				break
@@ -689,7 +425,7 @@ func (p *pairer) zonePass() {
 				extra[g] = true
 			}
 			got = append(got, pick)
-			taken[[2]int{zi, pick.l}] = true
+			taken[[2]int{zi, pick.L}] = true
 		}
 		if ok {
 			p.try(got)
@@ -707,33 +443,28 @@ func (p *pairer) singlePass() bool {
 	// pairing that needs a new group cannot pay otherwise, so it is not
 	// tried (this keeps the pass linear on one large zone).
 	creating := 0
-	for zi := range p.zones {
+	for zi := range p.Zones {
 		if len(p.lg.creates[zi].list) > 0 {
 			creating++
 		}
 	}
 	changed := false
-	for zi, z := range p.zones {
-		n := allowedKinds(z.policy)
+	for zi, z := range p.Zones {
 		alone := creating == 1 && len(p.lg.creates[zi].list) > 0
-		for _, di := range z.leftD {
-			if !p.open(zi, di) {
+		for _, di := range z.LeftD {
+			if !p.Open(zi, di) {
 				continue
 			}
-			for k := range n {
-				li := p.best(zi, k, di, nil)
-				if li < 0 {
-					continue
-				}
-				c := cand{zi, di, li, k}
+			p.Each(zi, di, nil, func(c cand) bool {
 				if alone && (len(p.lg.creates[zi].list)-1)%p.lg.maxCreate != 0 && len(p.missing(c, nil)) > 0 {
-					continue
+					return false
 				}
 				if p.try([]cand{c}) {
 					changed = true
-					break
+					return true
 				}
-			}
+				return false
+			})
 		}
 	}
 	return changed

@@ -1,9 +1,7 @@
 package tencentcloud
 
 import (
-	"cmp"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -11,6 +9,7 @@ import (
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
 	"github.com/dnssync/dnssync/internal/providers"
+	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodpack"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodrules"
 )
 
@@ -70,8 +69,7 @@ func describeBatch(op plan.Op, domains []string, p Payload) (int, string) {
 	doms := display.Names(domains)
 	switch op {
 	case OpCreateBatch:
-		return len(p.Records) * len(domains), display.Plural(len(p.Records), "record", "records") + " × " +
-			display.Plural(len(domains), "domain", "domains") + ": " + doms
+		return dnspodpack.CreateSetDetail(len(p.Records), domains, doms)
 	case OpCreate:
 		s := doms
 		if len(p.Records) == 1 {
@@ -151,64 +149,14 @@ func (pl *Planner) Rules() dnspodrules.Options { return pl.rules }
 
 // PlanRegistrar: Tencent Cloud's DNSPod is no registrar here.
 func (pl *Planner) PlanRegistrar(regs []*providers.RegistrarDiff, _ providers.PlanOptions) *providers.Packed {
-	out := &providers.Packed{}
-	for _, r := range regs {
-		out.Refusals = append(out.Refusals, plan.Refusal{Domain: r.Domain, Rule: plan.RuleProvider,
-			Reason: fmt.Sprintf("provider %q (tencentcloud) manages records, not delegations", pl.name)})
-	}
-	return out
+	return dnspodpack.NotRegistrar(regs, pl.name, "tencentcloud")
 }
 
 // Recovered: no operation of this type synchronises glue.
 func (pl *Planner) Recovered(plan.Op) bool { return false }
 
-// zone is one zone under planning: the core's neutral difference plus the
-// zone's rules and the pairing state.
-type zone struct {
-	idx      int
-	name     string
-	provider string
-	domainID string
-	policy   model.Policy
-	rules    dnspodrules.Options
-	checker  *dnspodrules.Zone // empty zone, only for CheckRecord
-
-	live    []model.Record
-	desired []model.Record
-	updates []match
-	leftL   []int
-	leftD   []int
-
-	pairOf []int
-	kindOf []int
-	lUsed  []bool
-}
-
-type match struct{ l, d int }
-
-func (pl *Planner) newZone(i int, zd *providers.ZoneDiff) *zone {
-	z := &zone{idx: i, name: zd.Domain, provider: zd.Provider, policy: zd.Policy,
-		rules: zoneRules(pl.rules, zd.Live), live: zd.Records, desired: zd.Desired,
-		leftL: zd.LeftLive, leftD: zd.LeftDesired}
-	if zd.Live != nil {
-		z.domainID = zd.Live.DomainID
-	}
-	for _, u := range zd.Updates {
-		z.updates = append(z.updates, match{u.Live, u.Desired})
-	}
-	z.checker = dnspodrules.NewZone(z.rules, func() string { return "" })
-	z.resetPairs()
-	return z
-}
-
-func (z *zone) resetPairs() {
-	z.pairOf = make([]int, len(z.desired))
-	z.kindOf = make([]int, len(z.desired))
-	for i := range z.pairOf {
-		z.pairOf[i] = -1
-	}
-	z.lUsed = make([]bool, len(z.live))
-}
+// zone is one zone under planning (dnspodpack keeps its pairing state).
+type zone = dnspodpack.Zone
 
 // PlanRecords packs the record differences of the zones this account
 // serves. It packs two candidates in full — every leftover as a delete
@@ -216,104 +164,17 @@ func (z *zone) resetPairs() {
 // model pairs into modifications — and keeps the one with fewer calls,
 // then fewer tasks.
 func (pl *Planner) PlanRecords(zds []*providers.ZoneDiff, _ providers.PlanOptions) *providers.Packed {
-	zones := make([]*zone, len(zds))
-	for i, zd := range zds {
-		zones[i] = pl.newZone(i, zd)
-	}
+	zones := dnspodpack.NewZones(zds, func(l *model.LiveDNS) dnspodrules.Options { return zoneRules(pl.rules, l) })
 	greedy := planRecords(zones, pl.opts, false)
 	best := greedy
 	if paired := planRecords(zones, pl.opts, true); paired.calls < greedy.calls ||
 		paired.calls == greedy.calls && paired.tasks <= greedy.tasks {
 		best = paired
 	}
-	out := &providers.Packed{Refusals: best.refusals}
-
-	ops := slices.Clone(best.ops)
-	slices.SortStableFunc(ops, cmpOp)
-	opChange := make(map[*recOp]*plan.Change, len(ops))
-	zoneChanges := make([][]*plan.Change, len(zones))
-	for _, o := range ops {
-		c := o.toChange()
-		opChange[o] = c
-		zoneChanges[o.z.idx] = append(zoneChanges[o.z.idx], c)
-		out.Changes = append(out.Changes, c)
-	}
-	for _, z := range zones {
-		out.Refusals = append(out.Refusals, providerRules(z, zoneChanges[z.idx])...)
-	}
-	out.Batches = best.batches(zones, opChange)
-	out.LowerBound = lowerBound(zones, pl.opts)
-	return out
+	return best.Packed(zones, func(change map[*dnspodpack.Op]*plan.Change) []providers.PackedBatch {
+		return best.batches(zones, change)
+	}, lowerBound(zones, pl.opts))
 }
-
-// providerRules refuses records the service would reject on its own (TTL
-// below the grade's minimum, a line the grade lacks, a bad value).
-func providerRules(z *zone, changes []*plan.Change) []plan.Refusal {
-	var out []plan.Refusal
-	bad := 0
-	for _, c := range changes {
-		if c.After == nil {
-			continue
-		}
-		if e := z.checker.CheckRecord(*c.After, dnspodrules.CodeTTL); e != nil {
-			if bad++; bad <= 5 {
-				out = append(out, plan.Refusal{Domain: z.name, Rule: plan.RuleProviderRules,
-					Reason: fmt.Sprintf("%s at %s: %s", c.After, c.Pos, e.Message)})
-			}
-		}
-	}
-	if bad > 5 {
-		out = append(out, plan.Refusal{Domain: z.name, Rule: plan.RuleProviderRules,
-			Reason: fmt.Sprintf("%d more records break the provider's rules", bad-5)})
-	}
-	return out
-}
-
-func opKindOrder(k plan.ChangeKind) int {
-	switch k {
-	case plan.RecordCreate:
-		return 0
-	case plan.RecordUpdate:
-		return 1
-	}
-	return 2
-}
-
-func (o *recOp) record() model.Record {
-	if o.d >= 0 {
-		return o.after()
-	}
-	return o.before()
-}
-
-func cmpOp(a, b *recOp) int {
-	return cmp.Or(cmp.Compare(a.z.idx, b.z.idx), model.CmpRecord(a.record(), b.record()),
-		cmp.Compare(opKindOrder(a.kind), opKindOrder(b.kind)), cmp.Compare(a.l, b.l))
-}
-
-// toChange renders an op as a semantic change (without its ID).
-func (o *recOp) toChange() *plan.Change {
-	c := &plan.Change{Domain: o.z.name, Kind: o.kind, Provider: o.z.provider}
-	if o.l >= 0 {
-		b := o.before()
-		b.Pos = model.Pos{}
-		c.Before = &b
-	}
-	if o.d >= 0 {
-		a := o.after()
-		c.Pos = a.Pos
-		if o.l >= 0 {
-			a.ID = o.before().ID
-		}
-		c.After = &a
-	}
-	if o.kind == plan.RecordUpdate {
-		c.Fields = model.ChangedFields(*c.Before, *c.After)
-	}
-	return c
-}
-
-func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // lowerBound estimates the fewest write calls any packing of the same
 // differences could use: one DeleteRecordBatch per limit's worth of live
@@ -322,29 +183,23 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // the modifications of exact matches — one ModifyRecordBatchV3 per limit,
 // or one ModifyRecordBatch per distinct (field, value) and limit.
 func lowerBound(zones []*zone, o PlannerOptions) int {
-	lb, excess, updates := 0, 0, 0
-	groups := map[gkey]int{}
+	lb, excess := 0, 0
 	missing := false
 	for _, z := range zones {
-		excess += max(0, len(z.leftL)-len(z.leftD))
-		missing = missing || len(z.leftD) > 0
-		for _, u := range z.updates {
-			updates++
-			for _, it := range neutralItems(z.live[u.l], z.desired[u.d], nil) {
-				groups[gkey{z.provider, it}]++
-			}
-		}
+		excess += max(0, len(z.LeftL)-len(z.LeftD))
+		missing = missing || len(z.LeftD) > 0
 	}
+	groups, updates := dnspodpack.UpdateGroups(zones)
 	if excess > 0 {
-		lb += ceilDiv(excess, o.MaxDeleteIDs)
+		lb += dnspodpack.CeilDiv(excess, o.MaxDeleteIDs)
 	}
 	if o.ModifyV3 {
 		if updates > 0 {
-			lb += ceilDiv(updates, o.MaxTaskRecords)
+			lb += dnspodpack.CeilDiv(updates, o.MaxTaskRecords)
 		}
 	} else {
 		for _, n := range groups {
-			lb += ceilDiv(n, o.MaxTaskRecords)
+			lb += dnspodpack.CeilDiv(n, o.MaxTaskRecords)
 		}
 	}
 	if missing {

@@ -12,7 +12,7 @@ import (
 	"github.com/dnssync/dnssync/internal/model"
 	"github.com/dnssync/dnssync/internal/plan"
 	"github.com/dnssync/dnssync/internal/providers"
-	"github.com/dnssync/dnssync/internal/providers/dnspod"
+	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodpack"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodrules"
 	"github.com/dnssync/dnssync/internal/providers/tencentcloud"
 	"github.com/dnssync/dnssync/internal/simulate"
@@ -58,6 +58,10 @@ func (g *gen) record() model.Record {
 	r.Value = g.value(r.Type)
 	if r.Type == model.TypeMX {
 		r.MX = 5 * (1 + g.r.IntN(2))
+		if lo, hi := g.rules.MXRange(); lo == 0 && hi > 300 && g.r.IntN(3) == 0 {
+			// API 3.0's range beyond the legacy one: 0 and above 20.
+			r.MX = pick(g.r, []int{0, 300})
+		}
 	}
 	if g.r.IntN(3) == 0 {
 		r.TTL = 1200
@@ -84,7 +88,14 @@ func (g *gen) mutate(r model.Record) model.Record {
 			r.Value = g.value(r.Type)
 		case 4:
 			if r.Type == model.TypeMX {
-				r.MX = 15 - r.MX
+				switch r.MX {
+				case 0:
+					r.MX = 300
+				case 300:
+					r.MX = 0
+				default:
+					r.MX = 15 - r.MX
+				}
 			}
 		case 5:
 			r.TTL = 1800 - r.TTL
@@ -242,6 +253,10 @@ func greedyCalls(zds []*providers.ZoneDiff, rules dnspodrules.Options, o tencent
 		for _, u := range zd.Updates {
 			liveOf[u.Desired] = zd.Records[u.Live].ID
 		}
+		left := map[int]bool{}
+		for _, di := range zd.LeftDesired {
+			left[di] = true
+		}
 		for nl, leaving := range byCell {
 			var vs []model.Record
 			for _, x := range zd.Records {
@@ -250,15 +265,21 @@ func greedyCalls(zds []*providers.ZoneDiff, rules dnspodrules.Options, o tencent
 				}
 			}
 			for i, x := range zd.Desired {
-				if x.NameLine() == nl {
-					x.ID = "want-" + strconv.Itoa(i)
-					if id, ok := liveOf[i]; ok {
-						x.ID = id
-					}
-					vs = append(vs, x)
+				if x.NameLine() != nl {
+					continue
 				}
+				id, updated := liveOf[i]
+				switch {
+				case updated:
+					x.ID = id
+				case left[i]:
+					x.ID = "want-" + strconv.Itoa(i)
+				default:
+					continue // unchanged: its live record is among vs already
+				}
+				vs = append(vs, x)
 			}
-			if dnspod.Compatible(zr, vs) != nil {
+			if dnspodpack.Compatible(zr, vs) != nil {
 				early += len(leaving)
 			} else {
 				late += len(leaving)
@@ -297,7 +318,7 @@ func TestPlanProperties(t *testing.T) {
 		{"tight task budget v3", nil, tencentcloud.PlannerOptions{ModifyV3: true, TasksPerHour: 1, TasksInFlight: 1, SyncMaxRecords: 3}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rules := dnspodrules.DefaultOptions()
+			rules := dnspodrules.APIv3Options()
 			rules.Lines = tencentcloud.DefaultLines()
 			if tc.rules != nil {
 				tc.rules(&rules)
@@ -350,6 +371,9 @@ func runProperties(t *testing.T, cases int, rules dnspodrules.Options, po tencen
 		}
 		for _, c := range p.Changes {
 			stats[string(c.Kind)]++
+			if a := c.After; a != nil && a.Type == model.TypeMX && (a.MX < dnspodrules.LegacyMinMX || a.MX > dnspodrules.LegacyMaxMX) {
+				stats["MX priority outside the legacy range"]++
+			}
 			if c.Kind == plan.RecordUpdate {
 				stats["update:"+strings.Join(c.Fields, "+")]++
 			}
@@ -370,7 +394,8 @@ func runProperties(t *testing.T, cases int, rules dnspodrules.Options, po tencen
 		}
 	}
 	t.Logf("coverage: %v", stats)
-	for _, k := range []string{"record-update", "record-create", "record-delete", "plans with clearing deletes", "op:CreateRecordBatch"} {
+	for _, k := range []string{"record-update", "record-create", "record-delete", "plans with clearing deletes", "op:CreateRecordBatch",
+		"MX priority outside the legacy range"} {
 		if stats[k] == 0 {
 			t.Errorf("generator never produced %q", k)
 		}

@@ -66,11 +66,42 @@ type Options struct {
 	// RoundRobinLimit caps enabled records of one (name, type, line);
 	// 0 means unlimited. Free grade examples show 2 (UNVERIFIED).
 	RoundRobinLimit int
+	// MinMX and MaxMX bound MX priorities. MaxMX 0 means the legacy API's
+	// range (LegacyMinMX–LegacyMaxMX, MinMX ignored), so that the zero
+	// value keeps the legacy rules; API 3.0 documents a wider one
+	// (APIv3Options).
+	MinMX, MaxMX int
 }
 
-// DefaultOptions are the emulator's and simulator's defaults.
+// MX priority ranges as each API documents them: the legacy API 1–20
+// (legacy spec §3.9, code 30); API 3.0 0–65535 (API 3.0 spec §4, and the
+// MX parameter of ModifyRecordBatch, §3.10).
+const (
+	LegacyMinMX = 1
+	LegacyMaxMX = 20
+	APIv3MinMX  = 0
+	APIv3MaxMX  = 65535
+)
+
+// DefaultOptions are the emulator's and simulator's defaults: the legacy
+// API's rules.
 func DefaultOptions() Options {
 	return Options{MinTTL: 600, MaxTTL: 604800, ApexCNAMEAllowsMXTXT: true}
+}
+
+// APIv3Options are DefaultOptions with API 3.0's MX range.
+func APIv3Options() Options {
+	o := DefaultOptions()
+	o.MinMX, o.MaxMX = APIv3MinMX, APIv3MaxMX
+	return o
+}
+
+// MXRange returns the MX priorities the rules accept, inclusive.
+func (o Options) MXRange() (lo, hi int) {
+	if o.MaxMX == 0 {
+		return LegacyMinMX, LegacyMaxMX
+	}
+	return o.MinMX, o.MaxMX
 }
 
 // DefaultLines are the CN line names of spec §3.6 (free and paid grades).
@@ -273,16 +304,29 @@ func (z *Zone) Set(id, field, to, value string, mx int) *Error {
 	return nil
 }
 
+// The fields one Batch.Record.Modify item (API 3.0: ModifyRecordBatch)
+// changes, as Set and Apply name them. Status takes "enable" or
+// "disable"; area takes the line by name.
+const (
+	FieldSubDomain  = "sub_domain"
+	FieldRecordType = "record_type" // carries the value, and the MX priority for MX
+	FieldArea       = "area"
+	FieldValue      = "value"
+	FieldMX         = "mx"
+	FieldTTL        = "ttl"
+	FieldStatus     = "status"
+)
+
 // Apply returns r with one Batch.Record.Modify field change applied,
 // without any zone rule check.
 func Apply(r model.Record, field, to, value string, mx int) (model.Record, *Error) {
 	switch field {
-	case "sub_domain":
+	case FieldSubDomain:
 		if to == "" {
 			to = "@"
 		}
 		r.Name = strings.ToLower(to)
-	case "record_type":
+	case FieldRecordType:
 		r.Type = strings.ToUpper(to)
 		if value == "" {
 			return r, errf(CodeParam, "value is required when changing record_type")
@@ -292,23 +336,23 @@ func Apply(r model.Record, field, to, value string, mx int) (model.Record, *Erro
 		if r.Type == model.TypeMX {
 			r.MX = mx
 		}
-	case "area":
+	case FieldArea:
 		r.Line = to
-	case "value":
+	case FieldValue:
 		r.Value = to
-	case "mx":
+	case FieldMX:
 		n, err := strconv.Atoi(to)
 		if err != nil {
 			return r, errf(CodeMX, "mx %q is not a number", to)
 		}
 		r.MX = n
-	case "ttl":
+	case FieldTTL:
 		n, err := strconv.Atoi(to)
 		if err != nil {
 			return r, errf(CodeTTL, "ttl %q is not a number", to)
 		}
 		r.TTL = n
-	case "status":
+	case FieldStatus:
 		switch to {
 		case "enable":
 			r.Enabled = true
@@ -361,8 +405,8 @@ func (z *Zone) CheckRecord(r model.Record, ttlCode int) *Error {
 	if e := checkValue(r); e != nil {
 		return e
 	}
-	if r.Type == model.TypeMX && (r.MX < 1 || r.MX > 20) {
-		return errf(CodeMX, "MX priority %d is outside 1-20", r.MX)
+	if lo, hi := z.opts.MXRange(); r.Type == model.TypeMX && (r.MX < lo || r.MX > hi) {
+		return errf(CodeMX, "MX priority %d is outside %d-%d", r.MX, lo, hi)
 	}
 	if r.TTL < z.opts.MinTTL || r.TTL > z.opts.MaxTTL {
 		return errf(ttlCode, "TTL %d is outside %d-%d for this grade", r.TTL, z.opts.MinTTL, z.opts.MaxTTL)
