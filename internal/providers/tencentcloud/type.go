@@ -114,7 +114,11 @@ func boolOption(c providers.Config, key string, def bool) bool {
 // the configured minimum TTL and lines. Validate judges files by them; the
 // planner replaces both per zone with what ReadZone read from the API.
 func Rules(c providers.Config) dnspodrules.Options {
-	r := dnspodrules.DefaultOptions()
+	r := dnspodrules.APIv3Options()
+	// Priority 0, documented since 2026-04, stays out: ModifyRecordBatch
+	// needs MX with every change of an MX record, and a batch payload
+	// cannot tell priority 0 from "no MX".
+	r.MinMX = 1
 	r.MinTTL = c.Int(OptMinTTL, DefaultMinTTL)
 	r.Lines = append(DefaultLines(), c.Strings(OptLines)...)
 	return r
@@ -151,16 +155,17 @@ func PlannerOptionsOf(c providers.Config) PlannerOptions {
 }
 
 // Caps: DNSPod on API 3.0 (spec §4, §5): types A AAAA CNAME MX TXT NS SRV
-// CAA; TTL up to 604800 with the configured grade minimum; MX 1–20, the
-// range the shared rule engine enforces (API 3.0 documents 0–65535, so
-// this is narrower on purpose); the configured lines; paused records.
+// CAA; TTL up to 604800 with the configured grade minimum; MX 1–65535
+// (spec §4, §3.10 document 0–65535; see Rules); the configured lines;
+// paused records.
 func (Type) Caps(c providers.Config) providers.Caps {
 	r := Rules(c)
+	minMX, maxMX := r.MXRange()
 	return providers.Caps{Records: &providers.RecordCaps{
 		Types:  dnspodrules.Types(),
 		Lines:  r.Lines,
 		MinTTL: r.MinTTL, MaxTTL: r.MaxTTL,
-		MinMX: 1, MaxMX: 20,
+		MinMX: minMX, MaxMX: maxMX,
 		Fields: []string{"line", "enabled"},
 		// Several CNAMEs on one name and line are DNSPod's CNAME load
 		// balancing, limited per grade (code 500026; DNSPod notes §3.9 and §5.4).

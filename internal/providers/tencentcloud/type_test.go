@@ -10,6 +10,7 @@ import (
 	"github.com/dnssync/dnssync/internal/plan"
 	"github.com/dnssync/dnssync/internal/providers"
 	"github.com/dnssync/dnssync/internal/providers/all"
+	"github.com/dnssync/dnssync/internal/providers/dnspod"
 	"github.com/dnssync/dnssync/internal/providers/dnspod/dnspodrules"
 	"github.com/dnssync/dnssync/internal/providers/tencentcloud"
 	"github.com/dnssync/dnssync/internal/spec"
@@ -154,5 +155,22 @@ func TestValueChangePacking(t *testing.T) {
 	q := planWith(one, oneLive, tencentcloud.PlannerOptions{})
 	if _, ops := details(q, ""); ops[tencentcloud.OpModify] != 1 || q.Cost.APICalls != 1 {
 		t.Errorf("a lone value change: %v, %d calls\n%s", ops, q.Cost.APICalls, describe(q))
+	}
+}
+
+// TestMXRange: API 3.0 takes priorities up to 65535 where the legacy API
+// stops at 20; priority 0 is refused (a batch could not send it).
+func TestMXRange(t *testing.T) {
+	pc := spec.DefaultProvider(prov, tencentcloud.Type{})
+	c := tencentcloud.Type{}.Caps(pc)
+	if c.Records.MinMX != 1 || c.Records.MaxMX != 65535 {
+		t.Errorf("tencentcloud MX range %d–%d, want 1–65535", c.Records.MinMX, c.Records.MaxMX)
+	}
+	if lo, hi := tencentcloud.Rules(pc).MXRange(); lo != 1 || hi != 65535 {
+		t.Errorf("tencentcloud rules MX range %d–%d, want 1–65535", lo, hi)
+	}
+	dc := dnspod.Type{}.Caps(spec.DefaultProvider("dp", dnspod.Type{}))
+	if dc.Records.MinMX != 1 || dc.Records.MaxMX != 20 {
+		t.Errorf("dnspod MX range %d–%d, want 1–20", dc.Records.MinMX, dc.Records.MaxMX)
 	}
 }

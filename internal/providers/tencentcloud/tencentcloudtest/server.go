@@ -218,7 +218,7 @@ func New(opts Options) *Server {
 	def(&opts.MaxRunningTasks, DefaultMaxRunningTasks)
 	def(&opts.MaxTasksPerHour, DefaultMaxTasksPerHour)
 	if opts.Rules == nil {
-		r := dnspodrules.DefaultOptions()
+		r := dnspodrules.APIv3Options()
 		opts.Rules = &r
 	}
 	s := &Server{
