@@ -157,6 +157,9 @@ func (e *Pass) ReadLive(ctx context.Context, desired *model.Desired) (*model.Liv
 	for name, reads := range work {
 		p := e.providers[name]
 		limit := p.Config().Concurrency
+		if rs, ok := p.(providers.ReadSlots); ok && rs.ReadSlots() > limit {
+			limit = rs.ReadSlots()
+		}
 		if limit <= 0 {
 			limit = 4
 		}

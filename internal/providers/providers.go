@@ -54,6 +54,14 @@ type ZoneReader interface {
 	ReadZone(ctx context.Context, domain string) (*model.LiveDNS, error)
 }
 
+// ReadSlots is implemented by a provider whose zone reads may run more at
+// once than its configured concurrency, which bounds its writes (a service
+// that runs few tasks at once but answers many reads; its client paces
+// the reads at their documented rate). ReadSlots returns how many.
+type ReadSlots interface {
+	ReadSlots() int
+}
+
 // Task is a submitted provider task.
 type Task struct {
 	Provider string  `json:"provider"`

@@ -53,7 +53,13 @@ var (
 	_ providers.ZoneReader = (*Provider)(nil)
 	_ providers.Executor   = (*Provider)(nil)
 	_ providers.SyncCalls  = (*Provider)(nil)
+	_ providers.ReadSlots  = (*Provider)(nil)
 )
+
+// ReadSlots: zone reads run up to sync_concurrency at once, like single
+// calls; the client paces DescribeRecordList at its documented 100 a
+// second, more than the four the tasks allow would use.
+func (p *Provider) ReadSlots() int { return p.syncSlots }
 
 // SyncSlots: single-record calls run up to sync_concurrency at once beside
 // the tasks, which the provider's concurrency bounds (the service runs 4
