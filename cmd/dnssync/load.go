@@ -65,6 +65,13 @@ func interrupted(ctx context.Context, err error) error {
 }
 
 func reportDiagnostics(ctx context.Context, g *globalOptions, diags spec.Diagnostics) error {
+	return reportDiagnosticsAfter(ctx, g, diags, false)
+}
+
+// reportDiagnosticsAfter is reportDiagnostics after live state may have
+// been read ahead (read): then the closing line says only that nothing
+// was changed.
+func reportDiagnosticsAfter(ctx context.Context, g *globalOptions, diags spec.Diagnostics, read bool) error {
 	if ctx.Err() != nil {
 		return interrupted(ctx, nil)
 	}
@@ -82,6 +89,9 @@ func reportDiagnostics(ctx context.Context, g *globalOptions, diags spec.Diagnos
 		fmt.Fprintln(g.stderr, d.String())
 	}
 	errs, _ := diags.Count()
+	if read {
+		return withExitCode(exitError, fmt.Errorf("%d problem(s) in the configuration; nothing was changed at any provider", errs))
+	}
 	return withExitCode(exitError, fmt.Errorf("%d problem(s) in the configuration; nothing was read or changed at any provider", errs))
 }
 
