@@ -1,0 +1,320 @@
+package spec
+
+import (
+	"bytes"
+	"regexp"
+	"strconv"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The entry fast path. A streamed run of dns.records entries is nearly
+// always one flow mapping per line, as `dnssync import` writes them:
+//
+//	    - {name: www, type: A, value: "192.0.2.1", ttl: 600}
+//
+// yaml.v3 spent about 3 µs on each (its scanner, parser and composer),
+// most of the loading of a large zone. fastEntries builds the nodes of such
+// a run directly — the same nodes yaml.v3 builds, with the same kinds,
+// styles, tags, values, lines and columns (counted in characters, as
+// yaml.v3 counts them) — for a strict subset of YAML: keys plain words;
+// values double-quoted without escapes, single-quoted without doubled
+// quotes, or plain scalars whose tag it resolves as yaml.v3 does; no
+// comments, anchors, tags, nested collections or empty values. Any line
+// outside that subset leaves the whole run to yaml.v3, as before; a test
+// compares the nodes of both over generated and mutated runs.
+
+// fastEntries returns the nodes of the n entries of run r, or nil when a
+// line is outside the subset (or the run does not hold n entries).
+func (rs *recordStream) fastEntries(r runText, n int) []*yaml.Node {
+	out := make([]*yaml.Node, 0, n)
+	text := r.text
+	// Nodes are allocated in blocks: a run's nodes live and die together.
+	var slab []yaml.Node
+	var ptrs []*yaml.Node
+	for line := r.line; len(text) > 0; line++ {
+		var l []byte
+		if nl := bytes.IndexByte(text, '\n'); nl >= 0 {
+			l, text = text[:nl], text[nl+1:]
+		} else {
+			l, text = text, nil
+		}
+		l = bytes.TrimSuffix(l, []byte{'\r'})
+		if spacesOnly(l) {
+			continue
+		}
+		if len(out) == n {
+			return nil
+		}
+		var m *yaml.Node
+		m, slab, ptrs = parseEntryLine(l, line, rs.indent, slab, ptrs)
+		if m == nil {
+			return nil
+		}
+		out = append(out, m)
+	}
+	if len(out) != n {
+		return nil
+	}
+	return out
+}
+
+func spacesOnly(l []byte) bool {
+	for _, c := range l {
+		if c != ' ' {
+			return false
+		}
+	}
+	return true
+}
+
+// entrySlab is how many nodes a block holds.
+const entrySlab = 1024
+
+// node returns a zeroed node from the slab, starting a new block when
+// it is used up.
+func node(slab []yaml.Node) (*yaml.Node, []yaml.Node) {
+	if len(slab) == 0 {
+		slab = make([]yaml.Node, entrySlab)
+	}
+	return &slab[0], slab[1:]
+}
+
+// parseEntryLine parses "<indent>- {k: v, …}" into its mapping node, or
+// returns nil.
+func parseEntryLine(l []byte, line, indent int, slab []yaml.Node, ptrs []*yaml.Node) (*yaml.Node, []yaml.Node, []*yaml.Node) {
+	p := indent
+	if len(l) < p+4 || !spacesOnly(l[:p]) || l[p] != '-' || l[p+1] != ' ' {
+		return nil, slab, ptrs
+	}
+	p += 2
+	for p < len(l) && l[p] == ' ' {
+		p++
+	}
+	if p >= len(l) || l[p] != '{' {
+		return nil, slab, ptrs
+	}
+	ascii := true
+	for _, c := range l {
+		if c >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	col := func(at int) int {
+		if ascii {
+			return at + 1
+		}
+		return utf8.RuneCount(l[:at]) + 1
+	}
+	var m *yaml.Node
+	m, slab = node(slab)
+	m.Kind, m.Style, m.Tag, m.Line, m.Column = yaml.MappingNode, yaml.FlowStyle, "!!map", line, col(p)
+	start := len(ptrs)
+	p++
+	for {
+		for p < len(l) && l[p] == ' ' {
+			p++
+		}
+		// The key: a plain word, then ": ".
+		ks := p
+		for p < len(l) && (l[p] >= 'a' && l[p] <= 'z' || l[p] >= 'A' && l[p] <= 'Z' || l[p] == '_' || p > ks && l[p] >= '0' && l[p] <= '9') {
+			p++
+		}
+		if p == ks || p+1 >= len(l) || l[p] != ':' || l[p+1] != ' ' {
+			return nil, slab, ptrs
+		}
+		key := keyString(l[ks:p])
+		ktag, _ := plainTag(l[ks:p]) // a word: "!!str", or "!!bool"/"!!null" for true, null…
+		for i := start; i < len(ptrs); i += 2 {
+			if ptrs[i].Value == key {
+				return nil, slab, ptrs // a repeated key: left to yaml.v3 and the checks after it
+			}
+		}
+		var k *yaml.Node
+		k, slab = node(slab)
+		k.Kind, k.Tag, k.Value, k.Line, k.Column = yaml.ScalarNode, ktag, key, line, col(ks)
+		p += 2
+		for p < len(l) && l[p] == ' ' {
+			p++
+		}
+		// The value.
+		vs := p
+		var v *yaml.Node
+		v, slab = node(slab)
+		v.Kind, v.Line, v.Column = yaml.ScalarNode, line, col(vs)
+		if p >= len(l) {
+			return nil, slab, ptrs
+		}
+		switch c := l[p]; {
+		case c == '"' || c == '\'':
+			e := bytes.IndexByte(l[p+1:], c)
+			if e < 0 {
+				return nil, slab, ptrs
+			}
+			text := l[p+1 : p+1+e]
+			p += e + 2
+			if c == '"' && bytes.IndexByte(text, '\\') >= 0 || c == '\'' && p < len(l) && l[p] == '\'' || !printable(text) {
+				return nil, slab, ptrs
+			}
+			v.Style, v.Tag, v.Value = yaml.DoubleQuotedStyle, "!!str", string(text)
+			if c == '\'' {
+				v.Style = yaml.SingleQuotedStyle
+			}
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c >= utf8.RuneSelf:
+			for p < len(l) && l[p] != ',' && l[p] != '}' {
+				switch l[p] {
+				case ':', '#', '?', '[', ']', '{', '"', '\'', '\t': // yaml.v3 ends a plain scalar at "?" in flow context
+					return nil, slab, ptrs
+				}
+				p++
+			}
+			text := bytes.TrimRight(l[vs:p], " ")
+			tag, ok := plainTag(text)
+			if !ok || !printable(text) {
+				return nil, slab, ptrs
+			}
+			v.Tag, v.Value = tag, valueString(text)
+		default:
+			return nil, slab, ptrs
+		}
+		ptrs = append(ptrs, k, v)
+		for p < len(l) && l[p] == ' ' {
+			p++
+		}
+		if p >= len(l) {
+			return nil, slab, ptrs
+		}
+		if l[p] == '}' {
+			p++
+			break
+		}
+		if l[p] != ',' {
+			return nil, slab, ptrs
+		}
+		p++
+		for p < len(l) && l[p] == ' ' {
+			p++
+		}
+		if p < len(l) && l[p] == '}' {
+			return nil, slab, ptrs // a trailing comma
+		}
+	}
+	if !spacesOnly(l[p:]) {
+		return nil, slab, ptrs
+	}
+	// Content is a copy: ptrs is reused by the next entry.
+	m.Content = append([]*yaml.Node(nil), ptrs[start:]...)
+	return m, slab, ptrs[:start]
+}
+
+// printable reports whether yaml.v3 reads text as one line of ordinary
+// characters: those it calls printable (tab, line breaks and the byte
+// order mark excluded) but for the Unicode line and paragraph separators,
+// in valid UTF-8.
+func printable(text []byte) bool {
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(text[i:])
+		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' || // line breaks to YAML
+			!(r >= 0xA0 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD && r != 0xFEFF) {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+// yamlFloat is yaml.v3's pattern for floats in plain scalars.
+var yamlFloat = regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`)
+
+// plainTag resolves a plain scalar as yaml.v3 does (its resolve), for the
+// forms the fast path takes: words starting with a letter, "_" or a
+// non-ASCII character, and numbers of digits and dots. ok is false for
+// anything else.
+func plainTag(text []byte) (tag string, ok bool) {
+	switch string(text) {
+	case "true", "True", "TRUE", "false", "False", "FALSE":
+		return "!!bool", true
+	case "null", "Null", "NULL":
+		return "!!null", true
+	}
+	c := text[0]
+	if c < '0' || c > '9' {
+		// yaml.v3 looks only words starting with y, n, t, f, o or ~ up
+		// in its table, whose words are above; the rest are strings.
+		return "!!str", true
+	}
+	for _, c := range text {
+		if (c < '0' || c > '9') && c != '.' {
+			return "", false
+		}
+	}
+	s := string(text)
+	if _, err := strconv.ParseInt(s, 0, 64); err == nil {
+		return "!!int", true
+	}
+	if _, err := strconv.ParseUint(s, 0, 64); err == nil {
+		return "!!int", true
+	}
+	if yamlFloat.MatchString(s) {
+		if _, err := strconv.ParseFloat(s, 64); err == nil {
+			return "!!float", true
+		}
+	}
+	return "!!str", true
+}
+
+// keyString returns the record keys without allocating.
+func keyString(b []byte) string {
+	switch string(b) {
+	case "name":
+		return "name"
+	case "type":
+		return "type"
+	case "value":
+		return "value"
+	case "values":
+		return "values"
+	case "ttl":
+		return "ttl"
+	case "mx":
+		return "mx"
+	case "line":
+		return "line"
+	case "enabled":
+		return "enabled"
+	}
+	return string(b)
+}
+
+// valueString returns common record types without allocating.
+func valueString(b []byte) string {
+	switch string(b) {
+	case "A":
+		return "A"
+	case "AAAA":
+		return "AAAA"
+	case "CNAME":
+		return "CNAME"
+	case "MX":
+		return "MX"
+	case "TXT":
+		return "TXT"
+	case "NS":
+		return "NS"
+	case "SRV":
+		return "SRV"
+	case "CAA":
+		return "CAA"
+	}
+	return string(b)
+}
