@@ -26,13 +26,14 @@ import (
 // compares the nodes of both over generated and mutated runs.
 
 // fastEntries returns the nodes of the n entries of run r, or nil when a
-// line is outside the subset (or the run does not hold n entries).
+// line is outside the subset (or the run does not hold n entries). The
+// nodes come from rs.nodes and are valid until the next call: the stream
+// lets go of a run's entries before it parses the next run.
 func (rs *recordStream) fastEntries(r runText, n int) []*yaml.Node {
+	a := &rs.nodes
+	a.reset()
 	out := make([]*yaml.Node, 0, n)
 	text := r.text
-	// Nodes are allocated in blocks: a run's nodes live and die together.
-	var slab []yaml.Node
-	var ptrs []*yaml.Node
 	for line := r.line; len(text) > 0; line++ {
 		var l []byte
 		if nl := bytes.IndexByte(text, '\n'); nl >= 0 {
@@ -47,8 +48,7 @@ func (rs *recordStream) fastEntries(r runText, n int) []*yaml.Node {
 		if len(out) == n {
 			return nil
 		}
-		var m *yaml.Node
-		m, slab, ptrs = parseEntryLine(l, line, rs.indent, slab, ptrs)
+		m := parseEntryLine(l, line, rs.indent, a)
 		if m == nil {
 			return nil
 		}
@@ -69,31 +69,69 @@ func spacesOnly(l []byte) bool {
 	return true
 }
 
-// entrySlab is how many nodes a block holds.
-const entrySlab = 1024
+// nodeArena hands out the nodes of one run, and the lists of their
+// children, from blocks kept for the next run: a large zone's runs would
+// otherwise allocate about 1 KB of nodes per record.
+type nodeArena struct {
+	blocks [][]yaml.Node
+	b, i   int // next node: blocks[b][i]
+	lists  [][]*yaml.Node
+	lb, li int          // next list entry: lists[lb][li]
+	pairs  []*yaml.Node // the current mapping's keys and values
+}
 
-// node returns a zeroed node from the slab, starting a new block when
-// it is used up.
-func node(slab []yaml.Node) (*yaml.Node, []yaml.Node) {
-	if len(slab) == 0 {
-		slab = make([]yaml.Node, entrySlab)
+// Block sizes, in nodes and in list entries.
+const (
+	arenaNodes = 1024
+	arenaLists = 4096
+)
+
+func (a *nodeArena) reset() { a.b, a.i, a.lb, a.li = 0, 0, 0, 0 }
+
+// node returns a zeroed node.
+func (a *nodeArena) node() *yaml.Node {
+	if a.b < len(a.blocks) && a.i == len(a.blocks[a.b]) {
+		a.b, a.i = a.b+1, 0
 	}
-	return &slab[0], slab[1:]
+	if a.b == len(a.blocks) {
+		a.blocks = append(a.blocks, make([]yaml.Node, arenaNodes))
+	}
+	n := &a.blocks[a.b][a.i]
+	a.i++
+	*n = yaml.Node{}
+	return n
+}
+
+// list returns a copy of ns whose capacity is its length.
+func (a *nodeArena) list(ns []*yaml.Node) []*yaml.Node {
+	if len(ns) > arenaLists {
+		return append([]*yaml.Node(nil), ns...)
+	}
+	if a.lb < len(a.lists) && a.li+len(ns) > arenaLists {
+		a.lb, a.li = a.lb+1, 0
+	}
+	if a.lb == len(a.lists) {
+		a.lists = append(a.lists, make([]*yaml.Node, arenaLists))
+	}
+	l := a.lists[a.lb][a.li : a.li+len(ns) : a.li+len(ns)]
+	copy(l, ns)
+	a.li += len(ns)
+	return l
 }
 
 // parseEntryLine parses "<indent>- {k: v, …}" into its mapping node, or
 // returns nil.
-func parseEntryLine(l []byte, line, indent int, slab []yaml.Node, ptrs []*yaml.Node) (*yaml.Node, []yaml.Node, []*yaml.Node) {
+func parseEntryLine(l []byte, line, indent int, a *nodeArena) *yaml.Node {
 	p := indent
 	if len(l) < p+4 || !spacesOnly(l[:p]) || l[p] != '-' || l[p+1] != ' ' {
-		return nil, slab, ptrs
+		return nil
 	}
 	p += 2
 	for p < len(l) && l[p] == ' ' {
 		p++
 	}
 	if p >= len(l) || l[p] != '{' {
-		return nil, slab, ptrs
+		return nil
 	}
 	ascii := true
 	for _, c := range l {
@@ -108,10 +146,9 @@ func parseEntryLine(l []byte, line, indent int, slab []yaml.Node, ptrs []*yaml.N
 		}
 		return utf8.RuneCount(l[:at]) + 1
 	}
-	var m *yaml.Node
-	m, slab = node(slab)
+	m := a.node()
 	m.Kind, m.Style, m.Tag, m.Line, m.Column = yaml.MappingNode, yaml.FlowStyle, "!!map", line, col(p)
-	start := len(ptrs)
+	ptrs := a.pairs[:0]
 	p++
 	for {
 		for p < len(l) && l[p] == ' ' {
@@ -123,17 +160,16 @@ func parseEntryLine(l []byte, line, indent int, slab []yaml.Node, ptrs []*yaml.N
 			p++
 		}
 		if p == ks || p+1 >= len(l) || l[p] != ':' || l[p+1] != ' ' {
-			return nil, slab, ptrs
+			return nil
 		}
 		key := keyString(l[ks:p])
 		ktag, _ := plainTag(l[ks:p]) // a word: "!!str", or "!!bool"/"!!null" for true, null…
-		for i := start; i < len(ptrs); i += 2 {
+		for i := 0; i < len(ptrs); i += 2 {
 			if ptrs[i].Value == key {
-				return nil, slab, ptrs // a repeated key: left to yaml.v3 and the checks after it
+				return nil // a repeated key: left to yaml.v3 and the checks after it
 			}
 		}
-		var k *yaml.Node
-		k, slab = node(slab)
+		k := a.node()
 		k.Kind, k.Tag, k.Value, k.Line, k.Column = yaml.ScalarNode, ktag, key, line, col(ks)
 		p += 2
 		for p < len(l) && l[p] == ' ' {
@@ -141,22 +177,21 @@ func parseEntryLine(l []byte, line, indent int, slab []yaml.Node, ptrs []*yaml.N
 		}
 		// The value.
 		vs := p
-		var v *yaml.Node
-		v, slab = node(slab)
+		v := a.node()
 		v.Kind, v.Line, v.Column = yaml.ScalarNode, line, col(vs)
 		if p >= len(l) {
-			return nil, slab, ptrs
+			return nil
 		}
 		switch c := l[p]; {
 		case c == '"' || c == '\'':
 			e := bytes.IndexByte(l[p+1:], c)
 			if e < 0 {
-				return nil, slab, ptrs
+				return nil
 			}
 			text := l[p+1 : p+1+e]
 			p += e + 2
 			if c == '"' && bytes.IndexByte(text, '\\') >= 0 || c == '\'' && p < len(l) && l[p] == '\'' || !printable(text) {
-				return nil, slab, ptrs
+				return nil
 			}
 			v.Style, v.Tag, v.Value = yaml.DoubleQuotedStyle, "!!str", string(text)
 			if c == '\'' {
@@ -166,47 +201,47 @@ func parseEntryLine(l []byte, line, indent int, slab []yaml.Node, ptrs []*yaml.N
 			for p < len(l) && l[p] != ',' && l[p] != '}' {
 				switch l[p] {
 				case ':', '#', '?', '[', ']', '{', '"', '\'', '\t': // yaml.v3 ends a plain scalar at "?" in flow context
-					return nil, slab, ptrs
+					return nil
 				}
 				p++
 			}
 			text := bytes.TrimRight(l[vs:p], " ")
 			tag, ok := plainTag(text)
 			if !ok || !printable(text) {
-				return nil, slab, ptrs
+				return nil
 			}
 			v.Tag, v.Value = tag, valueString(text)
 		default:
-			return nil, slab, ptrs
+			return nil
 		}
 		ptrs = append(ptrs, k, v)
 		for p < len(l) && l[p] == ' ' {
 			p++
 		}
 		if p >= len(l) {
-			return nil, slab, ptrs
+			return nil
 		}
 		if l[p] == '}' {
 			p++
 			break
 		}
 		if l[p] != ',' {
-			return nil, slab, ptrs
+			return nil
 		}
 		p++
 		for p < len(l) && l[p] == ' ' {
 			p++
 		}
 		if p < len(l) && l[p] == '}' {
-			return nil, slab, ptrs // a trailing comma
+			return nil // a trailing comma
 		}
 	}
 	if !spacesOnly(l[p:]) {
-		return nil, slab, ptrs
+		return nil
 	}
-	// Content is a copy: ptrs is reused by the next entry.
-	m.Content = append([]*yaml.Node(nil), ptrs[start:]...)
-	return m, slab, ptrs[:start]
+	m.Content = a.list(ptrs)
+	a.pairs = ptrs[:0]
+	return m
 }
 
 // printable reports whether yaml.v3 reads text as one line of ordinary

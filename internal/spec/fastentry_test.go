@@ -53,6 +53,8 @@ func genEntry(rng *rand.Rand, indent int) string {
 // gives exactly the nodes yaml.v3 gives, or leaves the run to it.
 func TestFastEntriesLikeYAML(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
+	// One stream per indentation, so that runs reuse the node arena.
+	streams := map[int]*recordStream{2: {indent: 2}, 4: {indent: 4}}
 	n, taken := 20000, 0
 	if testing.Short() {
 		n = 2000
@@ -68,8 +70,8 @@ func TestFastEntriesLikeYAML(t *testing.T) {
 			}
 		}
 		text := []byte(strings.Join(lines, "\n") + "\n")
-		rs := &recordStream{indent: indent}
-		r := runText{text: text, line: 10}
+		rs := streams[indent]
+		r := runText{text: text, line: 10 + i}
 		fast := rs.fastEntries(r, k)
 		if fast == nil {
 			continue

@@ -56,6 +56,7 @@ type recordStream struct {
 	col     int // column (1-based) of that "[" in the skeleton
 
 	placeholder *yaml.Node // the skeleton's "[]", filled run by run
+	nodes       nodeArena  // the nodes of the run fastEntries parsed last
 	run         int        // entries per run; 0: streamRunEntries (tests cut finer)
 	read        bool       // streamedRecords ran
 }
