@@ -13,20 +13,6 @@ import (
 	"github.com/dnssync/dnssync/internal/spec"
 )
 
-// loadDesired loads --config and its zones; on any error it prints every
-// diagnostic with its position and returns an exit-1 error.
-func loadDesired(ctx context.Context, g *globalOptions) (*spec.Config, *model.Desired, error) {
-	cfg, err := loadConfigReport(ctx, g)
-	if err != nil {
-		return nil, nil, err
-	}
-	desired, err := loadZones(ctx, g, cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	return cfg, desired, nil
-}
-
 // loadConfigReport loads --config, printing its diagnostics on errors.
 func loadConfigReport(ctx context.Context, g *globalOptions) (*spec.Config, error) {
 	cfg, diags := spec.LoadConfigDiagnostics(ctx, g.config, registry())
