@@ -2,7 +2,6 @@ package spec
 
 import (
 	"bytes"
-	"regexp"
 	"strconv"
 	"unicode/utf8"
 
@@ -268,9 +267,6 @@ func printable(text []byte) bool {
 	return true
 }
 
-// yamlFloat is yaml.v3's pattern for floats in plain scalars.
-var yamlFloat = regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`)
-
 // plainTag resolves a plain scalar as yaml.v3 does (its resolve), for the
 // forms the fast path takes: words starting with a letter, "_" or a
 // non-ASCII character, and numbers of digits and dots. ok is false for
@@ -288,22 +284,35 @@ func plainTag(text []byte) (tag string, ok bool) {
 		// in its table, whose words are above; the rest are strings.
 		return "!!str", true
 	}
+	dots := 0
 	for _, c := range text {
-		if (c < '0' || c > '9') && c != '.' {
+		switch {
+		case c == '.':
+			dots++
+		case c < '0' || c > '9':
 			return "", false
 		}
 	}
+	// yaml.v3 tries a timestamp (which needs a "-"), then an integer
+	// (strconv.ParseInt and ParseUint, base 0), then a float if the text
+	// matches ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$ and
+	// strconv.ParseFloat takes it; else it is a string. Digits with at
+	// most one dot, starting with a digit, always match that pattern; two
+	// dots (an IPv4 address) are neither number.
+	if dots > 1 {
+		return "!!str", true
+	}
 	s := string(text)
-	if _, err := strconv.ParseInt(s, 0, 64); err == nil {
-		return "!!int", true
-	}
-	if _, err := strconv.ParseUint(s, 0, 64); err == nil {
-		return "!!int", true
-	}
-	if yamlFloat.MatchString(s) {
-		if _, err := strconv.ParseFloat(s, 64); err == nil {
-			return "!!float", true
+	if dots == 0 {
+		if _, err := strconv.ParseInt(s, 0, 64); err == nil {
+			return "!!int", true
 		}
+		if _, err := strconv.ParseUint(s, 0, 64); err == nil {
+			return "!!int", true
+		}
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return "!!float", true
 	}
 	return "!!str", true
 }
