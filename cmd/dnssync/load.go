@@ -13,20 +13,6 @@ import (
 	"github.com/dnssync/dnssync/internal/spec"
 )
 
-// loadDesired loads --config and its zones; on any error it prints every
-// diagnostic with its position and returns an exit-1 error.
-func loadDesired(ctx context.Context, g *globalOptions) (*spec.Config, *model.Desired, error) {
-	cfg, err := loadConfigReport(ctx, g)
-	if err != nil {
-		return nil, nil, err
-	}
-	desired, err := loadZones(ctx, g, cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	return cfg, desired, nil
-}
-
 // loadConfigReport loads --config, printing its diagnostics on errors.
 func loadConfigReport(ctx context.Context, g *globalOptions) (*spec.Config, error) {
 	cfg, diags := spec.LoadConfigDiagnostics(ctx, g.config, registry())
@@ -65,6 +51,13 @@ func interrupted(ctx context.Context, err error) error {
 }
 
 func reportDiagnostics(ctx context.Context, g *globalOptions, diags spec.Diagnostics) error {
+	return reportDiagnosticsAfter(ctx, g, diags, false)
+}
+
+// reportDiagnosticsAfter is reportDiagnostics after live state may have
+// been read ahead (read): then the closing line says only that nothing
+// was changed.
+func reportDiagnosticsAfter(ctx context.Context, g *globalOptions, diags spec.Diagnostics, read bool) error {
 	if ctx.Err() != nil {
 		return interrupted(ctx, nil)
 	}
@@ -82,6 +75,9 @@ func reportDiagnostics(ctx context.Context, g *globalOptions, diags spec.Diagnos
 		fmt.Fprintln(g.stderr, d.String())
 	}
 	errs, _ := diags.Count()
+	if read {
+		return withExitCode(exitError, fmt.Errorf("%d problem(s) in the configuration; nothing was changed at any provider", errs))
+	}
 	return withExitCode(exitError, fmt.Errorf("%d problem(s) in the configuration; nothing was read or changed at any provider", errs))
 }
 

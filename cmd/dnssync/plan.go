@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dnssync/dnssync/internal/engine"
+	"github.com/dnssync/dnssync/internal/plan"
 	"github.com/dnssync/dnssync/internal/render"
+	"github.com/dnssync/dnssync/internal/spec"
 )
 
 // Exit code of `plan --detailed-exitcode` when changes are pending.
@@ -50,15 +53,7 @@ func newPlanCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg, desired, err := loadDesired(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			eng, err := newEngine(g, cfg)
-			if err != nil {
-				return err
-			}
-			p, _, err := eng.Plan(cmd.Context(), desired, engine.PlanOptions{Force: force, AllowDelegation: allowDelegation})
+			p, err := planAhead(cmd.Context(), g, engine.PlanOptions{Force: force, AllowDelegation: allowDelegation})
 			if err != nil {
 				return err
 			}
@@ -108,6 +103,43 @@ func newPlanCmd(g *globalOptions) *cobra.Command {
 		"color":  completeValues("auto", "always", "never"),
 	})
 	return cmd
+}
+
+// planAhead loads the configuration and the zones and plans them, reading
+// each zone's live records while the zone files are still being decoded
+// (engine.Prefetch): only a valid configuration gets that far, and the
+// zone files name what to read. When the zone files turn out invalid, the
+// reads are stopped and forgotten and the files' diagnostics are reported
+// as always; nothing is changed at any provider.
+func planAhead(ctx context.Context, g *globalOptions, po engine.PlanOptions) (*plan.Plan, error) {
+	cfg, err := loadConfigReport(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	// Zone file problems are reported before provider problems, as when
+	// the two steps ran one after the other: a provider that cannot be
+	// built waits for the zones to load.
+	eng, engErr := newEngine(g, cfg)
+	var pf *engine.Prefetch
+	var ready spec.ZoneReady
+	if engErr == nil {
+		pf = eng.Prefetch(ctx)
+		defer pf.Stop()
+		ready = pf.Zone
+	}
+	desired, diags := spec.LoadWith(ctx, cfg, ready)
+	if diags.HasErrors() {
+		read := false
+		if pf != nil {
+			read = pf.Stop()
+		}
+		return nil, reportDiagnosticsAfter(ctx, g, diags, read)
+	}
+	if engErr != nil {
+		return nil, engErr
+	}
+	p, _, err := eng.PlanWith(ctx, desired, po, pf)
+	return p, err
 }
 
 func colorChoice(mode string, w io.Writer) (bool, error) {

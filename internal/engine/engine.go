@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -45,6 +46,9 @@ type Pass struct {
 	cfg       *spec.Config
 	providers map[string]providers.Instance
 	log       *slog.Logger
+
+	mu    sync.Mutex
+	slots map[string]chan struct{} // per provider: one token per read in flight
 }
 
 // New builds every provider of cfg through cfg.Registry. Credentials are
@@ -121,6 +125,36 @@ func (e *Pass) TaskTimeout() time.Duration {
 	return d
 }
 
+// acquire waits for one of provider's read slots (its configured
+// concurrency, 4 when unset, or its ReadSlots when it declares more),
+// which every read of this pass shares; the returned function gives it
+// back.
+func (e *Pass) acquire(ctx context.Context, provider string) (func(), error) {
+	e.mu.Lock()
+	if e.slots == nil {
+		e.slots = map[string]chan struct{}{}
+	}
+	s, ok := e.slots[provider]
+	if !ok {
+		limit := 4
+		if p, ok := e.providers[provider]; ok && p.Config().Concurrency > 0 {
+			limit = p.Config().Concurrency
+			if rs, ok := p.(providers.ReadSlots); ok && rs.ReadSlots() > limit {
+				limit = rs.ReadSlots()
+			}
+		}
+		s = make(chan struct{}, limit)
+		e.slots[provider] = s
+	}
+	e.mu.Unlock()
+	select {
+	case s <- struct{}{}:
+		return func() { <-s }, nil
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+}
+
 // ErrUnknownDomain reports a desired domain the provider account lacks.
 var ErrUnknownDomain = providers.ErrUnknownDomain
 
@@ -129,6 +163,12 @@ var ErrUnknownDomain = providers.ErrUnknownDomain
 // Errors name the domain and provider; the first error cancels the rest.
 // It returns only after every read it started has finished.
 func (e *Pass) ReadLive(ctx context.Context, desired *model.Desired) (*model.Live, error) {
+	return e.readLive(ctx, desired, nil)
+}
+
+// readLive is ReadLive that takes the zones pf read ahead (nil: none)
+// instead of reading them again.
+func (e *Pass) readLive(ctx context.Context, desired *model.Desired, pf *Prefetch) (*model.Live, error) {
 	live := &model.Live{Domains: make([]model.LiveDomain, len(desired.Domains))}
 	type read struct {
 		i         int
@@ -156,40 +196,42 @@ func (e *Pass) ReadLive(ctx context.Context, desired *model.Desired) (*model.Liv
 	g, ctx := errgroup.WithContext(ctx)
 	for name, reads := range work {
 		p := e.providers[name]
-		limit := p.Config().Concurrency
-		if rs, ok := p.(providers.ReadSlots); ok && rs.ReadSlots() > limit {
-			limit = rs.ReadSlots()
-		}
-		if limit <= 0 {
-			limit = 4
-		}
-		g.Go(func() error {
-			pg, ctx := errgroup.WithContext(ctx)
-			pg.SetLimit(limit)
-			for _, r := range reads {
-				if ctx.Err() != nil {
-					break
-				}
-				ld := &live.Domains[r.i]
-				pg.Go(func() error {
-					if r.registrar {
-						reg, err := p.(providers.RegistrarReader).ReadRegistrar(ctx, ld.Name)
+		for _, r := range reads {
+			if ctx.Err() != nil {
+				break
+			}
+			ld := &live.Domains[r.i]
+			g.Go(func() error {
+				if !r.registrar {
+					if z, err, ok := pf.take(ctx, name, ld.Name); ok {
 						if err != nil {
-							return fmt.Errorf("%s: read registrar %q: %w", ld.Name, name, err)
+							return fmt.Errorf("%s: read zone %q: %w", ld.Name, name, err)
 						}
-						ld.Registrar = reg
+						ld.DNS = z
 						return nil
 					}
-					z, err := p.(providers.ZoneReader).ReadZone(ctx, ld.Name)
+				}
+				release, err := e.acquire(ctx, name)
+				if err != nil {
+					return err
+				}
+				defer release()
+				if r.registrar {
+					reg, err := p.(providers.RegistrarReader).ReadRegistrar(ctx, ld.Name)
 					if err != nil {
-						return fmt.Errorf("%s: read zone %q: %w", ld.Name, name, err)
+						return fmt.Errorf("%s: read registrar %q: %w", ld.Name, name, err)
 					}
-					ld.DNS = z
+					ld.Registrar = reg
 					return nil
-				})
-			}
-			return pg.Wait()
-		})
+				}
+				z, err := p.(providers.ZoneReader).ReadZone(ctx, ld.Name)
+				if err != nil {
+					return fmt.Errorf("%s: read zone %q: %w", ld.Name, name, err)
+				}
+				ld.DNS = z
+				return nil
+			})
+		}
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
@@ -225,10 +267,22 @@ const readAttempts = 3
 
 // Plan reads live state and plans desired against it.
 func (e *Pass) Plan(ctx context.Context, desired *model.Desired, po PlanOptions) (*plan.Plan, *model.Live, error) {
+	return e.PlanWith(ctx, desired, po, nil)
+}
+
+// PlanWith is Plan that takes the zones pf read ahead while desired was
+// loaded (nil: none) instead of reading them again. Zones pf did not read
+// are read as Plan reads them; should reading fail transiently, the next
+// attempt reads everything afresh.
+func (e *Pass) PlanWith(ctx context.Context, desired *model.Desired, po PlanOptions, pf *Prefetch) (*plan.Plan, *model.Live, error) {
 	var live *model.Live
 	var err error
 	for attempt := 0; ; attempt++ {
-		live, err = e.ReadLive(ctx, desired)
+		if attempt == 0 {
+			live, err = e.readLive(ctx, desired, pf)
+		} else {
+			live, err = e.ReadLive(ctx, desired)
+		}
 		if err == nil || !errors.Is(err, providers.ErrTransient) || attempt+1 >= readAttempts || ctx.Err() != nil {
 			break
 		}

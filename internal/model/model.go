@@ -306,6 +306,11 @@ func (l *Live) Domain(name string) *LiveDomain {
 // SortRecords puts records in the canonical deterministic order: name (apex
 // first), type, line, value, mx, id.
 func SortRecords(rs []Record) {
+	// Zone files and provider listings usually come in this order
+	// already: one pass to see it is cheaper than a stable sort's merges.
+	if slices.IsSortedFunc(rs, CompareRecords) {
+		return
+	}
 	slices.SortStableFunc(rs, CompareRecords)
 }
 

@@ -82,6 +82,13 @@ func ZoneFiles(paths ...string) ([]string, Diagnostics) {
 // be read, sorted by name; it is only trustworthy when the diagnostics hold
 // no error.
 func Load(ctx context.Context, cfg *Config, paths ...string) (*model.Desired, Diagnostics) {
+	return LoadWith(ctx, cfg, nil, paths...)
+}
+
+// LoadWith is Load that tells ready each zone file's domain and DNS
+// provider as soon as they are known (ZoneReady), so that the caller can
+// read live state while the records are decoded.
+func LoadWith(ctx context.Context, cfg *Config, ready ZoneReady, paths ...string) (*model.Desired, Diagnostics) {
 	if cfg == nil {
 		cfg = DefaultConfig(".", nil)
 	}
@@ -93,20 +100,24 @@ func Load(ctx context.Context, cfg *Config, paths ...string) (*model.Desired, Di
 		paths = []string{cfg.ZonesDir}
 	}
 	files, ds := ZoneFiles(paths...)
-	desired, more := LoadFiles(ctx, cfg, files...)
+	desired, more := loadFilesChecked(ctx, cfg, ready, files)
 	return desired, append(ds, more...)
 }
 
 // LoadFiles loads exactly the given zone files and checks them together
 // (a domain declared twice).
 func LoadFiles(ctx context.Context, cfg *Config, files ...string) (*model.Desired, Diagnostics) {
-	doms, ds := loadFiles(ctx, cfg, files)
+	return loadFilesChecked(ctx, cfg, nil, files)
+}
+
+func loadFilesChecked(ctx context.Context, cfg *Config, ready ZoneReady, files []string) (*model.Desired, Diagnostics) {
+	doms, ds := loadFiles(ctx, cfg, ready, files)
 	ds = append(ds, CheckDomains(doms)...)
 	SortDomains(doms)
 	return &model.Desired{Domains: doms}, ds
 }
 
-func loadFiles(ctx context.Context, cfg *Config, files []string) ([]model.Domain, Diagnostics) {
+func loadFiles(ctx context.Context, cfg *Config, ready ZoneReady, files []string) ([]model.Domain, Diagnostics) {
 	var ds Diagnostics
 	doms := []model.Domain{}
 	for _, f := range files {
@@ -115,7 +126,7 @@ func loadFiles(ctx context.Context, cfg *Config, files []string) ([]model.Domain
 				Message: fmt.Sprintf("not loaded: %v", err)})
 			break
 		}
-		dom, more := LoadZone(ctx, cfg, f)
+		dom, more := loadZone(ctx, cfg, f, ready)
 		ds = append(ds, more...)
 		if dom != nil {
 			doms = append(doms, *dom)
@@ -209,7 +220,7 @@ func Validate(ctx context.Context, reg *providers.Registry, configPath string, a
 		}
 		ds = append(ds, zds...)
 		files += len(zf)
-		doms, lds := loadFiles(ctx, cfg, zf)
+		doms, lds := loadFiles(ctx, cfg, nil, zf)
 		ds = append(ds, lds...)
 		all.Domains = append(all.Domains, doms...)
 	}

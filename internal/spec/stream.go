@@ -56,6 +56,7 @@ type recordStream struct {
 	col     int // column (1-based) of that "[" in the skeleton
 
 	placeholder *yaml.Node // the skeleton's "[]", filled run by run
+	nodes       nodeArena  // the nodes of the run fastEntries parsed last
 	run         int        // entries per run; 0: streamRunEntries (tests cut finer)
 	read        bool       // streamedRecords ran
 }
@@ -254,6 +255,14 @@ func (errFallback) Error() string { return "records not streamed" }
 // too) when yaml.v3 rejects the run; errFallback when the run is not n
 // plain entries at the expected indentation; or ctx's error.
 func (rs *recordStream) parseRun(ctx context.Context, r runText, n int) ([]*yaml.Node, error) {
+	if nodes := rs.fastEntries(r, n); nodes != nil {
+		return nodes, nil
+	}
+	return rs.parseRunYAML(ctx, r, n)
+}
+
+// parseRunYAML is parseRun through yaml.v3.
+func (rs *recordStream) parseRunYAML(ctx context.Context, r runText, n int) ([]*yaml.Node, error) {
 	// After a blank line, as in the file the entries never start on the
 	// first line: yaml.v3 reports an error in a construct that starts on
 	// the first line at another place than elsewhere.

@@ -48,11 +48,16 @@ func LoadZone(ctx context.Context, cfg *Config, file string) (*model.Domain, Dia
 	if cfg == nil {
 		cfg = DefaultConfig(".", nil)
 	}
+	return loadZone(ctx, cfg, file, nil)
+}
+
+// loadZone is LoadZone with a ZoneReady hook (nil: none).
+func loadZone(ctx context.Context, cfg *Config, file string, ready ZoneReady) (*model.Domain, Diagnostics) {
 	data, d := readFile(ctx, file, "zone file", cfg.ReadOptions())
 	if d != nil {
 		return nil, Diagnostics{*d}
 	}
-	return ParseZone(ctx, cfg, file, data)
+	return parseZoneReady(ctx, cfg, file, data, ready)
 }
 
 // ParseZone is LoadZone on data already read from file.
@@ -60,27 +65,28 @@ func ParseZone(ctx context.Context, cfg *Config, file string, data []byte) (*mod
 	if cfg == nil {
 		cfg = DefaultConfig(".", nil)
 	}
+	return parseZoneReady(ctx, cfg, file, data, nil)
+}
+
+// parseZoneReady is ParseZone with a ZoneReady hook (nil: none).
+func parseZoneReady(ctx context.Context, cfg *Config, file string, data []byte, ready ZoneReady) (*model.Domain, Diagnostics) {
 	s, err := cfg.Schemas()
 	if err != nil {
 		return nil, Diagnostics{{Pos: model.Pos{File: file, Line: 1}, Rule: RuleSchema, Severity: SeverityError, Message: err.Error()}}
 	}
-	return parseZone(ctx, cfg, s, s.fastRecords, file, data)
-}
-
-// parseZone is ParseZone with the records fast path on or off (tests
-// compare the two). The fast path also allows the record stream.
-func parseZone(ctx context.Context, cfg *Config, s *Schemas, fast bool, file string, data []byte) (*model.Domain, Diagnostics) {
-	return parseZoneMode(ctx, cfg, s, parseMode{fast: fast, stream: fast}, file, data)
+	return parseZoneMode(ctx, cfg, s, parseMode{fast: s.fastRecords, stream: s.fastRecords, ready: ready}, file, data)
 }
 
 // parseMode selects the ways of parsing a zone file (tests compare them).
 type parseMode struct {
-	fast   bool // the records fast path (fastRecord)
-	stream bool // the record stream (stream.go); needs fast
-	run    int  // entries per streamed run; 0: streamRunEntries
+	fast   bool      // the records fast path (fastRecord)
+	stream bool      // the record stream (stream.go); needs fast
+	run    int       // entries per streamed run; 0: streamRunEntries
+	ready  ZoneReady // nil: nobody to tell
 }
 
-// parseZoneMode is parseZone in mode m.
+// parseZoneMode parses a zone file in mode m; the records fast path
+// (fastRecords) also allows the record stream.
 func parseZoneMode(ctx context.Context, cfg *Config, s *Schemas, m parseMode, file string, data []byte) (*model.Domain, Diagnostics) {
 	fast := m.fast
 	ti := scanText(ctx, file, data)
@@ -93,7 +99,7 @@ func parseZoneMode(ctx context.Context, cfg *Config, s *Schemas, m parseMode, fi
 	if m.stream && fast && ti.plainBreaks {
 		if rs := findRecords(ctx, data); rs != nil {
 			rs.run = m.run
-			dom, ds, err := streamZone(ctx, cfg, s, file, rs)
+			dom, ds, err := streamZone(ctx, cfg, s, file, rs, m.ready)
 			switch err.(type) {
 			case nil, errSyntax:
 				return dom, ds
@@ -112,7 +118,7 @@ func parseZoneMode(ctx context.Context, cfg *Config, s *Schemas, m parseMode, fi
 		return nil, d.diags
 	}
 	d.validate(s.zone, s.record, s.printer)
-	z := zoneDecoder{ctx: ctx, cfg: cfg, d: d}
+	z := zoneDecoder{ctx: ctx, cfg: cfg, d: d, ready: m.ready}
 	dom := z.decode(d.cursor())
 	if z.err != nil {
 		return nil, notLoaded(ctx, file)
@@ -124,7 +130,7 @@ func parseZoneMode(ctx context.Context, cfg *Config, s *Schemas, m parseMode, fi
 // skeleton first, then the entries run by run. err is errSyntax when the
 // diagnostics hold the file's syntax error, errFallback when the file must
 // be parsed as one document, or the context's error.
-func streamZone(ctx context.Context, cfg *Config, s *Schemas, file string, rs *recordStream) (*model.Domain, Diagnostics, error) {
+func streamZone(ctx context.Context, cfg *Config, s *Schemas, file string, rs *recordStream, ready ZoneReady) (*model.Domain, Diagnostics, error) {
 	d := parseYAMLContext(ctx, file, rs.skeleton(), true)
 	d.stream, d.schemas = rs, s
 	if d.cancelled != nil {
@@ -149,7 +155,7 @@ func streamZone(ctx context.Context, cfg *Config, s *Schemas, file string, rs *r
 	}
 	rs.placeholder = ph
 	d.validate(s.zone, s.record, s.printer)
-	z := zoneDecoder{ctx: ctx, cfg: cfg, d: d}
+	z := zoneDecoder{ctx: ctx, cfg: cfg, d: d, ready: ready}
 	dom := z.decode(d.cursor())
 	if z.err != nil {
 		return nil, nil, z.err
@@ -178,11 +184,23 @@ func notLoaded(ctx context.Context, file string) Diagnostics {
 }
 
 type zoneDecoder struct {
-	ctx context.Context // checked every checkEvery records
-	cfg *Config
-	d   *doc
-	err error // the context's error, when it stopped decoding
+	ctx   context.Context // checked every checkEvery records
+	cfg   *Config
+	d     *doc
+	err   error     // the context's error, when it stopped decoding
+	ready ZoneReady // told when the records are about to be decoded; nil: nobody
+	named bool      // the file names a valid domain
 }
+
+// ZoneReady is told, while a zone file is loaded, the domain and the DNS
+// provider whose live records the file manages, as soon as both are known
+// and valid and nothing read so far is in error: just before the file's
+// records are decoded, which in a large zone is most of the loading. A
+// caller can start reading those live records then, alongside the rest of
+// the load. It is called at most once per file, from the loading
+// goroutine, and must not block. It promises nothing about the file: the
+// diagnostics returned at the end decide whether it is valid.
+type ZoneReady func(domain, provider string)
 
 // checkEvery is how many records pass between looks at the context.
 const checkEvery = 4096
@@ -205,6 +223,7 @@ func (z *zoneDecoder) decode(c cursor) *model.Domain {
 	if !valid {
 		dom.Name = placeholderDomain
 	}
+	z.named = valid
 	dom.Unicode = Unicode(dom.Name)
 	if rc, ok := c.get("registrar"); ok {
 		dom.Registrar = z.registrar(rc, dom.Name)
@@ -429,6 +448,9 @@ func (z *zoneDecoder) dns(c cursor, domain string) *model.DNS {
 		}
 	}
 
+	if z.ready != nil && z.named && haveProv && !z.d.diags.HasErrors() {
+		z.ready(domain, prov.Name)
+	}
 	rc, hasRecords := c.get("records")
 	recs := []model.Record{} // an empty list, never nil, when there are none
 	items := 0

@@ -156,12 +156,13 @@ func sizeHint(total int) int { return min(total, 1<<19) }
 // begin and add never overlap. A zone without records calls neither. An
 // error from add stops the reading.
 func (c *Client) recordPages(ctx context.Context, domainID string, begin func(ZoneDomain, int), add func([]Record) error) error {
-	seen := map[string]bool{}
+	seen := map[string]struct{}{}
 	dedup := func(rs []Record) error {
 		out := rs[:0] // filtered in place: the page is ours
 		for _, r := range rs {
-			if !seen[r.ID.String()] {
-				seen[r.ID.String()] = true
+			n := len(seen)
+			seen[r.ID.String()] = struct{}{} // one hash lookup, not two
+			if len(seen) > n {
 				out = append(out, r)
 			}
 		}
@@ -188,7 +189,7 @@ func (c *Client) recordPages(ctx context.Context, domainID string, begin func(Zo
 	total := first.Info.RecordTotal.IntOr(-1)
 	begin(first.Domain, total)
 	if total > 0 {
-		seen = make(map[string]bool, sizeHint(total))
+		seen = make(map[string]struct{}, sizeHint(total))
 	}
 	n := len(first.Records)
 	if err := dedup(first.Records); err != nil {

@@ -379,6 +379,15 @@ func (*bufferedBody) Close() error { return nil }
 // decode reads the status (and, when possible, the whole answer into out).
 func (b *bufferedBody) decode(out any) {
 	if sa, ok := out.(statusAnswer); ok {
+		if a, ok := out.(*recordListAnswer); ok {
+			// Record.List pages, most of a large read: the decoder for
+			// their shape, which leaves anything unusual to encoding/json.
+			a.reset()
+			if decodeRecordList(b.data, a) {
+				b.env, b.envErr, b.out = envelope{Status: a.Status}, nil, out
+				return
+			}
+		}
 		sa.reset()
 		if json.Unmarshal(b.data, out) == nil {
 			// The envelope is a part of this answer: decoding it alone

@@ -162,13 +162,25 @@ func (v *Bool) UnmarshalJSON(b []byte) error {
 	if err := s.UnmarshalJSON(b); err != nil {
 		return err
 	}
+	f, err := parseBool(s)
+	if err != nil {
+		return err
+	}
+	*v = f
+	return nil
+}
+
+// parseBool reads the text of a flag.
+func parseBool(s Str) (Bool, error) {
+	switch s {
+	case "0", "1", "": // the usual forms, without folding
+		return s == "1", nil
+	}
 	switch strings.ToLower(strings.TrimSpace(string(s))) {
 	case "", "0", "no", "false", "disable", "disabled", "off":
-		*v = false
+		return false, nil
 	case "1", "yes", "true", "enable", "enabled", "on":
-		*v = true
-	default:
-		return fmt.Errorf("dnspod: cannot read %q as a flag", string(s))
+		return true, nil
 	}
-	return nil
+	return false, fmt.Errorf("dnspod: cannot read %q as a flag", string(s))
 }
