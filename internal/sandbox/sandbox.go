@@ -185,7 +185,7 @@ type Sandbox struct {
 	serveErrs   chan error
 	persistMu   sync.Mutex // serialises state file writes
 	lastWritten []byte
-	saves       int // snapshots taken (persistMu held), for tests
+	saves       int        // snapshots taken (persistMu held), for tests
 	mutateMu    sync.Mutex // serialises read-modify-write drift injection
 	closeOnce   sync.Once
 	closeErr    error
