@@ -114,6 +114,10 @@ func (s *Server) process(j *job, jd *jobDomain, it *jobItem, at time.Time) {
 		it.ErrMsg = "injected failure: the record was not processed"
 		return
 	}
+	if msg := legacyMXItem(j.Type, it); msg != "" {
+		it.ErrMsg = msg
+		return
+	}
 	switch j.Type {
 	case "record_add":
 		d, ok := s.acct.Domain(jd.DomainID)

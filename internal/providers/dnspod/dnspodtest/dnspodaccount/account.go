@@ -208,10 +208,12 @@ func DefaultLines(grade string) []string {
 	return slices.DeleteFunc(all, func(l string) bool { return l == "移动" || l == "国外" })
 }
 
-// DefaultRules are dnspodrules' defaults with the grade's DefaultMinTTL and
-// DefaultLines.
+// DefaultRules are dnspodrules' defaults with API 3.0's MX range and the
+// grade's DefaultMinTTL and DefaultLines.
 func DefaultRules(grade string) dnspodrules.Options {
-	o := dnspodrules.DefaultOptions()
+	// The backend's MX range is API 3.0's documented one; the legacy
+	// emulator refuses what its API documents as out of range itself.
+	o := dnspodrules.APIv3Options()
 	o.MinTTL, o.Lines = DefaultMinTTL(grade), DefaultLines(grade)
 	return o
 }

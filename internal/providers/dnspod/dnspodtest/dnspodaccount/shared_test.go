@@ -294,3 +294,57 @@ func TestSeparateAccountsStaySeparate(t *testing.T) {
 		t.Error("two emulators without Options.Account share an account")
 	}
 }
+
+// TestMXRangePerAPI: one account, two documented MX ranges. A priority
+// of 30 written through API 3.0 (0–65535) is stored and read through the
+// legacy API; the legacy API (1–20) refuses 30 itself, in a single
+// Record.Create with code 30 and in a batch job as the item's error.
+func TestMXRangePerAPI(t *testing.T) {
+	a := newAPIs(t, 0)
+	domID, err := a.dp.AddDomain("example.com", "DP_Plus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.tencent("CreateRecord", map[string]any{"Domain": "example.com", "SubDomain": "@", "RecordType": "MX",
+		"RecordLine": "默认", "Value": "mx30.example.net.", "MX": 30, "TTL": 600}, "")
+	found := false
+	for _, row := range a.legacyRows("example.com") {
+		if row["type"] == "MX" && row["mx"] == "30" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the legacy API does not list the MX 30 written through API 3.0: %v", a.legacyRows("example.com"))
+	}
+
+	m := a.dnspodRaw("Record.Create", "domain_id", domID, "sub_domain", "@", "record_type", "MX",
+		"record_line", "默认", "value", "mx31.example.net.", "mx", "31", "ttl", "600")
+	if st := m["status"].(map[string]any); st["code"] != "30" {
+		t.Errorf("legacy Record.Create with MX 31: status %v, want code 30", st)
+	}
+
+	job := a.dnspod("Batch.Record.Create", "domain_id", domID, "records",
+		`[{"sub_domain":"@","record_type":"MX","record_line":"默认","value":"mx32.example.net.","mx":"32","ttl":"600"}]`)
+	jobID := job["job_id"]
+	detail := a.dnspod("Batch.Detail", "job_id", jobIDString(jobID))
+	recs := detail["detail"].([]any)[0].(map[string]any)["records"].([]any)
+	item := recs[0].(map[string]any)
+	if item["status"] != "error" || item["err_msg"] == nil {
+		t.Errorf("legacy batch item with MX 32: %v, want an error", item)
+	}
+	for _, row := range a.v3Rows("example.com") {
+		if row["MX"] != nil && (row["MX"].(json.Number).String() == "31" || row["MX"].(json.Number).String() == "32") {
+			t.Errorf("a priority the legacy API refused was stored: %v", row)
+		}
+	}
+}
+
+func jobIDString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return ""
+}
