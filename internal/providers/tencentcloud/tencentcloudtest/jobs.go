@@ -204,7 +204,7 @@ func (c *call) admit(records int, maxRecords int) *apiErr {
 	if lim := c.s.opts.MaxTasksPerHour; lim > 0 {
 		kept := c.s.submits[c.ip][:0]
 		for _, t := range c.s.submits[c.ip] {
-			if c.now.Sub(t) < time.Hour {
+			if c.now.Sub(t) < c.s.opts.TaskWindow {
 				kept = append(kept, t)
 			}
 		}

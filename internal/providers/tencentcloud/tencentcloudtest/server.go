@@ -114,7 +114,11 @@ type Options struct {
 	MaxTaskRecords  int
 	MaxDeleteIDs    int
 	MaxRunningTasks int
-	MaxTasksPerHour int // per client IP
+	MaxTasksPerHour int // per client IP, over TaskWindow
+	// TaskWindow is the period MaxTasksPerHour counts over (default an
+	// hour, as the service does), so that tests see the quota free up in
+	// seconds.
+	TaskWindow time.Duration
 	// EnforceRates answers RequestLimitExceeded beyond the per-action
 	// rates (RatesPerSecond, overridden by Rates).
 	EnforceRates bool
@@ -217,6 +221,9 @@ func New(opts Options) *Server {
 	def(&opts.MaxDeleteIDs, DefaultMaxDeleteIDs)
 	def(&opts.MaxRunningTasks, DefaultMaxRunningTasks)
 	def(&opts.MaxTasksPerHour, DefaultMaxTasksPerHour)
+	if opts.TaskWindow <= 0 {
+		opts.TaskWindow = time.Hour
+	}
 	if opts.Rules == nil {
 		r := dnspodrules.APIv3Options()
 		opts.Rules = &r
