@@ -443,10 +443,20 @@ func Operation(ctx context.Context) string {
 	return s
 }
 
-// CertPool returns the system roots plus the PEM certificates in pem.
-func CertPool(pem []byte, file string) (*x509.CertPool, error) {
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
+// RootPool returns base — the system roots when base is nil — plus the
+// PEM certificates of file (ca_file); base itself is left as it is. The
+// clients that take a CA file besides their own root pool use it too.
+func RootPool(base *x509.CertPool, file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("ca_file: %w", err)
+	}
+	var pool *x509.CertPool
+	if base != nil {
+		pool = base.Clone()
+	} else if p, err := x509.SystemCertPool(); err == nil && p != nil {
+		pool = p
+	} else {
 		pool = x509.NewCertPool()
 	}
 	if !pool.AppendCertsFromPEM(pem) {
@@ -462,11 +472,8 @@ func CertPool(pem []byte, file string) (*x509.CertPool, error) {
 func HTTPClient(c Config, env Env) (*http.Client, *x509.CertPool, error) {
 	var pool *x509.CertPool
 	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return nil, nil, fmt.Errorf("ca_file: %w", err)
-		}
-		if pool, err = CertPool(pem, c.CAFile); err != nil {
+		var err error
+		if pool, err = RootPool(nil, c.CAFile); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -16,7 +16,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -286,19 +285,9 @@ func buildHTTPClient(o Options) (*http.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	pool := o.RootCAs
 	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("aliyun: CA file: %w", err)
-		}
-		if pool == nil {
-			if pool, err = x509.SystemCertPool(); err != nil {
-				pool = x509.NewCertPool()
-			}
-		} else {
-			pool = pool.Clone()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("aliyun: CA file %s: no PEM certificate found", o.CAFile)
+		var err error
+		if pool, err = providers.RootPool(o.RootCAs, o.CAFile); err != nil {
+			return nil, fmt.Errorf("aliyun: %w", err)
 		}
 	}
 	if pool != nil {

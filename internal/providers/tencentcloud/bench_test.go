@@ -131,18 +131,8 @@ func TestScale10kRecords100Zones(t *testing.T) {
 			if !res.Remaining.Empty() {
 				t.Fatalf("not converged: %d changes remain", len(res.Remaining.Changes))
 			}
-			byAction := map[string]int{}
-			writes, tasks := 0, 0
-			for _, e := range w.emu.Log() {
-				byAction[e.Action]++
-				if isWriteAction(e.Action) {
-					writes++
-					if e.JobID != 0 {
-						tasks++
-					}
-				}
-			}
-			total := len(w.emu.Log())
+			rc := countRequests(w.emu.Log())
+			byAction, writes, tasks, total := rc.byAction, rc.writes, rc.tasks, rc.total
 			t.Logf("apply (read, plan, submit, await, verify): %d API calls, %d writes, %d tasks, %.4f calls per change; by action %v",
 				total, writes, tasks, float64(total)/10000, byAction)
 			// The grade's limits are read once per grade, not per zone.
@@ -205,17 +195,11 @@ func BenchmarkApply10kRecords100Zones(b *testing.B) {
 				if !res.Remaining.Empty() {
 					b.Fatalf("not converged: %d changes remain", len(res.Remaining.Changes))
 				}
-				for _, e := range w.emu.Log() {
-					calls++
-					if isWriteAction(e.Action) {
-						writes++
-						if e.JobID != 0 {
-							tasks++
-						}
-					}
-				}
+				log := w.emu.Log()
+				rc := countRequests(log)
+				calls, writes, tasks = calls+rc.total, writes+rc.writes, tasks+rc.tasks
 				span := map[string][2]time.Duration{}
-				for _, e := range w.emu.Log() {
+				for _, e := range log {
 					d := e.Time.Sub(start)
 					s, ok := span[e.Action]
 					if !ok {
@@ -225,14 +209,8 @@ func BenchmarkApply10kRecords100Zones(b *testing.B) {
 					span[e.Action] = s
 				}
 				b.Logf("request times by action (from the start of the apply): %v", span)
-				refused := 0
-				for _, e := range w.emu.Log() {
-					if e.Code != "" {
-						refused++
-					}
-				}
-				if refused > 0 {
-					b.Logf("%d requests refused by the emulator", refused)
+				if rc.refused > 0 {
+					b.Logf("%d requests refused by the emulator", rc.refused)
 				}
 			}
 			n := float64(b.N)
@@ -267,4 +245,27 @@ func (w *world) connectPaced(t testing.TB) {
 	}
 	w.inst = inst.(*tencentcloud.Instance)
 	w.pass = engine.NewWith(w.cfg, map[string]providers.Instance{prov: w.inst}, nil)
+}
+
+// requestCounts summarises an emulator request log.
+type requestCounts struct {
+	byAction                      map[string]int
+	total, writes, tasks, refused int // tasks: writes that started one
+}
+
+func countRequests(log []tencentcloudtest.LogEntry) requestCounts {
+	rc := requestCounts{byAction: map[string]int{}, total: len(log)}
+	for _, e := range log {
+		rc.byAction[e.Action]++
+		if isWriteAction(e.Action) {
+			rc.writes++
+			if e.JobID != 0 {
+				rc.tasks++
+			}
+		}
+		if e.Code != "" {
+			rc.refused++
+		}
+	}
+	return rc
 }

@@ -57,7 +57,13 @@ func (l *TaskLedger) Refused() {
 func (l *TaskLedger) Exhausted() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return !l.refusedAt.IsZero() && l.now().Sub(l.refusedAt) < TaskWindow
+	return l.refusedSince(l.now())
+}
+
+// refusedSince reports whether a refusal happened within a window of now
+// (mu held).
+func (l *TaskLedger) refusedSince(now time.Time) bool {
+	return !l.refusedAt.IsZero() && now.Sub(l.refusedAt) < TaskWindow
 }
 
 // Spent returns how many of quota tasks are used in the current window:
@@ -66,7 +72,7 @@ func (l *TaskLedger) Spent(quota int) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	if !l.refusedAt.IsZero() && now.Sub(l.refusedAt) < TaskWindow {
+	if l.refusedSince(now) {
 		return quota
 	}
 	i := 0

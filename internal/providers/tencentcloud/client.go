@@ -35,7 +35,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -315,19 +314,9 @@ func buildHTTPClient(o Options) (*http.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	pool := o.RootCAs
 	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("tencentcloud: CA file: %w", err)
-		}
-		if pool == nil {
-			if pool, err = x509.SystemCertPool(); err != nil {
-				pool = x509.NewCertPool()
-			}
-		} else {
-			pool = pool.Clone()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tencentcloud: CA file %s: no PEM certificate found", o.CAFile)
+		var err error
+		if pool, err = providers.RootPool(o.RootCAs, o.CAFile); err != nil {
+			return nil, fmt.Errorf("tencentcloud: %w", err)
 		}
 	}
 	if pool != nil {
